@@ -1,0 +1,60 @@
+/** Entry point of the `fulcra` command. Each command lives in its own module. */
+import { UsageError, type Command } from "./command.js";
+
+type Loader = () => Promise<{ command: Command }>;
+
+const COMMANDS: Record<string, Loader> = {
+  data: () => import("./data.js"),
+  notebooks: () => import("./notebooks.js"),
+  reproduce: () => import("./reproduce.js"),
+  evaluator: () => import("./evaluator.js"),
+  evaluate: () => import("./evaluate.js"),
+  hh: () => import("./hh.js"),
+  align: () => import("./align.js"),
+};
+
+async function usage(): Promise<string> {
+  const lines = ["fulcra — the Value FULCRA reproducibility kit", "", "Usage: fulcra <command> [options]   (fulcra <command> --help for details)", "", "Commands:"];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    const { command } = await load();
+    lines.push(`  ${name.padEnd(11)} ${command.summary}`);
+  }
+  lines.push("", "Environment: FULCRA_BACKEND (gpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.");
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(await usage());
+    return name ? 0 : 2;
+  }
+  if (name === "--version") {
+    const { kitVersion } = await import("../runtime/provenance.js");
+    console.log(kitVersion());
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`fulcra: unknown command "${name}"\n\n${await usage()}`);
+    return 2;
+  }
+  const { command } = await load();
+  if (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h") {
+    if (rest.length > 0 || command.help.includes("<subcommand>")) {
+      console.log(command.help);
+      return rest.length > 0 ? 0 : 2;
+    }
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`fulcra ${name}: ${e.message}`);
+      return 2;
+    }
+    console.error(`fulcra ${name}: ${(e as Error).message}`);
+    if (process.env.FULCRA_DEBUG) console.error((e as Error).stack);
+    return 1;
+  }
+}

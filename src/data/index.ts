@@ -1,0 +1,5 @@
+export * from "./manifest.js";
+export * from "./paths.js";
+export * from "./readers.js";
+export * from "./splits.js";
+export * from "./fetch.js";

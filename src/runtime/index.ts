@@ -1,0 +1,4 @@
+export * from "./backend.js";
+export * from "./progress.js";
+export * from "./provenance.js";
+export * from "./random.js";

@@ -1,0 +1,3 @@
+export * from "./taxonomy.js";
+export * from "./labels.js";
+export * from "./vectors.js";
