@@ -1,2 +1,2 @@
-// filled in by the metrics module
-export {};
+export * from "./targets.js";
+export * from "./distance.js";
