@@ -1,2 +1,6 @@
-// filled in by the align module
-export {};
+/**
+ * BaseAlign: aligning a policy's value profile to a target with PPO, and the
+ * methods it is compared with (RLHF with a helpfulness reward, best-of-N).
+ */
+export * from "./reward.js";
+export * from "./best-of-n.js";
