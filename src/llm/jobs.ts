@@ -1,0 +1,121 @@
+/**
+ * Running many slow jobs (endpoint calls) so that a crash or Ctrl-C loses
+ * nothing: each finished job is appended to a JSONL file at once, and a
+ * rerun skips the ids already in that file.
+ *
+ * Line format: `{"id": "<job id>", "result": <whatever the job returned>}`.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { Progress } from "../runtime/progress.js";
+
+export interface ResumableOptions<I, R> {
+  /** The JSONL file results are appended to (created if absent). */
+  outFile: string;
+  /** A stable id per item; items with an id already in `outFile` are skipped. */
+  idOf: (item: I, index: number) => string;
+  /** The job. Its result must survive JSON.stringify. */
+  run: (item: I, index: number) => Promise<R>;
+  /** Jobs in flight at once (default 4). */
+  concurrency?: number;
+  /**
+   * "stop" (default): after the first failure start no new job, let running
+   * ones finish, then throw (a rerun resumes). "continue": run everything and
+   * return the failures.
+   */
+  onError?: "stop" | "continue";
+  /** Progress bar label (default "jobs"); quiet silences it. */
+  label?: string;
+  quiet?: boolean;
+}
+
+export interface ResumableResult<R> {
+  /** Every result by id: those found in the file and those run now. */
+  results: Map<string, R>;
+  /** Items skipped because the file already had them. */
+  skipped: number;
+  /** Items run in this call and written. */
+  ran: number;
+  /** Jobs that failed (not written, so a rerun tries them again). */
+  failures: { id: string; index: number; error: Error }[];
+  /** Lines of `outFile` that could not be read (for example torn by a crash), 1-based. */
+  badLines: number[];
+}
+
+/** Reads the finished jobs of an output file. */
+export function readDoneJobs<R>(outFile: string): { results: Map<string, R>; badLines: number[] } {
+  const results = new Map<string, R>();
+  const badLines: number[] = [];
+  if (!existsSync(outFile)) return { results, badLines };
+  const lines = readFileSync(outFile, "utf8").split("\n");
+  lines.forEach((text, i) => {
+    if (text.trim() === "") return;
+    try {
+      const obj = JSON.parse(text) as { id?: unknown; result?: unknown };
+      if (typeof obj.id !== "string" || !("result" in obj)) throw new Error("no id/result");
+      results.set(obj.id, obj.result as R);
+    } catch {
+      badLines.push(i + 1);
+    }
+  });
+  return { results, badLines };
+}
+
+/** Runs `items` through `run`, resuming from `outFile`. Results come back by id. */
+export async function runResumable<I, R>(items: readonly I[], options: ResumableOptions<I, R>): Promise<ResumableResult<R>> {
+  const { outFile, idOf, run } = options;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const onError = options.onError ?? "stop";
+  mkdirSync(dirname(outFile), { recursive: true });
+
+  const { results, badLines } = readDoneJobs<R>(outFile);
+  if (badLines.length > 0 && !options.quiet && !process.env.FULCRA_QUIET) {
+    console.error(`fulcra: ${outFile}: ${badLines.length} unreadable line(s) ignored (${badLines.slice(0, 5).join(", ")}${badLines.length > 5 ? ", …" : ""}); those jobs run again`);
+  }
+  // A file torn mid-line gets a fresh line before anything is appended.
+  if (existsSync(outFile)) {
+    const text = readFileSync(outFile, "utf8");
+    if (text.length > 0 && !text.endsWith("\n")) appendFileSync(outFile, "\n");
+  }
+
+  const ids = items.map((item, i) => idOf(item, i));
+  const seen = new Set<string>();
+  ids.forEach((id, i) => {
+    if (seen.has(id)) throw new Error(`job id "${id}" is used by more than one item (second at index ${i}); ids must be unique to resume`);
+    seen.add(id);
+  });
+  const todo = ids.map((id, index) => ({ id, index })).filter((j) => !results.has(j.id));
+  const skipped = items.length - todo.length;
+
+  const progress = new Progress({ label: options.label ?? "jobs", total: todo.length, quiet: options.quiet });
+  const failures: ResumableResult<R>["failures"] = [];
+  let ran = 0;
+  let next = 0;
+  let stopped = false;
+
+  async function worker(): Promise<void> {
+    while (!stopped && next < todo.length) {
+      const { id, index } = todo[next++];
+      try {
+        const result = await run(items[index], index);
+        appendFileSync(outFile, JSON.stringify({ id, result }) + "\n");
+        results.set(id, result);
+        ran++;
+      } catch (e) {
+        failures.push({ id, index, error: e as Error });
+        if (onError === "stop") stopped = true;
+      }
+      progress.tick();
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  progress.finish();
+
+  if (onError === "stop" && failures.length > 0) {
+    const first = failures[0];
+    throw new Error(
+      `job "${first.id}" (item ${first.index}) failed: ${first.error.message}\n${results.size} of ${items.length} jobs are saved in ${outFile}; run again to resume from there.`,
+    );
+  }
+  return { results, skipped, ran, failures, badLines };
+}
