@@ -1,2 +1,7 @@
+/** HH metrics: value distances to targets, reward distributions, harm-category breakdowns, judges and Elo. */
 export * from "./targets.js";
 export * from "./distance.js";
+export * from "./values.js";
+export * from "./stats.js";
+export * from "./harm.js";
+export * from "./summary.js";

@@ -1,0 +1,89 @@
+/** Small descriptive statistics for score distributions (reward-model scores, distances). */
+
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError("mean of no numbers");
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Sample standard deviation (n − 1 in the denominator); 0 for a single number. */
+export function std(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  let s = 0;
+  for (const x of xs) s += (x - m) ** 2;
+  return Math.sqrt(s / (xs.length - 1));
+}
+
+/**
+ * The q-quantile with linear interpolation between order statistics
+ * (position q·(n−1); numpy's and R type 7's default).
+ */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) throw new RangeError("quantile of no numbers");
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile level must be in [0, 1], got ${q}`);
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+export interface Distribution {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  q05: number;
+  q25: number;
+  median: number;
+  q75: number;
+  q95: number;
+  max: number;
+}
+
+export function describeDistribution(xs: readonly number[]): Distribution {
+  const s = [...xs].sort((a, b) => a - b);
+  return {
+    n: s.length,
+    mean: mean(xs),
+    std: std(xs),
+    min: s[0],
+    q05: quantile(s, 0.05),
+    q25: quantile(s, 0.25),
+    median: quantile(s, 0.5),
+    q75: quantile(s, 0.75),
+    q95: quantile(s, 0.95),
+    max: s[s.length - 1],
+  };
+}
+
+export interface Histogram {
+  /** bins + 1 edges; bin i holds edges[i] ≤ x < edges[i+1] (the last bin also holds its right edge). */
+  edges: number[];
+  counts: number[];
+  /** Values outside [edges[0], edges[bins]] (only when a fixed range was given). */
+  outside: number;
+}
+
+/** Equal-width histogram over [min, max] of the data, or over a given range (shared axes across models). */
+export function histogram(xs: readonly number[], options: { bins?: number; range?: [number, number] } = {}): Histogram {
+  const bins = options.bins ?? 20;
+  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be a positive integer, got ${bins}`);
+  let [lo, hi] = options.range ?? [Math.min(...xs), Math.max(...xs)];
+  if (xs.length === 0 && !options.range) [lo, hi] = [0, 1];
+  if (hi === lo) hi = lo + 1;
+  const width = (hi - lo) / bins;
+  const edges = Array.from({ length: bins + 1 }, (_, i) => lo + i * width);
+  edges[bins] = hi;
+  const counts = new Array<number>(bins).fill(0);
+  let outside = 0;
+  for (const x of xs) {
+    if (x < lo || x > hi) {
+      outside++;
+      continue;
+    }
+    counts[Math.min(bins - 1, Math.floor((x - lo) / width))]++;
+  }
+  return { edges, counts, outside };
+}
