@@ -1,2 +1,7 @@
-// filled in by the notebooks module
-export {};
+/**
+ * Notebook infrastructure: the project-local tslab kernel, the headless
+ * runner behind `fulcra notebooks run`, and the display helpers notebooks use
+ * to show tables and interactive figures inline.
+ */
+export * from "./kernel.js";
+export * from "./runner.js";
