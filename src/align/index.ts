@@ -4,3 +4,8 @@
  */
 export * from "./reward.js";
 export * from "./best-of-n.js";
+export * from "./policy.js";
+export * from "./ppo.js";
+export * from "./guard.js";
+export * from "./run.js";
+export * from "./toy.js";

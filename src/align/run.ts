@@ -1,0 +1,315 @@
+/**
+ * `align(options)`: one call from a starting policy to an aligned one and its
+ * held-out report.
+ *
+ *   method ppo  — BaseAlign: PPO on the SafeRLHF training prompts with the
+ *                 value-distance reward of the optimised evaluator
+ *   method rlhf — the baseline: the same PPO with the helpfulness reward model
+ *   method bon  — best-of-N at inference time: N samples of the starting
+ *                 policy per prompt, the one closest to the target kept
+ *
+ * Every method is judged the same way: answers of the reference (starting)
+ * policy and of the aligned one to held-out SafeRLHF test prompts, scored by
+ * the optimised evaluator and by a second one the policy never optimised
+ * against; KL of the aligned policy to the reference on its own answers.
+ * Results go to OUT/summary.json, OUT/examples.jsonl and (PPO) OUT/train_log.jsonl.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { rawPath } from "../data/paths.js";
+import { euclideanToTarget, l1ToTarget } from "../metrics/distance.js";
+import { resolveTarget, TARGETS } from "../metrics/targets.js";
+import { currentBackend } from "../runtime/backend.js";
+import { provenance } from "../runtime/provenance.js";
+import { meanVector, type ValueVector } from "../values/vectors.js";
+import { toDialogue } from "../data/readers.js";
+import { bestOfNFromCandidates } from "./best-of-n.js";
+import { checkRewardHacking, compareDistances } from "./guard.js";
+import { generate, sequenceKl, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
+import { resolvePPOConfig, trainPPO, type PPOConfig, type StepStats } from "./ppo.js";
+import { helpfulnessReward, maskedDistance, toTranscript, valueReward, type MaskOptions, type RewardFunction, type TextScorer, type ValueScorer } from "./reward.js";
+
+export type AlignMethod = "ppo" | "rlhf" | "bon";
+export const ALIGN_METHODS: readonly AlignMethod[] = ["ppo", "rlhf", "bon"];
+
+/** What an alignment run stands on. Loaded once (see components.ts) and shared between runs. */
+export interface AlignComponents {
+  /** The starting (SFT) policy. Never changed: each run trains a clone. */
+  policy: ValueHeadPolicy;
+  tokenizer: PolicyTokenizer;
+  formatPrompt: PromptFormatter;
+  /** The evaluator the reward uses. */
+  evaluator: ValueScorer;
+  /** A second evaluator the policy never optimises against. */
+  heldoutEvaluator: ValueScorer;
+  /** Helpfulness reward model (required for rlhf; reported for all methods when present). */
+  rewardModel?: TextScorer;
+  trainPrompts: string[];
+  testPrompts: string[];
+  /** Data files the prompts came from (for provenance). */
+  dataFiles: string[];
+  /** Where each part came from (cache path, or "trained in N s"). */
+  sources: Record<string, string>;
+  /** Seconds spent loading or training each part. */
+  seconds: Record<string, number>;
+  /** Reference answers and their scores, reused by runs that share the components. */
+  cache?: Map<string, EvaluatedAnswers>;
+}
+
+export interface AlignOptions extends MaskOptions {
+  method: AlignMethod;
+  /** Target name (`basealign-ideal`, `uk`, `netherlands`, `france`, `ideal`) or 10 numbers. */
+  target?: string | readonly number[];
+  /** Output folder; nothing is written without it. */
+  outDir?: string;
+  seed?: number;
+  /** PPO hyperparameters (ppo and rlhf). */
+  ppo?: Partial<PPOConfig>;
+  /** Candidates per prompt for best-of-N. */
+  n?: number;
+  /** Held-out test prompts scored (the first ones of the test file). */
+  testPrompts?: number;
+  /** Sampling of the held-out answers (default: the PPO config's temperature/top_k/top_p/response_length). */
+  evalTemperature?: number;
+  resume?: boolean;
+  quiet?: boolean;
+  /** Examples written to examples.jsonl. */
+  examples?: number;
+  onStep?: (s: StepStats) => void;
+}
+
+/** Answers to the held-out prompts with their scores. */
+export interface EvaluatedAnswers {
+  answers: string[];
+  /** Value vectors by the optimised evaluator / the held-out one. */
+  vectors: number[][];
+  heldoutVectors: number[][];
+  distances: number[];
+  heldoutDistances: number[];
+  rewardModelScores: number[] | null;
+}
+
+export interface AlignSummary {
+  method: AlignMethod;
+  target_name: string;
+  target: ValueVector;
+  test_prompts: number;
+  /** Mean masked distance to the target over held-out test prompts, by the optimised evaluator. */
+  distance_before: number;
+  distance_after: number;
+  relative_reduction: number;
+  /** The same by the second evaluator, which the policy never optimised against. */
+  heldout_distance_before: number;
+  heldout_distance_after: number;
+  heldout_relative_reduction: number;
+  reward_hacking_flag: boolean;
+  reward_hacking_message: string;
+  /** Mean sequence KL(aligned ‖ reference) on the aligned policy's held-out answers (best-of-N: the analytic bound log N − (N−1)/N). */
+  kl_mean: number;
+  /** Mean rollout KL over the PPO steps. */
+  train_kl_mean: number | null;
+  steps: number;
+  seconds: number;
+  backend: string | null;
+  seed: number;
+  /** Mean value vectors (optimised evaluator, then held-out one). */
+  values_before: ValueVector;
+  values_after: ValueVector;
+  heldout_values_before: ValueVector;
+  heldout_values_after: ValueVector;
+  /** Mean Euclidean / L1 distance to `ideal` over its non-zero dimensions (the paper's e- and h-distance), optimised evaluator. */
+  e_distance_before: number;
+  e_distance_after: number;
+  h_distance_before: number;
+  h_distance_after: number;
+  /** Mean helpfulness reward-model score of the answers (null without a reward model). */
+  reward_model_before: number | null;
+  reward_model_after: number | null;
+  /** Share of answers that are empty (a cheap way to look neutral under the masked distance). */
+  empty_answers_before: number;
+  empty_answers_after: number;
+  /** Seconds per phase: loading/training the parts, alignment, held-out evaluation. */
+  time_split: Record<string, number>;
+  sources: Record<string, string>;
+  ppo_config: (PPOConfig & { num_mini_batches: number }) | null;
+  n: number | null;
+  threshold: number;
+}
+
+export interface AlignResult {
+  summary: AlignSummary;
+  /** The aligned policy (best-of-N: the starting policy, unchanged). */
+  policy: ValueHeadPolicy;
+  trainLog: StepStats[];
+  before: EvaluatedAnswers;
+  after: EvaluatedAnswers;
+  prompts: string[];
+}
+
+/** Scores answers to prompts with both evaluators (and the reward model if present). */
+export async function evaluateAnswers(components: AlignComponents, prompts: readonly string[], answers: readonly string[], target: readonly number[], mask: MaskOptions): Promise<EvaluatedAnswers> {
+  const dialogues = prompts.map((p, i) => toDialogue(p, answers[i]));
+  const vectors = await components.evaluator.score(dialogues);
+  const heldoutVectors = await components.heldoutEvaluator.score(dialogues);
+  const rewardModelScores = components.rewardModel ? [...(await components.rewardModel.score(prompts.map((p, i) => toTranscript(p, answers[i]))))] : null;
+  return {
+    answers: [...answers],
+    vectors,
+    heldoutVectors,
+    distances: vectors.map((v) => maskedDistance(v, target, mask)),
+    heldoutDistances: heldoutVectors.map((v) => maskedDistance(v, target, mask)),
+    rewardModelScores,
+  };
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export async function align(components: AlignComponents, options: AlignOptions): Promise<AlignResult> {
+  const started = Date.now();
+  if (!ALIGN_METHODS.includes(options.method)) throw new Error(`unknown method "${options.method}": use ${ALIGN_METHODS.join(", ")}`);
+  const seed = options.seed ?? 1;
+  const targetSpec = options.target ?? "basealign-ideal";
+  const target = resolveTarget(targetSpec as string | number[]);
+  const mask: MaskOptions = { threshold: options.threshold, dimensions: options.dimensions };
+  const ppoConfig = options.method === "bon" ? null : resolvePPOConfig({ seed, ...options.ppo });
+  const sampling = {
+    temperature: options.evalTemperature ?? ppoConfig?.temperature ?? 1,
+    top_k: ppoConfig?.top_k ?? 0,
+    top_p: ppoConfig?.top_p ?? 1,
+    response_length: ppoConfig?.response_length ?? options.ppo?.response_length ?? resolvePPOConfig().response_length,
+  };
+  const prompts = components.testPrompts.slice(0, options.testPrompts ?? 128);
+  if (prompts.length === 0) throw new Error("no held-out test prompts to evaluate on");
+  if (options.outDir) mkdirSync(options.outDir, { recursive: true });
+
+  // Reference answers: the starting policy, sampled with a fixed seed (shared between runs).
+  const evalSeed = seed + 1000;
+  const cacheKey = JSON.stringify([evalSeed, prompts.length, sampling, target, mask]);
+  const evalStart = Date.now();
+  let before = components.cache?.get(cacheKey);
+  if (!before) {
+    const ref = generate(components.policy, components.tokenizer, components.formatPrompt, prompts, { ...sampling, seed: evalSeed });
+    before = await evaluateAnswers(components, prompts, ref.answers, target, mask);
+    components.cache?.set(cacheKey, before);
+  }
+  let evalSeconds = (Date.now() - evalStart) / 1000;
+
+  const trainStart = Date.now();
+  let policy = components.policy;
+  let trainLog: StepStats[] = [];
+  let after: EvaluatedAnswers;
+  let klMean: number;
+  let alignSeconds = 0;
+  const n = options.n ?? 8;
+  if (options.method === "bon") {
+    // Best-of-N: N seeded samples per prompt from the starting policy, keep the closest by the optimised evaluator.
+    const candidates: string[][] = prompts.map(() => []);
+    for (let k = 0; k < n; k++) {
+      const g = generate(components.policy, components.tokenizer, components.formatPrompt, prompts, { ...sampling, seed: evalSeed + 1 + k });
+      g.answers.forEach((a, i) => candidates[i].push(a));
+    }
+    const chosen = await bestOfNFromCandidates(prompts, candidates, components.evaluator, target, mask);
+    alignSeconds = (Date.now() - trainStart) / 1000;
+    const evalAfter = Date.now();
+    after = await evaluateAnswers(components, prompts, chosen.answers, target, mask);
+    evalSeconds += (Date.now() - evalAfter) / 1000;
+    // KL of the best-of-N distribution to its base policy is at most log N − (N − 1)/N (Stiennon et al. 2020).
+    klMean = Math.log(n) - (n - 1) / n;
+  } else {
+    let reward: RewardFunction;
+    if (options.method === "ppo") reward = valueReward(components.evaluator, { target: target, ...mask });
+    else {
+      if (!components.rewardModel) throw new Error("method rlhf needs a helpfulness reward model, and none was loaded");
+      reward = helpfulnessReward(components.rewardModel);
+    }
+    policy = components.policy.clone();
+    const result = await trainPPO(
+      {
+        policy,
+        reference: components.policy,
+        tokenizer: components.tokenizer,
+        formatPrompt: components.formatPrompt,
+        prompts: components.trainPrompts,
+        reward,
+        outDir: options.outDir,
+        resume: options.resume,
+        quiet: options.quiet,
+        onStep: options.onStep,
+      },
+      { ...options.ppo, seed },
+    );
+    trainLog = result.stats;
+    alignSeconds = (Date.now() - trainStart) / 1000;
+    const evalAfter = Date.now();
+    const g = generate(policy, components.tokenizer, components.formatPrompt, prompts, { ...sampling, seed: evalSeed });
+    after = await evaluateAnswers(components, prompts, g.answers, target, mask);
+    klMean = mean(sequenceKl(policy, components.policy, g.rollouts.map((r) => r.rollout), sampling.temperature));
+    evalSeconds += (Date.now() - evalAfter) / 1000;
+  }
+
+  const optimised = compareDistances(mean(before.distances), mean(after.distances));
+  const heldout = compareDistances(mean(before.heldoutDistances), mean(after.heldoutDistances));
+  const check = checkRewardHacking(optimised, heldout);
+  const ideal = TARGETS.ideal;
+  const backend = currentBackend();
+  const summary: AlignSummary = {
+    method: options.method,
+    target_name: typeof targetSpec === "string" ? targetSpec : "custom",
+    target,
+    test_prompts: prompts.length,
+    distance_before: optimised.before,
+    distance_after: optimised.after,
+    relative_reduction: optimised.relativeReduction,
+    heldout_distance_before: heldout.before,
+    heldout_distance_after: heldout.after,
+    heldout_relative_reduction: heldout.relativeReduction,
+    reward_hacking_flag: check.flagged,
+    reward_hacking_message: check.message,
+    kl_mean: klMean,
+    train_kl_mean: trainLog.length ? mean(trainLog.map((s) => s.kl)) : null,
+    steps: trainLog.length,
+    seconds: 0,
+    backend: backend ? backend.name : null,
+    seed,
+    values_before: meanVector(before.vectors),
+    values_after: meanVector(after.vectors),
+    heldout_values_before: meanVector(before.heldoutVectors),
+    heldout_values_after: meanVector(after.heldoutVectors),
+    e_distance_before: mean(before.vectors.map((v) => euclideanToTarget(v, ideal))),
+    e_distance_after: mean(after.vectors.map((v) => euclideanToTarget(v, ideal))),
+    h_distance_before: mean(before.vectors.map((v) => l1ToTarget(v, ideal))),
+    h_distance_after: mean(after.vectors.map((v) => l1ToTarget(v, ideal))),
+    reward_model_before: before.rewardModelScores ? mean(before.rewardModelScores) : null,
+    reward_model_after: after.rewardModelScores ? mean(after.rewardModelScores) : null,
+    empty_answers_before: mean(before.answers.map((a) => (a.trim() === "" ? 1 : 0))),
+    empty_answers_after: mean(after.answers.map((a) => (a.trim() === "" ? 1 : 0))),
+    time_split: { ...components.seconds, align: alignSeconds, evaluate: evalSeconds },
+    sources: components.sources,
+    ppo_config: ppoConfig,
+    n: options.method === "bon" ? n : null,
+    threshold: options.threshold ?? 0.3,
+  };
+  summary.seconds = (Date.now() - started) / 1000;
+  if (options.outDir) writeOutputs(options.outDir, summary, prompts, before, after, options.examples ?? 20, components.dataFiles);
+  return { summary, policy, trainLog, before, after, prompts };
+}
+
+function writeOutputs(dir: string, summary: AlignSummary, prompts: string[], before: EvaluatedAnswers, after: EvaluatedAnswers, examples: number, dataFiles: string[]): void {
+  const prov = provenance({ dataFiles, seed: summary.seed, extra: { method: summary.method, target: summary.target_name } });
+  writeFileSync(join(dir, "summary.json"), JSON.stringify({ ...summary, provenance: prov }, null, 2) + "\n");
+  const rows = prompts.slice(0, examples).map((prompt, i) => ({
+    prompt,
+    reference: before.answers[i],
+    aligned: after.answers[i],
+    distance_reference: before.distances[i],
+    distance_aligned: after.distances[i],
+    heldout_distance_reference: before.heldoutDistances[i],
+    heldout_distance_aligned: after.heldoutDistances[i],
+  }));
+  writeFileSync(join(dir, "examples.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+}
+
+/** The data files an alignment run reads its prompts from. */
+export function alignDataFiles(): string[] {
+  return [rawPath("saferlhf_train_questions"), rawPath("saferlhf_test_questions")];
+}
