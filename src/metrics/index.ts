@@ -5,3 +5,4 @@ export * from "./values.js";
 export * from "./stats.js";
 export * from "./harm.js";
 export * from "./summary.js";
+export * from "./reward-model.js";
