@@ -24,6 +24,13 @@ export interface ValueHeadPolicy {
   clone(): ValueHeadPolicy;
   /** Longest sequence the model accepts (prompt + response). */
   contextLength: number;
+  /**
+   * Optional fast path for generation: reads `ids` [B, S] after the tokens
+   * held in `cache` (none: start fresh) and returns their logits and the
+   * extended cache, so each new token costs one position instead of the
+   * whole sequence. Must agree with `forward` up to rounding.
+   */
+  step?(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown };
   dispose?(): void;
 }
 
@@ -99,13 +106,33 @@ export function sampleResponses(policy: ValueHeadPolicy, promptIds: number[][], 
   const seqs = promptIds.map((p) => [...p]);
   const done = new Array<boolean>(b).fill(false);
   const mask = Array.from({ length: b }, () => new Array<number>(responseLength).fill(0));
-  for (let t = 0; t < responseLength; t++) {
+  let cache: unknown;
+  const nextProbs = (t: number): tf.Tensor2D => {
+    if (!policy.step) {
+      return tf.tidy(() => {
+        const ids = tf.tensor2d(seqs, [b, promptLength + t], "int32");
+        const { logits } = policy.forward(ids);
+        const last = logits.slice([0, promptLength + t - 1, 0], [b, 1, -1]).squeeze([1]) as tf.Tensor2D;
+        return tf.softmax(last.div(options.temperature)) as tf.Tensor2D;
+      });
+    }
+    // With a cache: the whole prompt first, then one new token per call.
+    const fresh = t === 0 ? seqs.map((s) => s.slice()) : seqs.map((s) => [s[s.length - 1]]);
+    const ids = tf.tensor2d(fresh, undefined, "int32");
+    const keyMask = tf.ones([b, promptLength + t]) as tf.Tensor2D;
+    const r = policy.step(ids, keyMask, cache);
+    tf.dispose([ids, keyMask, r.values]);
+    if (cache) tf.dispose(cache as tf.TensorContainer);
+    cache = r.cache;
     const probs = tf.tidy(() => {
-      const ids = tf.tensor2d(seqs, [b, promptLength + t], "int32");
-      const { logits } = policy.forward(ids);
-      const last = logits.slice([0, promptLength + t - 1, 0], [b, 1, -1]).squeeze([1]) as tf.Tensor2D;
+      const last = r.logits.slice([0, r.logits.shape[1] - 1, 0], [b, 1, -1]).squeeze([1]) as tf.Tensor2D;
       return tf.softmax(last.div(options.temperature)) as tf.Tensor2D;
     });
+    r.logits.dispose();
+    return probs;
+  };
+  for (let t = 0; t < responseLength; t++) {
+    const probs = nextProbs(t);
     const p = probs.dataSync() as Float32Array;
     const vocab = probs.shape[1];
     probs.dispose();
@@ -125,6 +152,7 @@ export function sampleResponses(policy: ValueHeadPolicy, promptIds: number[][], 
       break;
     }
   }
+  if (cache) tf.dispose(cache as tf.TensorContainer);
   const responseIds = seqs.map((s) => {
     const r = s.slice(promptLength);
     const end = r.indexOf(eosId);

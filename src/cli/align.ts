@@ -1,10 +1,172 @@
-import type { Command } from "./command.js";
+/** `fulcra align`: BaseAlign (PPO with the value reward), the RLHF baseline, and best-of-N. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { UsageError, numberOption, parseOptions, type Command, type OptionSpec } from "./command.js";
+import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
+import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
+import { bestOfNFromFiles } from "../align/best-of-n.js";
+import { TARGET_NAMES } from "../metrics/targets.js";
+import { availableDataFiles } from "../data/paths.js";
+import { provenance } from "../runtime/provenance.js";
+
+const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
+
+const ppoFlags = Object.entries(PPO_OPTIONS)
+  .filter(([k]) => k !== "seed")
+  .map(([k, o]) => `  --${k.padEnd(22)} ${o.help} (default ${o.default})`)
+  .join("\n");
+
+const HELP = `fulcra align — align the kit's policy to a value target, or compare with the baselines
+
+Usage:
+  fulcra align --method ppo|rlhf|bon --target NAME --out DIR [options]
+  fulcra align --method bon --from-files --target NAME --out DIR
+
+Methods:
+  ppo    BaseAlign: PPO on the SafeRLHF training prompts, reward = −masked distance of the
+         response's value vector (value evaluator) to the target, KL penalty to the start policy
+  rlhf   the baseline: the same PPO with the helpfulness reward model as reward
+  bon    best-of-N at inference time: N samples per test prompt, keep the closest to the target
+         (--from-files: pick among the released GPT-4 / GPT-3.5 / Mistral answers instead)
+
+Options:
+  --method M               ppo | rlhf | bon (required)
+  --target NAME            ${TARGET_NAMES.join(" | ")} | 10 comma-separated numbers (default basealign-ideal)
+  --out DIR                where summary.json, train_log.jsonl, examples.jsonl and checkpoints go (required)
+  --seed N                 one seed for everything (default 1)
+  --threshold X            |v_d| must exceed X for a dimension to count (default 0.3)
+  --dimensions a,b,…       only these values count in the distance (default all ten)
+  --test-prompts N         held-out SafeRLHF test prompts scored (default 128, max 1523)
+  --n N                    best-of-N candidates per prompt (default 8)
+  --from-files             best-of-N over the released scored-output files (needs no model)
+  --gpu-config             the larger configuration for a GPU (${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")})
+  --resume                 continue a PPO run from DIR/checkpoint
+  --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
+  --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/default)
+  --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/heldout)
+  --quiet                  no progress bars
+
+PPO options (names as in the common PPO/RLHF configs):
+${ppoFlags}
+
+Default configuration (CPU, 2 cores): the whole run, including training a small SFT policy and
+the evaluators when runs/ has none, is meant to finish within 10 minutes; summary.json states
+the time split. On a GPU (FULCRA_BACKEND=gpu) add --gpu-config and a larger policy.
+
+Writes DIR/summary.json with distance_before / distance_after (mean masked distance to the
+target over held-out test prompts, start vs aligned policy, by the optimised evaluator),
+heldout_distance_before / heldout_distance_after (the second evaluator), kl_mean, steps,
+seconds, backend, and a reward-hacking flag; DIR/train_log.jsonl (one line per PPO step) and
+DIR/examples.jsonl (answers side by side).`;
 
 export const command: Command = {
-  summary: "(not yet available)",
-  help: "fulcra align: not yet available in this version.",
-  async run() {
-    console.error("fulcra align: not yet available in this version.");
-    return 1;
+  summary: "BaseAlign (PPO to a value target), the RLHF baseline, best-of-N",
+  help: HELP,
+  async run(args) {
+    if (args.includes("--help") || args.includes("-h")) {
+      console.log(HELP);
+      return 0;
+    }
+    const spec: OptionSpec = {
+      method: { type: "string" },
+      target: { type: "string" },
+      out: { type: "string" },
+      seed: { type: "string" },
+      threshold: { type: "string" },
+      dimensions: { type: "string" },
+      "test-prompts": { type: "string" },
+      n: { type: "string" },
+      "from-files": { type: "boolean" },
+      "gpu-config": { type: "boolean" },
+      resume: { type: "boolean" },
+      "policy-dir": { type: "string" },
+      "evaluator-dir": { type: "string" },
+      "heldout-evaluator-dir": { type: "string" },
+      quiet: { type: "boolean" },
+    };
+    for (const k of Object.keys(PPO_OPTIONS)) if (k !== "seed") spec[k] = { type: "string" };
+    const { values: v } = parseOptions(args, spec, "align", false);
+    const opt = v as Record<string, string | boolean | undefined>;
+    const method = opt.method as AlignMethod | undefined;
+    if (!method || !ALIGN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${ALIGN_METHODS.join(", ")}${method ? `, got "${method}"` : ""}`);
+    const out = opt.out as string | undefined;
+    if (!out) throw new UsageError("--out DIR is required (where summary.json goes)");
+    const target = (opt.target as string | undefined) ?? "basealign-ideal";
+    const seed = numberOption(opt.seed as string | undefined, "seed", 1);
+    const threshold = numberOption(opt.threshold as string | undefined, "threshold", 0.3);
+    const dimensions = opt.dimensions ? (opt.dimensions as string).split(",").map((s) => s.trim()) : undefined;
+
+    if (opt["from-files"]) {
+      if (method !== "bon") throw new UsageError("--from-files goes with --method bon");
+      const present = availableDataFiles().filter((e) => RELEASED_OUTPUTS.includes(e.name));
+      if (present.length < 2) throw new UsageError(`best-of-N over files needs at least two of ${RELEASED_OUTPUTS.join(", ")} in data/raw; run \`npx fulcra data fetch\``);
+      const started = Date.now();
+      const { rawPath } = await import("../data/paths.js");
+      const files = present.map((e) => rawPath(e));
+      const r = bestOfNFromFiles({ files, names: present.map((e) => e.name.replace("harmless_test_", "")), target, threshold, dimensions });
+      mkdirSync(out, { recursive: true });
+      const summary = {
+        method: "bon-files",
+        target_name: target,
+        target: r.target,
+        prompts: r.prompts,
+        chosen_counts: r.chosenCounts,
+        selection: r.selection,
+        singles: r.singles,
+        seconds: (Date.now() - started) / 1000,
+        provenance: provenance({ dataFiles: files }),
+      };
+      writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+      const fmt = (x: number) => x.toFixed(3);
+      console.log(`best-of-${files.length} over released answers to ${r.prompts} test prompts, target ${target}`);
+      console.log(`${"answers".padEnd(22)} ${"masked".padStart(7)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"reward".padStart(7)}`);
+      for (const s of [r.selection, ...r.singles]) console.log(`${s.name.padEnd(22)} ${fmt(s.maskedDistance).padStart(7)} ${fmt(s.eDistance).padStart(7)} ${fmt(s.hDistance).padStart(7)} ${fmt(s.meanReward).padStart(7)}`);
+      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out, "summary.json")}`);
+      return 0;
+    }
+
+    const ppo: Partial<PPOConfig> = opt["gpu-config"] ? { ...PPO_GPU_CONFIG } : {};
+    for (const [k, o] of Object.entries(PPO_OPTIONS)) {
+      const raw = opt[k] as string | undefined;
+      if (raw === undefined || k === "seed") continue;
+      const d = o.default as unknown;
+      if (typeof d === "number") (ppo as Record<string, unknown>)[k] = numberOption(raw, k, d);
+      else if (typeof d === "boolean") {
+        if (!["true", "false"].includes(raw)) throw new UsageError(`--${k} expects true or false, got "${raw}"`);
+        (ppo as Record<string, unknown>)[k] = raw === "true";
+      } else (ppo as Record<string, unknown>)[k] = raw;
+    }
+    const { loadAlignComponents } = await import("../align/components.js");
+    const { align } = await import("../align/run.js");
+    const quiet = Boolean(opt.quiet);
+    const components = await loadAlignComponents({
+      policyDir: opt["policy-dir"] as string | undefined,
+      evaluatorDir: opt["evaluator-dir"] as string | undefined,
+      heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      rewardModel: true,
+      quiet,
+    });
+    const r = await align(components, {
+      method,
+      target,
+      outDir: out,
+      seed,
+      threshold,
+      dimensions,
+      ppo,
+      n: numberOption(opt.n as string | undefined, "n", 8),
+      testPrompts: numberOption(opt["test-prompts"] as string | undefined, "test-prompts", 128),
+      resume: Boolean(opt.resume),
+      quiet,
+    });
+    const s = r.summary;
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    console.log(`${method} → ${s.target_name} on ${s.test_prompts} held-out prompts (backend ${s.backend}, ${s.seconds.toFixed(0)} s of ${Object.values(s.time_split).reduce((a, b) => a + b, 0).toFixed(0)} s counted)`);
+    console.log(`  masked distance, optimised evaluator: ${s.distance_before.toFixed(3)} → ${s.distance_after.toFixed(3)} (−${pct(s.relative_reduction)})`);
+    console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (−${pct(s.heldout_relative_reduction)})`);
+    console.log(`  KL to the start policy: ${s.kl_mean.toFixed(2)}   steps: ${s.steps}   ${s.reward_hacking_message}`);
+    console.log(`  time: ${Object.entries(s.time_split).map(([k, x]) => `${k} ${x.toFixed(0)} s`).join(", ")}`);
+    console.log(`wrote ${join(out, "summary.json")}`);
+    return 0;
   },
 };

@@ -1,0 +1,159 @@
+/**
+ * Loading what an alignment run stands on: the SFT policy and its tokenizer
+ * (src/lm), two value evaluators (src/evaluator: the one the reward uses and
+ * a second one, trained with another seed and split, that the policy never
+ * sees), the helpfulness reward model (src/metrics) and the prompts.
+ *
+ * Each part is read from its cache under runs/ when present, and otherwise
+ * trained with its module's default configuration and saved there, so that a
+ * first `fulcra align` works on a fresh checkout and later ones start at once.
+ * The seconds spent on each part are reported in the run's summary.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type * as tf from "@tensorflow/tfjs";
+import { kitPaths, requireDataFile } from "../data/paths.js";
+import { readRecords } from "../data/readers.js";
+import { initBackend } from "../runtime/backend.js";
+import type { AlignComponents } from "./run.js";
+import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
+import type { TextScorer, ValueScorer } from "./reward.js";
+
+/** The parts of src/lm's CausalLm the aligner uses. */
+interface CausalLmLike {
+  forward(ids: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: never): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown };
+  readonly trainableVariables: tf.Variable[];
+  clone(): CausalLmLike;
+  readonly config: { contextLength: number };
+  dispose(): void;
+}
+
+/** The parts of src/lm's Tokenizer the aligner uses. */
+interface LmTokenizerLike {
+  encode(text: string): number[];
+  decode(ids: readonly number[]): string;
+  formatPrompt(prompt: string, maxPromptTokens?: number): number[];
+  readonly specials: { eos: number };
+  readonly vocabSize: number;
+}
+
+/** The kit's causal LM seen as a PPO policy. */
+export class LmPolicy implements ValueHeadPolicy {
+  constructor(readonly model: CausalLmLike) {}
+  forward(ids: tf.Tensor2D) {
+    return this.model.forward(ids);
+  }
+  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown) {
+    return this.model.step(ids, keyMask, cache as never);
+  }
+  trainableVariables(): tf.Variable[] {
+    return this.model.trainableVariables;
+  }
+  clone(): LmPolicy {
+    return new LmPolicy(this.model.clone());
+  }
+  get contextLength(): number {
+    return this.model.config.contextLength;
+  }
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+export function lmTokenizer(tok: LmTokenizerLike): PolicyTokenizer {
+  return { encode: (t) => tok.encode(t), decode: (ids) => tok.decode(ids), eosId: tok.specials.eos, vocabSize: tok.vocabSize };
+}
+
+export interface ComponentOptions {
+  /** SFT policy folder (default runs/lm/sft). */
+  policyDir?: string;
+  /** Folder of the evaluator the reward uses (default runs/evaluator/default). */
+  evaluatorDir?: string;
+  /** Folder of the second evaluator (default runs/evaluator/heldout). */
+  heldoutEvaluatorDir?: string;
+  /** Seed of the second evaluator's training and split (must differ from the first's). */
+  heldoutSeed?: number;
+  /** Load (or train) the helpfulness reward model too. */
+  rewardModel?: boolean;
+  /** Longest prompt, in tokens, kept when formatting (the rest of the context is the response). */
+  maxPromptTokens?: number;
+  quiet?: boolean;
+}
+
+type AnyModule = Record<string, unknown>;
+
+function need<T>(mod: AnyModule, name: string, where: string): T {
+  const f = mod[name];
+  if (typeof f !== "function") throw new Error(`${where} does not export ${name}() yet; the aligner needs it (update the kit)`);
+  return f as T;
+}
+
+/** Runs `work`, returning its result and the seconds it took. */
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const t = Date.now();
+  const r = await work();
+  return [r, (Date.now() - t) / 1000];
+}
+
+export async function loadAlignComponents(options: ComponentOptions = {}): Promise<AlignComponents> {
+  await initBackend({ quiet: options.quiet });
+  const runs = kitPaths().runsDir;
+  const sources: Record<string, string> = {};
+  const seconds: Record<string, number> = {};
+
+  // Prompts: SafeRLHF training questions for rollouts, test questions held out.
+  const trainFile = requireDataFile("saferlhf_train_questions");
+  const testFile = requireDataFile("saferlhf_test_questions");
+  const trainPrompts = readRecords("questions", trainFile).map((q) => q.prompt);
+  const testPrompts = readRecords("questions", testFile).map((q) => q.prompt);
+
+  // The SFT policy (trained and cached by src/lm when absent).
+  const lm = (await import("../lm/index.js")) as AnyModule;
+  const ensureSftPolicy = need<(dir: string, config?: unknown) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
+  const policyDir = options.policyDir ?? join(runs, "lm", "sft");
+  const hadPolicy = existsSync(policyDir);
+  const [sft, policySeconds] = await timed(() => ensureSftPolicy(policyDir, { quiet: options.quiet }));
+  sources.policy = `${policyDir} (${hadPolicy ? "cached" : "trained now"})`;
+  seconds.policy = policySeconds;
+
+  // Two value evaluators: the reward's, and one the policy never optimises against.
+  const ev = (await import("../evaluator/index.js")) as AnyModule;
+  const ensureEvaluator = need<(dir: string, config?: Record<string, unknown>) => Promise<ValueScorer>>(ev, "ensureEvaluator", "src/evaluator");
+  const evaluatorDir = options.evaluatorDir ?? join(runs, "evaluator", "default");
+  const heldoutDir = options.heldoutEvaluatorDir ?? join(runs, "evaluator", "heldout");
+  const hadEvaluator = existsSync(evaluatorDir);
+  const [evaluator, evaluatorSeconds] = await timed(() => ensureEvaluator(evaluatorDir, { quiet: options.quiet }));
+  sources.evaluator = `${evaluatorDir} (${hadEvaluator ? "cached" : "trained now"})`;
+  seconds.evaluator = evaluatorSeconds;
+  const hadHeldout = existsSync(heldoutDir);
+  const [heldoutEvaluator, heldoutSeconds] = await timed(() => ensureEvaluator(heldoutDir, { quiet: options.quiet, seed: options.heldoutSeed ?? 7 }));
+  sources.heldoutEvaluator = `${heldoutDir} (${hadHeldout ? "cached" : "trained now"}, seed ${options.heldoutSeed ?? 7})`;
+  seconds.heldoutEvaluator = heldoutSeconds;
+
+  let rewardModel: TextScorer | undefined;
+  if (options.rewardModel) {
+    const { loadOrTrainRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
+    const had = existsSync(defaultRewardModelPath());
+    const [rm, rmSeconds] = await timed(() => loadOrTrainRewardModel(defaultRewardModelPath(), { quiet: options.quiet }));
+    rewardModel = rm;
+    sources.rewardModel = `${defaultRewardModelPath()} (${had ? "cached" : "trained now"})`;
+    seconds.rewardModel = rmSeconds;
+  }
+
+  const maxPromptTokens = options.maxPromptTokens ?? Math.floor(sft.model.config.contextLength / 2);
+  return {
+    policy: new LmPolicy(sft.model),
+    tokenizer: lmTokenizer(sft.tokenizer),
+    formatPrompt: (p) => sft.tokenizer.formatPrompt(p, maxPromptTokens),
+    evaluator,
+    heldoutEvaluator,
+    rewardModel,
+    trainPrompts,
+    testPrompts,
+    dataFiles: [trainFile, testFile],
+    sources,
+    seconds,
+    cache: new Map(),
+  };
+}
