@@ -114,12 +114,75 @@ async function summary(args: string[]): Promise<number> {
   return badFiles > 0 ? 1 : 0;
 }
 
-async function score(_args: string[]): Promise<number> {
-  throw new UsageError("hh score: not yet available");
+async function score(args: string[]): Promise<number> {
+  const { values } = parseOptions(
+    args,
+    {
+      "model-outputs": { type: "string" },
+      out: { type: "string" },
+      "reward-model": { type: "string" },
+      evaluator: { type: "string" },
+      target: { type: "string" },
+      "batch-size": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    "hh score",
+    false,
+  );
+  if (values.help) return console.log(HELP), 0;
+  if (!values["model-outputs"] || !values.out) throw new UsageError("hh score needs --model-outputs FILE (prompts and answers, JSONL) and --out FILE");
+  const { readPromptAnswers, scoreOutputs, writeScoredOutputs, asValueScorer } = await import("../metrics/score.js");
+  const { loadOrTrainRewardModel, HelpfulnessRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
+  const { items, errors } = readPromptAnswers(values["model-outputs"]);
+  for (const e of errors) console.error(e.message);
+  if (items.length === 0) {
+    console.error(`fulcra hh score: no usable lines in ${values["model-outputs"]}`);
+    return 1;
+  }
+  const reward = values["reward-model"] ? HelpfulnessRewardModel.load(values["reward-model"]) : await loadOrTrainRewardModel(defaultRewardModelPath());
+  // The value evaluator lives in its own module; it is looked up at run time so that
+  // this command says plainly when it is missing instead of failing to load.
+  const evaluatorModule = (await import("../evaluator/index.js")) as Record<string, unknown>;
+  const loadEvaluator = evaluatorModule.loadEvaluator as ((dir?: string) => Promise<{ score(d: string[]): unknown }>) | undefined;
+  if (typeof loadEvaluator !== "function") {
+    console.error("fulcra hh score: this build has no value evaluator (src/evaluator exports no loadEvaluator); train or install one first (see `fulcra evaluator --help`).");
+    return 1;
+  }
+  const evaluator = asValueScorer(await loadEvaluator(values.evaluator));
+  const records = await scoreOutputs(items, {
+    reward,
+    values: evaluator,
+    target: values.target,
+    batchSize: numberOption(values["batch-size"], "batch-size", 64),
+  });
+  writeScoredOutputs(values.out, records);
+  console.log(`hh score: ${records.length} answers scored into ${values.out}${errors.length ? `; ${errors.length} unreadable line(s) skipped (listed above)` : ""}`);
+  console.log(`summarise with: npx fulcra hh summary ${values.out}`);
+  return errors.length > 0 ? 1 : 0;
 }
 
-async function rewardModel(_args: string[]): Promise<number> {
-  throw new UsageError("hh reward-model: not yet available");
+async function rewardModel(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== "train") throw new UsageError(`unknown reward-model action "${sub ?? ""}"; use \`fulcra hh reward-model train\``);
+  const { values } = parseOptions(
+    rest,
+    { out: { type: "string" }, seed: { type: "string" }, epochs: { type: "string" }, help: { type: "boolean", short: "h" } },
+    "hh reward-model train",
+    false,
+  );
+  if (values.help) return console.log(HELP), 0;
+  const { trainRewardModel, defaultRewardModelPath, DEFAULT_REWARD_MODEL_CONFIG } = await import("../metrics/reward-model.js");
+  const model = await trainRewardModel({
+    config: {
+      seed: numberOption(values.seed, "seed", DEFAULT_REWARD_MODEL_CONFIG.seed),
+      epochs: numberOption(values.epochs, "epochs", DEFAULT_REWARD_MODEL_CONFIG.epochs),
+    },
+  });
+  const file = model.save(values.out ? (values.out.endsWith(".json") ? values.out : `${values.out}/model.json`) : defaultRewardModelPath());
+  const m = model.metrics;
+  console.log(`reward model saved to ${file}`);
+  console.log(`held-out pairwise accuracy ${(m.heldOutAccuracy * 100).toFixed(1)}% on ${m.heldOutPairs} pairs (longer-answer baseline ${(m.heldOutLengthBaselineAccuracy * 100).toFixed(1)}%), train ${(m.trainAccuracy * 100).toFixed(1)}% on ${m.trainPairs}; trained in ${m.trainSeconds.toFixed(1)} s on ${m.backend}`);
+  return 0;
 }
 
 export const command: Command = {

@@ -6,3 +6,4 @@ export * from "./stats.js";
 export * from "./harm.js";
 export * from "./summary.js";
 export * from "./reward-model.js";
+export * from "./score.js";
