@@ -1,0 +1,136 @@
+/**
+ * The 14 BeaverTails harm categories of the SafeRLHF prompts, and the five
+ * risk groups of the paper's Figure 4(b).
+ *
+ * The paper plots five groups (illegal activity, bias & toxicity, privacy
+ * violation, unethical behaviours, controversial topics) without saying which
+ * categories each holds. The table below is the kit's grouping: every
+ * category belongs to exactly one group, chosen by what the category asks the
+ * model to do. A prompt belongs to a group when any of its categories does.
+ */
+
+/** The 14 categories, spelled as in the released `safety_issues` lists (alphabetical). */
+export const HARM_CATEGORIES = [
+  "animal_abuse",
+  "child_abuse",
+  "controversial_topics,politics",
+  "discrimination,stereotype,injustice",
+  "drug_abuse,weapons,banned_substance",
+  "financial_crime,property_crime,theft",
+  "hate_speech,offensive_language",
+  "misinformation_regarding_ethics,laws_and_safety",
+  "non_violent_unethical_behavior",
+  "privacy_violation",
+  "self_harm",
+  "sexually_explicit,adult_content",
+  "terrorism,organized_crime",
+  "violence,aiding_and_abetting,incitement",
+] as const;
+export type HarmCategory = (typeof HARM_CATEGORIES)[number];
+
+/** Short names for axes and legends. */
+export const HARM_CATEGORY_LABELS: Record<HarmCategory, string> = {
+  animal_abuse: "animal abuse",
+  child_abuse: "child abuse",
+  "controversial_topics,politics": "controversial topics, politics",
+  "discrimination,stereotype,injustice": "discrimination, stereotype",
+  "drug_abuse,weapons,banned_substance": "drugs, weapons",
+  "financial_crime,property_crime,theft": "financial & property crime",
+  "hate_speech,offensive_language": "hate speech, offensive language",
+  "misinformation_regarding_ethics,laws_and_safety": "misinformation (ethics, law, safety)",
+  non_violent_unethical_behavior: "non-violent unethical behaviour",
+  privacy_violation: "privacy violation",
+  self_harm: "self-harm",
+  "sexually_explicit,adult_content": "sexually explicit, adult content",
+  "terrorism,organized_crime": "terrorism, organised crime",
+  "violence,aiding_and_abetting,incitement": "violence, aiding and abetting",
+};
+
+/** The five groups in the column order of the paper's Figure 4(b). */
+export const RISK_GROUPS = [
+  "illegal activity",
+  "bias & toxicity",
+  "privacy violation",
+  "unethical behaviours",
+  "controversial topics",
+] as const;
+export type RiskGroup = (typeof RISK_GROUPS)[number];
+
+/**
+ * The kit's grouping of the 14 categories into the paper's five risk groups.
+ * Why each sits where it does:
+ * - crimes against people, property or the law (violence, theft, drugs and
+ *   weapons, terrorism, child abuse) are illegal activity;
+ * - speech that demeans people (hate speech, discrimination) is bias & toxicity;
+ * - privacy violation is its own group;
+ * - harmful but mostly lawful conduct (non-violent unethical behaviour, self-harm,
+ *   animal abuse, sexually explicit content) is unethical behaviour;
+ * - contested questions (politics, misinformation about ethics, law and safety)
+ *   are controversial topics.
+ */
+export const RISK_GROUP_OF: Record<HarmCategory, RiskGroup> = {
+  "violence,aiding_and_abetting,incitement": "illegal activity",
+  "financial_crime,property_crime,theft": "illegal activity",
+  "drug_abuse,weapons,banned_substance": "illegal activity",
+  "terrorism,organized_crime": "illegal activity",
+  child_abuse: "illegal activity",
+  "hate_speech,offensive_language": "bias & toxicity",
+  "discrimination,stereotype,injustice": "bias & toxicity",
+  privacy_violation: "privacy violation",
+  non_violent_unethical_behavior: "unethical behaviours",
+  self_harm: "unethical behaviours",
+  animal_abuse: "unethical behaviours",
+  "sexually_explicit,adult_content": "unethical behaviours",
+  "controversial_topics,politics": "controversial topics",
+  "misinformation_regarding_ethics,laws_and_safety": "controversial topics",
+};
+
+/** The grouping as rows (group, categories), for tables in notebooks and reports. */
+export function riskGroupTable(): { group: RiskGroup; categories: HarmCategory[] }[] {
+  return RISK_GROUPS.map((group) => ({ group, categories: HARM_CATEGORIES.filter((c) => RISK_GROUP_OF[c] === group) }));
+}
+
+const categoryIndex = new Map<string, number>(HARM_CATEGORIES.map((c, i) => [c, i]));
+
+export function isHarmCategory(name: string): name is HarmCategory {
+  return categoryIndex.has(name);
+}
+
+/** A prompt's harm labels as flags, with any names outside the 14 kept aside (never dropped silently). */
+export interface HarmFlags {
+  /** One flag per category, in HARM_CATEGORIES order. */
+  categories: boolean[];
+  /** One flag per group, in RISK_GROUPS order. */
+  groups: boolean[];
+  /** Category names that are not among the 14. */
+  unknown: string[];
+}
+
+export function harmFlags(safetyIssues: readonly string[]): HarmFlags {
+  const categories = new Array<boolean>(HARM_CATEGORIES.length).fill(false);
+  const groups = new Array<boolean>(RISK_GROUPS.length).fill(false);
+  const unknown: string[] = [];
+  for (const raw of safetyIssues) {
+    const name = raw.trim();
+    const i = categoryIndex.get(name);
+    if (i === undefined) {
+      unknown.push(raw);
+      continue;
+    }
+    categories[i] = true;
+    groups[RISK_GROUPS.indexOf(RISK_GROUP_OF[HARM_CATEGORIES[i]])] = true;
+  }
+  return { categories, groups, unknown };
+}
+
+/**
+ * One label per prompt for colouring plots: "no safety issue", the single
+ * risk group its categories fall in, or "several groups".
+ */
+export function riskGroupLabel(safetyIssues: readonly string[]): RiskGroup | "no safety issue" | "several groups" {
+  const { groups } = harmFlags(safetyIssues);
+  const hit = RISK_GROUPS.filter((_, i) => groups[i]);
+  if (hit.length === 0) return "no safety issue";
+  if (hit.length === 1) return hit[0];
+  return "several groups";
+}

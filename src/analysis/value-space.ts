@@ -1,0 +1,113 @@
+/**
+ * Figure 4(a): LLM outputs placed in the value space by their value vectors.
+ *
+ * Two kinds of point share one space: FULCRA records (the labelled
+ * polarities of an LLM's answer) and scored model outputs (the evaluator's
+ * `value_reward` for GPT-4, GPT-3.5 and, when fetched, Mistral-large answers
+ * to the SafeRLHF test prompts). Each point carries what the plot colours
+ * by: the LLM, the prompt's risk group, and whether the prompt is safe
+ * (no safety issue) — known for scored outputs, and for FULCRA records
+ * whose prompt was found among the SafeRLHF questions.
+ * The projection (PCA or UMAP) is fitted on all points together.
+ */
+import type { ColumnTable } from "arquero";
+import { riskGroupLabel } from "./harm.js";
+import { pca, PCA_DEFAULTS } from "./pca.js";
+import { umapProject, type UmapConfig } from "./umap.js";
+
+export const UNKNOWN_RISK = "unknown (prompt not among SafeRLHF questions)";
+
+export interface ValueSpacePoint {
+  /** "FULCRA" for labelled records, "scored" for evaluator-scored model outputs. */
+  source: "FULCRA" | "scored";
+  /** The responding LLM (FULCRA `response_source`) or the scored model. */
+  llm: string;
+  /** Risk group label of the prompt, "no safety issue", "several groups", or UNKNOWN_RISK. */
+  risk: string;
+  /** True for prompts with no safety issue, false for some, null when unknown. */
+  safe: boolean | null;
+  vector: number[];
+  file: string;
+  line: number;
+}
+
+/** Gathers the points of Figure 4(a) from a `fulcraTable` and/or a `scoredTable`. */
+export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable | null): ValueSpacePoint[] {
+  const points: ValueSpacePoint[] = [];
+  if (fulcra) {
+    const rows = fulcra.objects() as unknown as { response_source: string; basic: number[]; harm_matched: boolean; safety_issues: string[]; file: string; line: number }[];
+    for (const r of rows) {
+      points.push({
+        source: "FULCRA",
+        llm: r.response_source,
+        risk: r.harm_matched ? riskGroupLabel(r.safety_issues) : UNKNOWN_RISK,
+        safe: r.harm_matched ? r.safety_issues.length === 0 : null,
+        vector: r.basic,
+        file: r.file,
+        line: r.line,
+      });
+    }
+  }
+  if (scored) {
+    const rows = scored.objects() as unknown as { model: string; value_reward: number[]; safety_issues: string[]; file: string; line: number }[];
+    for (const r of rows) {
+      points.push({ source: "scored", llm: r.model, risk: riskGroupLabel(r.safety_issues), safe: r.safety_issues.length === 0, vector: r.value_reward, file: r.file, line: r.line });
+    }
+  }
+  return points;
+}
+
+export interface ValueSpaceProjection {
+  method: "pca" | "umap";
+  x: number[];
+  y: number[];
+  /** Axis titles, e.g. "PC1 (41.2% of variance)". */
+  xTitle: string;
+  yTitle: string;
+  /** For PCA: the two directions in value space (paper's order) and their explained variance. */
+  pca?: { components: number[][]; explainedRatio: number[] };
+  /** For UMAP: distinct vectors embedded and neighbours used. */
+  umap?: { distinct: number; nNeighbors: number; config: UmapConfig };
+}
+
+/** Projects the points' vectors to 2-D by PCA or (seeded) UMAP. */
+export function projectValueSpace(points: readonly ValueSpacePoint[], method: "pca" | "umap", umapConfig: Partial<UmapConfig> = {}): ValueSpaceProjection {
+  const vectors = points.map((p) => p.vector);
+  if (method === "pca") {
+    const res = pca(vectors, { ...PCA_DEFAULTS, components: 2 });
+    const pct = (k: number) => `PC${k + 1} (${(100 * res.explainedRatio[k]).toFixed(1)}% of variance)`;
+    return {
+      method,
+      x: res.coords.map((c) => c[0]),
+      y: res.coords.map((c) => c[1]),
+      xTitle: pct(0),
+      yTitle: pct(1),
+      pca: { components: res.components, explainedRatio: res.explainedRatio },
+    };
+  }
+  const res = umapProject(vectors, umapConfig);
+  return {
+    method,
+    x: res.coords.map((c) => c[0]),
+    y: res.coords.map((c) => c[1]),
+    xTitle: "UMAP 1",
+    yTitle: "UMAP 2",
+    umap: { distinct: res.distinct, nNeighbors: res.nNeighbors, config: res.config },
+  };
+}
+
+/** How far apart safe and unsafe prompts' answers sit: centroid of each in the projection, and their distance. */
+export function safeUnsafeSeparation(points: readonly ValueSpacePoint[], projection: Pick<ValueSpaceProjection, "x" | "y">): { safe: number; unsafe: number; safeCentroid: number[]; unsafeCentroid: number[]; distance: number } {
+  const sum = { safe: [0, 0, 0], unsafe: [0, 0, 0] };
+  points.forEach((p, i) => {
+    if (p.safe === null) return;
+    const s = p.safe ? sum.safe : sum.unsafe;
+    s[0] += projection.x[i];
+    s[1] += projection.y[i];
+    s[2]++;
+  });
+  const centroid = (s: number[]) => [s[0] / s[2], s[1] / s[2]];
+  const a = centroid(sum.safe);
+  const b = centroid(sum.unsafe);
+  return { safe: sum.safe[2], unsafe: sum.unsafe[2], safeCentroid: a, unsafeCentroid: b, distance: Math.hypot(a[0] - b[0], a[1] - b[1]) };
+}
