@@ -88,3 +88,35 @@ test("align flags the gain when the held-out evaluator does not see it; best-of-
   assert.ok(bon.summary.distance_after < bon.summary.distance_before - 0.2, `${bon.summary.distance_before} → ${bon.summary.distance_after}`);
   assert.ok(Math.abs(bon.summary.kl_mean - (Math.log(4) - 3 / 4)) < 1e-12);
 });
+
+test("alignOrLoad reuses a stored run of the same configuration; crossTargetDistances by hand", async () => {
+  await initBackend({ quiet: true });
+  const { alignOrLoad, crossTargetDistances } = await import("../src/align/experiments.js");
+  const dir = tempDir();
+  let loads = 0;
+  const load = async () => (loads++, toyComponents());
+  const options = { method: "bon" as const, target: "ideal", seed: 3, n: 2, ppo: { response_length: 4 }, testPrompts: 4, quiet: true, outDir: dir };
+  const first = await alignOrLoad(load, options);
+  assert.equal(first.reused, false);
+  assert.equal(first.answers.length, 4);
+  const again = await alignOrLoad(load, options);
+  assert.equal(again.reused, true);
+  assert.equal(loads, 1, "the stored run is reused without loading models");
+  assert.deepEqual(again.summary.distance_after, first.summary.distance_after);
+  const changed = await alignOrLoad(load, { ...options, n: 3 });
+  assert.equal(changed.reused, false);
+  assert.equal(loads, 2);
+
+  // Hand fixture: reference answers at security −0.5, run "x" at security +0.8.
+  const row = (ref: number, al: number) => {
+    const v = (x: number) => [0, 0, 0, 0, 0, x, 0, 0, 0, 0];
+    return { prompt: "", reference: "", aligned: "", values_reference: v(ref), values_aligned: v(al), heldout_values_reference: v(0), heldout_values_aligned: v(0), reward_model_reference: null, reward_model_aligned: null };
+  };
+  const run = { ...first, answers: [row(-0.5, 0.8), row(-0.5, 0.8)] };
+  const m = crossTargetDistances({ x: run }, ["ideal", "uk"]);
+  assert.deepEqual(m.rows, ["reference", "x"]);
+  // ideal (security 1): reference |−0.5 − 1| = 1.5, aligned 0.2. uk (security 0.4362): 0.9362·0.4362 and 0.3638·0.4362.
+  assert.ok(Math.abs(m.distances[0][0] - 1.5) < 1e-9 && Math.abs(m.distances[1][0] - 0.2) < 1e-9);
+  assert.ok(Math.abs(m.distances[0][1] - 0.9362 * 0.4362) < 1e-9 && Math.abs(m.distances[1][1] - 0.3638 * 0.4362) < 1e-9);
+  assert.equal(crossTargetDistances({ x: run }, ["ideal"], { evaluator: "heldout" }).distances[1][0], 0);
+});

@@ -9,3 +9,5 @@ export * from "./ppo.js";
 export * from "./guard.js";
 export * from "./run.js";
 export * from "./toy.js";
+export * from "./experiments.js";
+export * from "./components.js";

@@ -76,6 +76,8 @@ export interface AlignOptions extends MaskOptions {
   /** Examples written to examples.jsonl. */
   examples?: number;
   onStep?: (s: StepStats) => void;
+  /** Stored in summary.json so that a later call can tell the run is the same (see experiments.ts). */
+  configKey?: string;
 }
 
 /** Answers to the held-out prompts with their scores. */
@@ -134,6 +136,7 @@ export interface AlignSummary {
   ppo_config: (PPOConfig & { num_mini_batches: number }) | null;
   n: number | null;
   threshold: number;
+  config_key: string | null;
 }
 
 export interface AlignResult {
@@ -288,6 +291,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
     ppo_config: ppoConfig,
     n: options.method === "bon" ? n : null,
     threshold: options.threshold ?? 0.3,
+    config_key: options.configKey ?? null,
   };
   summary.seconds = (Date.now() - started) / 1000;
   if (options.outDir) writeOutputs(options.outDir, summary, prompts, before, after, options.examples ?? 20, components.dataFiles);
@@ -307,6 +311,19 @@ function writeOutputs(dir: string, summary: AlignSummary, prompts: string[], bef
     heldout_distance_aligned: after.heldoutDistances[i],
   }));
   writeFileSync(join(dir, "examples.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const round = (v: number[]) => v.map((x) => Math.round(x * 1e6) / 1e6);
+  const answers = prompts.map((prompt, i) => ({
+    prompt,
+    reference: before.answers[i],
+    aligned: after.answers[i],
+    values_reference: round(before.vectors[i]),
+    values_aligned: round(after.vectors[i]),
+    heldout_values_reference: round(before.heldoutVectors[i]),
+    heldout_values_aligned: round(after.heldoutVectors[i]),
+    reward_model_reference: before.rewardModelScores?.[i] ?? null,
+    reward_model_aligned: after.rewardModelScores?.[i] ?? null,
+  }));
+  writeFileSync(join(dir, "answers.jsonl"), answers.map((r) => JSON.stringify(r)).join("\n") + "\n");
 }
 
 /** The data files an alignment run reads its prompts from. */
