@@ -3,3 +3,4 @@ export * from "./paths.js";
 export * from "./readers.js";
 export * from "./splits.js";
 export * from "./fetch.js";
+export * from "./tables.js";
