@@ -119,3 +119,17 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
   }
   return { results, skipped, ran, failures, badLines };
 }
+
+/** Maps `fn` over `items` with at most `concurrency` calls in flight; results in input order. */
+export async function mapConcurrent<I, R>(items: readonly I[], concurrency: number, fn: (item: I, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
+  return out;
+}

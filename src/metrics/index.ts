@@ -7,3 +7,6 @@ export * from "./harm.js";
 export * from "./summary.js";
 export * from "./reward-model.js";
 export * from "./score.js";
+export * from "./elo.js";
+export * from "./verdicts.js";
+export * from "./judges.js";
