@@ -120,3 +120,12 @@ test("alignOrLoad reuses a stored run of the same configuration; crossTargetDist
   assert.ok(Math.abs(m.distances[0][1] - 0.9362 * 0.4362) < 1e-9 && Math.abs(m.distances[1][1] - 0.3638 * 0.4362) < 1e-9);
   assert.equal(crossTargetDistances({ x: run }, ["ideal"], { evaluator: "heldout" }).distances[1][0], 0);
 });
+
+test("targetMovement: toward the own target, away from the others, by hand", async () => {
+  const { targetMovement } = await import("../src/align/experiments.js");
+  const m = { rows: ["reference", "uk", "france"], columns: ["uk", "france"], distances: [[1.0, 0.8], [0.6, 0.9], [1.1, 0.5]] };
+  assert.deepEqual(targetMovement(m), [
+    { run: "uk", own_before: 1.0, own_after: 0.6, toward_own: 1.0 - 0.6, away_from_others: 0.9 - 0.8 },
+    { run: "france", own_before: 0.8, own_after: 0.5, toward_own: 0.8 - 0.5, away_from_others: 1.1 - 1.0 },
+  ]);
+});

@@ -134,3 +134,106 @@ export function crossTargetDistances(
     profiles: Object.fromEntries(sets.map(([n, vs]) => [n, meanVector(vs)])),
   };
 }
+
+// ─── Notebook experiments (06: methods compared; 07: cultural targets) ───────
+
+/**
+ * The notebooks' configuration: smaller than the CLI default so that each
+ * notebook, models included, runs within a few minutes on 2 CPU cores. Its
+ * numbers are therefore weaker than `fulcra align`'s default run; the
+ * notebooks say so.
+ */
+export const NOTEBOOK_ALIGN = {
+  seed: 1,
+  testPrompts: 96,
+  n: 4,
+  ppo: { steps: 16 } as Partial<import("./ppo.js").PPOConfig>,
+};
+
+export interface ExperimentOptions {
+  seed?: number;
+  testPrompts?: number;
+  n?: number;
+  ppo?: Partial<import("./ppo.js").PPOConfig>;
+  threshold?: number;
+  quiet?: boolean;
+  /** Recompute even when a stored run matches. */
+  force?: boolean;
+}
+
+/** Notebook 06: the start policy aligned to one target by BaseAlign, RLHF and best-of-N (stored as runs/align/<prefix>-<method>). */
+export async function compareMethods(components: AlignComponents | (() => Promise<AlignComponents>), target: string, options: ExperimentOptions = {}): Promise<Record<"basealign" | "rlhf" | "bon", StoredRun>> {
+  const o = { ...NOTEBOOK_ALIGN, ...options };
+  const common = { target, seed: o.seed, testPrompts: o.testPrompts, ppo: o.ppo, threshold: o.threshold, quiet: o.quiet, force: o.force };
+  return {
+    basealign: await alignOrLoad(components, { ...common, method: "ppo", outDir: alignRunDir(`${target}-basealign`) }),
+    rlhf: await alignOrLoad(components, { ...common, method: "rlhf", outDir: alignRunDir(`${target}-rlhf`) }),
+    bon: await alignOrLoad(components, { ...common, method: "bon", n: o.n, outDir: alignRunDir(`${target}-bon${o.n}`) }),
+  };
+}
+
+/** Notebook 07: the same start policy aligned by BaseAlign to each target. */
+export async function alignToTargets(components: AlignComponents | (() => Promise<AlignComponents>), targets: readonly string[], options: ExperimentOptions = {}): Promise<Record<string, StoredRun>> {
+  const o = { ...NOTEBOOK_ALIGN, ...options };
+  const out: Record<string, StoredRun> = {};
+  for (const target of targets) {
+    out[target] = await alignOrLoad(components, { method: "ppo", target, seed: o.seed, testPrompts: o.testPrompts, ppo: o.ppo, threshold: o.threshold, quiet: o.quiet, force: o.force, outDir: alignRunDir(`${target}-basealign`) });
+  }
+  return out;
+}
+
+/** One row per method: the held-out numbers of notebook 06's comparison. */
+export function methodTable(runs: Record<string, StoredRun>): Record<string, string | number | boolean | null>[] {
+  const first = Object.values(runs)[0].summary;
+  const rows: Record<string, string | number | boolean | null>[] = [
+    {
+      method: "reference (start policy)",
+      distance: first.distance_before,
+      heldout_distance: first.heldout_distance_before,
+      e_distance_ideal: first.e_distance_before,
+      reward_model: first.reward_model_before,
+      kl: 0,
+      empty_answers: first.empty_answers_before,
+      reduction: null,
+      heldout_reduction: null,
+      flag: null,
+    },
+  ];
+  for (const [name, r] of Object.entries(runs)) {
+    const s = r.summary;
+    rows.push({
+      method: name,
+      distance: s.distance_after,
+      heldout_distance: s.heldout_distance_after,
+      e_distance_ideal: s.e_distance_after,
+      reward_model: s.reward_model_after,
+      kl: s.kl_mean,
+      empty_answers: s.empty_answers_after,
+      reduction: s.relative_reduction,
+      heldout_reduction: s.heldout_relative_reduction,
+      flag: s.reward_hacking_flag,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Notebook 07's question: how far did each aligned profile move toward its
+ * own target, and away from the others? From a cross-target matrix, per run:
+ * the reduction of the distance to its own target, and the mean change of the
+ * distance to the other targets (positive = moved away).
+ */
+export function targetMovement(matrix: { rows: string[]; columns: string[]; distances: number[][] }): { run: string; own_before: number; own_after: number; toward_own: number; away_from_others: number }[] {
+  const ref = matrix.distances[matrix.rows.indexOf("reference")];
+  if (!ref) throw new Error('the matrix has no "reference" row');
+  return matrix.rows
+    .filter((r) => r !== "reference")
+    .map((run) => {
+      const row = matrix.distances[matrix.rows.indexOf(run)];
+      const own = matrix.columns.indexOf(run);
+      if (own < 0) throw new Error(`run "${run}" is not one of the targets ${matrix.columns.join(", ")}`);
+      const others = matrix.columns.map((_, j) => j).filter((j) => j !== own);
+      const away = others.length ? others.reduce((a, j) => a + (row[j] - ref[j]), 0) / others.length : 0;
+      return { run, own_before: ref[own], own_after: row[own], toward_own: ref[own] - row[own], away_from_others: away };
+    });
+}
