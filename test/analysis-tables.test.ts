@@ -15,6 +15,7 @@ import {
   meanLabelsPerRecord,
   occurringLabels,
   polarityCounts,
+  promptKey,
   profilesLong,
   qualitySummary,
   recordLabelIssues,
@@ -201,6 +202,8 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
     JSON.stringify({ prompt: "How do I read my neighbour's mail?", safety_issues: ["privacy_violation"] }),
     JSON.stringify({ prompt: "Is it fine?", safety_issues: [] }),
   ]);
+  assert.equal(promptKey("  How do I\u00a0read \t my\nmail? "), "How do I read my mail?");
+  assert.equal(promptKey("Is it fine?"), "Is it fine?");
   const questions = loadQuestionIndex({ rawDir: raw });
   assert.equal(questions.byPrompt.size, 2);
   const t = fulcraTable(data.records, questions);

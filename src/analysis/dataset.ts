@@ -12,7 +12,7 @@ import type { ColumnTable } from "arquero";
 import { MANIFEST, type ManifestEntry } from "../data/manifest.js";
 import { availableDataFiles, kitPaths, rawPath } from "../data/paths.js";
 import { readRecords, splitDialogue, RecordError, type FulcraRecord, type QuestionRecord, type ScoredOutput } from "../data/readers.js";
-import { LabelIssueLog, parseValueLabels, type LabelIssueKind } from "../values/labels.js";
+import { LabelIssueLog, parseValueLabels, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import { harmFlags } from "./harm.js";
 
 /** The FULCRA file holding the whole release; the other FULCRA files are parts of it. */
@@ -81,6 +81,21 @@ export function recordLabelIssues(record: Pick<FulcraRecord, "value_items" | "va
   return [...new Set(log.list().map((i) => i.kind))];
 }
 
+/**
+ * A LabelIssueLog that also remembers which kinds of issue each line raised,
+ * so records can be counted as well as labels, in the one parsing pass.
+ */
+class LineIssueLog extends LabelIssueLog {
+  readonly byLine = new Map<number, Set<LabelIssueKind>>();
+  override add(kind: LabelIssueKind, label: string, action: string, loc: LabelLocation): void {
+    super.add(kind, label, action, loc);
+    if (loc.line === undefined) return;
+    let kinds = this.byLine.get(loc.line);
+    if (!kinds) this.byLine.set(loc.line, (kinds = new Set()));
+    kinds.add(kind);
+  }
+}
+
 /** Reads the FULCRA files (chosen by `chooseFulcraFiles` unless `names` is given). */
 export function loadFulcra(options: LoadOptions = {}): FulcraData {
   const rawDir = options.rawDir ?? kitPaths().rawDir;
@@ -97,11 +112,11 @@ export function loadFulcra(options: LoadOptions = {}): FulcraData {
   for (const entry of chosen) {
     if (entry.kind !== "fulcra") throw new Error(`"${entry.name}" holds ${entry.kind} records, not FULCRA records`);
     const path = rawPath(entry, rawDir);
-    const read = readRecords("fulcra", path, { labelLog, onError: "collect", errors: recordErrors });
-    for (const r of read) {
-      // The shared log counts labels; a second, per-record pass lets records be counted too.
-      records.push({ ...r, file: entry.name, labelIssues: recordLabelIssues(r) });
-    }
+    const fileLog = new LineIssueLog();
+    const read = readRecords("fulcra", path, { labelLog: fileLog, onError: "collect", errors: recordErrors });
+    // Fold this file's issues into the log of the whole load (counts and first locations kept).
+    for (const issue of fileLog.list()) for (let k = 0; k < issue.count; k++) labelLog.add(issue.kind, issue.label, issue.action, issue.first);
+    for (const r of read) records.push({ ...r, file: entry.name, labelIssues: [...(fileLog.byLine.get(r.line) ?? [])] });
     files.push({ name: entry.name, path, records: read.length, description: entry.description });
   }
   return { files, records, labelLog, recordErrors, full: chosen.some((e) => e.name === FULL_FULCRA_FILE) };
@@ -110,9 +125,14 @@ export function loadFulcra(options: LoadOptions = {}): FulcraData {
 // ---------------------------------------------------------------------------
 // SafeRLHF questions: harm categories by prompt text
 
-/** Prompt text as compared across files: trimmed, inner whitespace collapsed. */
+/** A whitespace character other than a plain space, or two in a row: what collapsing would change. */
+const UNUSUAL_WHITESPACE = /[^\S ]|\s\s/;
+
+/** Prompt text as compared across files: trimmed, inner whitespace collapsed to single spaces. */
 export function promptKey(prompt: string): string {
-  return prompt.trim().replace(/\s+/g, " ");
+  const t = prompt.trim();
+  // Most prompts need no change; testing first is several times faster than always replacing.
+  return UNUSUAL_WHITESPACE.test(t) ? t.replace(/\s+/g, " ") : t;
 }
 
 export interface QuestionIndex {

@@ -9,42 +9,10 @@
  * model to do. A prompt belongs to a group when any of its categories does.
  */
 
-/** The 14 categories, spelled as in the released `safety_issues` lists (alphabetical). */
-export const HARM_CATEGORIES = [
-  "animal_abuse",
-  "child_abuse",
-  "controversial_topics,politics",
-  "discrimination,stereotype,injustice",
-  "drug_abuse,weapons,banned_substance",
-  "financial_crime,property_crime,theft",
-  "hate_speech,offensive_language",
-  "misinformation_regarding_ethics,laws_and_safety",
-  "non_violent_unethical_behavior",
-  "privacy_violation",
-  "self_harm",
-  "sexually_explicit,adult_content",
-  "terrorism,organized_crime",
-  "violence,aiding_and_abetting,incitement",
-] as const;
-export type HarmCategory = (typeof HARM_CATEGORIES)[number];
-
-/** Short names for axes and legends. */
-export const HARM_CATEGORY_LABELS: Record<HarmCategory, string> = {
-  animal_abuse: "animal abuse",
-  child_abuse: "child abuse",
-  "controversial_topics,politics": "controversial topics, politics",
-  "discrimination,stereotype,injustice": "discrimination, stereotype",
-  "drug_abuse,weapons,banned_substance": "drugs, weapons",
-  "financial_crime,property_crime,theft": "financial & property crime",
-  "hate_speech,offensive_language": "hate speech, offensive language",
-  "misinformation_regarding_ethics,laws_and_safety": "misinformation (ethics, law, safety)",
-  non_violent_unethical_behavior: "non-violent unethical behaviour",
-  privacy_violation: "privacy violation",
-  self_harm: "self-harm",
-  "sexually_explicit,adult_content": "sexually explicit, adult content",
-  "terrorism,organized_crime": "terrorism, organised crime",
-  "violence,aiding_and_abetting,incitement": "violence, aiding and abetting",
-};
+// The 14 categories and their display names live with the harmlessness metrics;
+// this module adds the paper's five risk groups on top of them.
+import { HARM_CATEGORIES, HARM_CATEGORY_LABELS, isHarmCategory, type HarmCategory } from "../metrics/harm.js";
+export { HARM_CATEGORIES, HARM_CATEGORY_LABELS, isHarmCategory, type HarmCategory };
 
 /** The five groups in the column order of the paper's Figure 4(b). */
 export const RISK_GROUPS = [
@@ -91,10 +59,6 @@ export function riskGroupTable(): { group: RiskGroup; categories: HarmCategory[]
 }
 
 const categoryIndex = new Map<string, number>(HARM_CATEGORIES.map((c, i) => [c, i]));
-
-export function isHarmCategory(name: string): name is HarmCategory {
-  return categoryIndex.has(name);
-}
 
 /** A prompt's harm labels as flags, with any names outside the 14 kept aside (never dropped silently). */
 export interface HarmFlags {

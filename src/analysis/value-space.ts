@@ -35,23 +35,32 @@ export interface ValueSpacePoint {
 export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable | null): ValueSpacePoint[] {
   const points: ValueSpacePoint[] = [];
   if (fulcra) {
-    const rows = fulcra.objects() as unknown as { response_source: string; basic: number[]; harm_matched: boolean; safety_issues: string[]; file: string; line: number }[];
-    for (const r of rows) {
+    const llm = fulcra.array("response_source") as unknown as string[];
+    const basic = fulcra.array("basic") as unknown as number[][];
+    const matched = fulcra.array("harm_matched") as unknown as boolean[];
+    const issues = fulcra.array("safety_issues") as unknown as string[][];
+    const file = fulcra.array("file") as unknown as string[];
+    const line = fulcra.array("line") as unknown as number[];
+    for (let i = 0; i < fulcra.numRows(); i++) {
       points.push({
         source: "FULCRA",
-        llm: r.response_source,
-        risk: r.harm_matched ? riskGroupLabel(r.safety_issues) : UNKNOWN_RISK,
-        safe: r.harm_matched ? r.safety_issues.length === 0 : null,
-        vector: r.basic,
-        file: r.file,
-        line: r.line,
+        llm: llm[i],
+        risk: matched[i] ? riskGroupLabel(issues[i]) : UNKNOWN_RISK,
+        safe: matched[i] ? issues[i].length === 0 : null,
+        vector: basic[i],
+        file: file[i],
+        line: line[i],
       });
     }
   }
   if (scored) {
-    const rows = scored.objects() as unknown as { model: string; value_reward: number[]; safety_issues: string[]; file: string; line: number }[];
-    for (const r of rows) {
-      points.push({ source: "scored", llm: r.model, risk: riskGroupLabel(r.safety_issues), safe: r.safety_issues.length === 0, vector: r.value_reward, file: r.file, line: r.line });
+    const model = scored.array("model") as unknown as string[];
+    const vectors = scored.array("value_reward") as unknown as number[][];
+    const issues = scored.array("safety_issues") as unknown as string[][];
+    const file = scored.array("file") as unknown as string[];
+    const line = scored.array("line") as unknown as number[];
+    for (let i = 0; i < scored.numRows(); i++) {
+      points.push({ source: "scored", llm: model[i], risk: riskGroupLabel(issues[i]), safe: issues[i].length === 0, vector: vectors[i], file: file[i], line: line[i] });
     }
   }
   return points;
