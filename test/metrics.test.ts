@@ -163,3 +163,32 @@ test("checkStoredDistances uses a tolerance and reports the largest difference",
   assert.equal(c.h_distance_disagreements, 1);
   close(c.h_distance_max_abs_diff, 0.001, "max diff", 1e-12);
 });
+
+test("report helpers: released-file numbers match their references, category tables line up", async () => {
+  const { loadReleasedScoredOutputs, summarizeModels, releasedFileNumbers, modelComparisonTable, categoryTable } = await import("../src/metrics/report.js");
+  const { matchesReference } = await import("../src/report/numbers.js");
+  const { models, missing } = loadReleasedScoredOutputs();
+  assert.deepEqual(models.map((m) => m.model), ["gpt-4", "gpt-35-turbo"]);
+  assert.deepEqual(missing, ["harmless_test_mistral-large"]);
+  const summaries = summarizeModels(models);
+  const numbers = releasedFileNumbers(summaries);
+  assert.equal(numbers.length, 2 * 16);
+  for (const n of numbers) assert.equal(matchesReference(n), true, `${n.name}: ${n.value} vs ${n.reference}`);
+  const table = modelComparisonTable(summaries);
+  assert.equal(table[1].reward_mean, summaries[1].summary.reward_mean);
+  assert.equal(table[0].security, summaries[0].summary.value_mean[5]);
+  const cats = categoryTable(summaries, "reward_mean");
+  assert.equal(cats.length, 15);
+  const selfHarm = cats.find((r) => r.category === "Self-harm")!;
+  close(selfHarm["gpt-4"] as number, REFERENCE["harmless_test_gpt-4"].self_harm.reward_mean, "self-harm gpt-4");
+  close(selfHarm["gpt-35-turbo"] as number, REFERENCE["harmless_test_gpt-35-turbo"].self_harm.reward_mean, "self-harm gpt-3.5");
+});
+
+test("pearson and spearman on hand-worked numbers", async () => {
+  const { pearson, spearman } = await import("../src/metrics/stats.js");
+  // x = 1,2,3; y = 2,4,7: means 2 and 13/3; Σdxdy = (−1)(−7/3) + 0 + (1)(8/3) = 5; Σdx² = 2; Σdy² = 49/9+1/9+64/9 = 114/9.
+  close(pearson([1, 2, 3], [2, 4, 7]), 5 / Math.sqrt(2 * (114 / 9)), "pearson", 1e-15);
+  // Monotone but not linear: rank correlation 1; one tie gets the average rank.
+  assert.equal(spearman([1, 2, 3], [2, 4, 7]), 1);
+  close(spearman([1, 1, 2], [1, 2, 3]), pearson([1.5, 1.5, 3], [1, 2, 3]), "spearman ties", 1e-15);
+});

@@ -10,3 +10,4 @@ export * from "./score.js";
 export * from "./elo.js";
 export * from "./verdicts.js";
 export * from "./judges.js";
+export * from "./report.js";
