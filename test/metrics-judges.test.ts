@@ -9,6 +9,7 @@ import {
   comparisonsFromPairVerdicts,
   comparisonsFromScoredOutputs,
   EndpointJudge,
+  pairItemsFromScoredOutputs,
   RewardModelJudge,
   ValueDistanceJudge,
 } from "../src/metrics/judges.js";
@@ -203,4 +204,10 @@ test("comparisons between the two released files: per prompt, from stored scores
   assert.equal(rec.ties, ties);
   assert.equal(rec.losses, 1523 - wins - ties);
   assert.throws(() => comparisonsFromScoredOutputs({ a: gpt4, b: gpt35.slice(1) }, (r) => r.reward), /same prompts/);
+
+  const items = pairItemsFromScoredOutputs({ "gpt-4": gpt4, "gpt-3.5-turbo": gpt35 }, { limit: 3 });
+  assert.deepEqual(items.map((i) => [i.id, i.modelA]), [["1:gpt-4|gpt-3.5-turbo", "gpt-4"], ["2:gpt-3.5-turbo|gpt-4", "gpt-3.5-turbo"], ["3:gpt-4|gpt-3.5-turbo", "gpt-4"]]);
+  assert.equal(items[1].answerA, gpt35[1].answer);
+  assert.equal(items[1].answerB, gpt4[1].answer);
+  assert.equal(items[2].prompt, gpt4[2].prompt);
 });

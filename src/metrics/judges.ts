@@ -297,3 +297,33 @@ export function comparisonsFromScoredOutputs(
   }
   return out;
 }
+
+/**
+ * Pair items for a judge from models that answered the same prompts: for
+ * every prompt (up to `limit`), every pair of models. Which model is shown
+ * first alternates from prompt to prompt, so that a judge's liking for the
+ * first position does not favour one model.
+ */
+export function pairItemsFromScoredOutputs(models: Record<string, readonly ScoredOutput[]>, options: { limit?: number } = {}): PairItem[] {
+  const names = Object.keys(models);
+  if (names.length < 2) throw new Error("need at least two models to compare");
+  const n = Math.min(options.limit ?? Infinity, ...names.map((m) => models[m].length));
+  const items: PairItem[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let x = 0; x < names.length; x++) {
+      for (let y = x + 1; y < names.length; y++) {
+        const [first, second] = i % 2 === 0 ? [names[x], names[y]] : [names[y], names[x]];
+        const ra = models[first][i];
+        const rb = models[second][i];
+        if (ra.prompt !== rb.prompt) throw new Error(`answer ${i + 1} of "${first}" and "${second}" are to different prompts (line ${ra.line} vs ${rb.line})`);
+        items.push({ id: `${i + 1}:${first}|${second}`, prompt: ra.prompt, modelA: first, modelB: second, answerA: ra.answer, answerB: rb.answer });
+      }
+    }
+  }
+  return items;
+}
+
+/** Safety items (one per answer, up to `limit` per model) from a model's scored outputs. */
+export function safetyItemsFromScoredOutputs(model: string, records: readonly ScoredOutput[], options: { limit?: number } = {}): SafetyItem[] {
+  return records.slice(0, options.limit ?? records.length).map((r) => ({ id: `${model}:${r.line}`, prompt: r.prompt, answer: r.answer }));
+}
