@@ -5,8 +5,10 @@
 set -euo pipefail
 missing=()
 command -v jupyter-nbconvert >/dev/null 2>&1 || missing+=(jupyter-nbconvert)
-/usr/bin/python3 -c 'import nbclient, jupyter_client, ipykernel' >/dev/null 2>&1 || missing+=(jupyter-client python3-nbclient python3-ipykernel)
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The notebook runner drives Debian's python3 with nbclient (execution) and nbconvert (HTML copies).
+/usr/bin/python3 -c 'import nbformat, nbclient, nbconvert, jupyter_client, ipykernel' >/dev/null 2>&1 || missing+=(jupyter-client python3-nbclient python3-ipykernel)
+# Figure export uses this Chromium through playwright-core (CHROMIUM_PATH overrides; no browser download).
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi dejavu || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: Jupyter and Chromium present"

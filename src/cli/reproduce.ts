@@ -1,10 +1,118 @@
-import type { Command } from "./command.js";
+import { existsSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { fetchData, verifyData } from "../data/fetch.js";
+import { kitPaths } from "../data/paths.js";
+import { closeSharedRenderer } from "../figures/renderer.js";
+import { listNotebooks, resolveNotebook, executeNotebook } from "../notebooks/runner.js";
+import { readRecordedNumbers } from "../report/numbers.js";
+import { dataScope, writeReproductionReport, type NotebookOutcome } from "../report/reproduction.js";
+import { provenance } from "../runtime/provenance.js";
+import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
+
+const HELP = `fulcra reproduce — the whole paper in one command
+
+Steps:
+  1. verify the data in data/raw/ against the manifest (with --from DIR,
+     first copy the files from a mirror folder)
+  2. run every notebook in notebooks/, in name order, headless; each one
+     exports its figures to figures/ and records its numbers in figures/numbers/
+  3. write figures/REPRODUCTION.md: per experiment its status, figures and
+     numbers beside their references, plus provenance and the data used
+
+Options:
+  --from DIR         fetch the data from a mirror folder first (e.g. ../shared/data/fulcra)
+  --only NAME        run only this notebook (repeatable; name, prefix or path);
+                     the report still lists numbers recorded earlier, marked as such
+  --skip-notebooks   only gather figures/numbers/ and write the report
+  --timeout S        seconds a single cell may run (default 900)
+  --quiet            no progress bars
+
+Exit code 1 when the data is bad or missing or a notebook failed (the
+report is written in every case). \`npm run reproduce\` builds and runs this.`;
 
 export const command: Command = {
-  summary: "(not yet available)",
-  help: "fulcra reproduce: not yet available in this version.",
-  async run() {
-    console.error("fulcra reproduce: not yet available in this version.");
-    return 1;
+  summary: "verify data, run every notebook, write figures/REPRODUCTION.md",
+  help: HELP,
+  async run(args) {
+    const { values } = parseOptions(
+      args,
+      {
+        from: { type: "string" },
+        only: { type: "string", multiple: true },
+        "skip-notebooks": { type: "boolean" },
+        timeout: { type: "string" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      "reproduce",
+      false,
+    );
+    if (values.help) return console.log(HELP), 0;
+    const startedAt = new Date().toISOString();
+    const timeout = numberOption(values.timeout, "timeout", Number(process.env.FULCRA_CELL_TIMEOUT) || 900);
+    const { figuresDir } = kitPaths();
+
+    // 1. Data.
+    if (values.from) {
+      if (!existsSync(values.from)) throw new UsageError(`--from ${values.from}: no such folder`);
+      console.log(`reproduce: fetching data from ${values.from}`);
+      const fetched = await fetchData({ from: values.from, quiet: values.quiet });
+      const failed = fetched.filter((r) => r.status === "failed");
+      for (const r of failed) console.error(`reproduce: ${r.name}: ${r.message}`);
+      if (failed.length) return 1;
+    }
+    const verified = verifyData();
+    const counts = {
+      ok: verified.filter((r) => r.status === "ok").length,
+      bad: verified.filter((r) => r.status === "bad").length,
+      absent: verified.filter((r) => r.status === "absent").length,
+    };
+    for (const r of verified.filter((v) => v.status === "bad")) console.error(`reproduce: data file ${r.name} does not verify: ${r.message}`);
+    console.log(`reproduce: data ${counts.ok} ok, ${counts.bad} bad, ${counts.absent} absent`);
+    if (counts.bad > 0) {
+      console.error("reproduce: fix the data first (`npx fulcra data fetch --force`).");
+      return 1;
+    }
+    if (counts.ok === 0) {
+      console.error("reproduce: no data: run `npx fulcra data fetch` (or pass --from ../shared/data/fulcra).");
+      return 1;
+    }
+    const scope = dataScope();
+    console.log(`reproduce: using ${scope.scope === "full" ? "the full files" : "the mirror subset (figures from FULCRA records will differ from the paper's)"}`);
+
+    // 2. Notebooks, one after the other.
+    const all = listNotebooks();
+    const selected = values.only?.length ? values.only.map((n) => resolveNotebook(n)) : all;
+    const outcomes: NotebookOutcome[] = [];
+    if (!values["skip-notebooks"]) {
+      if (selected.length === 0) console.log(`reproduce: no notebooks in ${kitPaths().notebooksDir}`);
+      for (const path of selected) {
+        const r = await executeNotebook(path, { cellTimeout: timeout, quiet: values.quiet });
+        const copy = r.html ?? (existsSync(r.output) ? r.output : undefined);
+        outcomes.push({
+          name: r.name,
+          status: r.ok ? "ran" : "failed",
+          seconds: r.seconds,
+          error: r.error?.message,
+          executedCopy: copy ? relative(figuresDir, copy) : undefined,
+        });
+        if (r.ok) console.log(`reproduce: ✓ ${r.name} (${r.seconds.toFixed(1)} s)`);
+        else console.error(`reproduce: ✗ ${r.error?.message}`);
+      }
+    }
+    const ran = new Set(outcomes.map((o) => o.name));
+    for (const p of all) {
+      const name = basename(p, ".ipynb");
+      if (!ran.has(name)) outcomes.push({ name, status: "not run" });
+    }
+    await closeSharedRenderer();
+
+    // 3. Report.
+    const recorded = readRecordedNumbers();
+    const file = writeReproductionReport({ recorded, notebooks: outcomes, data: scope, provenance: provenance(), startedAt, dataVerified: counts });
+    const failed = outcomes.filter((o) => o.status === "failed");
+    console.log(`reproduce: ${outcomes.filter((o) => o.status === "ran").length} notebooks ran, ${failed.length} failed; ${recorded.length} experiments recorded numbers`);
+    console.log(`reproduce: report written to ${relative(process.cwd(), file) || join(figuresDir, "REPRODUCTION.md")}`);
+    return failed.length ? 1 : 0;
   },
 };

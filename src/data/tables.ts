@@ -94,7 +94,7 @@ export function recordRows<K extends RecordKind>(kind: K, records: readonly Reco
 }
 
 /** The column names of rows, in order of first appearance. */
-export function rowColumns(rows: readonly Row[]): string[] {
+export function rowColumns(rows: readonly object[]): string[] {
   const seen = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
   return [...seen];
@@ -104,10 +104,10 @@ export function rowColumns(rows: readonly Row[]): string[] {
  * Rows (or records of a kind) → an arquero table. Every column of every row
  * is kept; a row missing a column gets undefined there.
  */
-export function toArquero(rows: readonly Row[]): aq.ColumnTable;
+export function toArquero(rows: readonly object[]): aq.ColumnTable;
 export function toArquero<K extends RecordKind>(kind: K, records: readonly RecordOfKind[K][]): aq.ColumnTable;
-export function toArquero(a: readonly Row[] | RecordKind, b?: readonly unknown[]): aq.ColumnTable {
-  const rows = typeof a === "string" ? recordRows(a, b as never) : a;
+export function toArquero(a: readonly object[] | RecordKind, b?: readonly unknown[]): aq.ColumnTable {
+  const rows = (typeof a === "string" ? recordRows(a, b as never) : a) as readonly Row[];
   const columns = rowColumns(rows);
   const data: Record<string, unknown[]> = {};
   for (const c of columns) data[c] = rows.map((r) => r[c]);
@@ -138,10 +138,10 @@ export function loadDanfo(): Promise<Danfo> {
  * Rows (or records of a kind) → a danfo DataFrame. List-valued columns
  * (safety_issues) become "; "-joined strings, which danfo can hold.
  */
-export async function toDanfo(rows: readonly Row[]): Promise<DanfoFrame>;
+export async function toDanfo(rows: readonly object[]): Promise<DanfoFrame>;
 export async function toDanfo<K extends RecordKind>(kind: K, records: readonly RecordOfKind[K][]): Promise<DanfoFrame>;
-export async function toDanfo(a: readonly Row[] | RecordKind, b?: readonly unknown[]): Promise<DanfoFrame> {
-  const rows = typeof a === "string" ? recordRows(a, b as never) : a;
+export async function toDanfo(a: readonly object[] | RecordKind, b?: readonly unknown[]): Promise<DanfoFrame> {
+  const rows = (typeof a === "string" ? recordRows(a, b as never) : a) as readonly Row[];
   const columns = rowColumns(rows);
   const d = await loadDanfo();
   const data: Record<string, unknown[]> = {};
@@ -149,8 +149,8 @@ export async function toDanfo(a: readonly Row[] | RecordKind, b?: readonly unkno
   return new d.DataFrame(data as never, { columns });
 }
 
-/** What the display helpers accept as a table. */
-export type TableLike = readonly Row[] | aq.ColumnTable | { columns: string[]; values: unknown[][] };
+/** What the display helpers accept as a table: row objects (any object type), an arquero table or a danfo DataFrame. */
+export type TableLike = readonly object[] | aq.ColumnTable | { columns: string[]; values: unknown[][] };
 
 function isArquero(t: unknown): t is aq.ColumnTable {
   return typeof (t as aq.ColumnTable)?.columnNames === "function" && typeof (t as aq.ColumnTable)?.objects === "function";

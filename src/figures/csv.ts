@@ -10,16 +10,16 @@ function cell(v: unknown): string {
 }
 
 /** Columns: every key that appears in any row, in order of first appearance. */
-export function csvColumns(rows: readonly Row[]): string[] {
+export function csvColumns(rows: readonly object[]): string[] {
   const seen = new Set<string>();
   for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
   return [...seen];
 }
 
-/** Rows to CSV text (ends with a newline). `columns` fixes the column order. */
-export function toCsv(rows: readonly Row[], columns = csvColumns(rows)): string {
+/** Rows (objects of any type) to CSV text, ending with a newline. `columns` fixes the column order. */
+export function toCsv(rows: readonly object[], columns = csvColumns(rows)): string {
   const lines = [columns.map(cell).join(",")];
-  for (const r of rows) lines.push(columns.map((c) => cell(r[c])).join(","));
+  for (const r of rows as readonly Row[]) lines.push(columns.map((c) => cell(r[c])).join(","));
   return lines.join("\n") + "\n";
 }
 

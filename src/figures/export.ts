@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { kitPaths } from "../data/paths.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
-import { figureDataRows, toCsv, type Row } from "./csv.js";
+import { figureDataRows, toCsv } from "./csv.js";
 import { figureSize, PLOTLY_VERSION, useSharedRenderer, type FigureRenderer } from "./renderer.js";
 import type { Figure } from "./spec.js";
 
@@ -23,7 +23,7 @@ export interface ExportOptions {
    * The data behind the figure, as rows (written to NAME.csv). Default: the
    * numbers the figure draws, one row per point (see `figureDataRows`).
    */
-  data?: readonly Row[];
+  data?: readonly object[];
   /** Column order of the CSV (default: keys in order of first appearance). */
   columns?: string[];
   /** Data files the figure was computed from (hashed into the provenance). */

@@ -6,3 +6,4 @@
 export * from "./kernel.js";
 export * from "./runner.js";
 export * from "./show.js";
+export * from "./taxonomy.js";

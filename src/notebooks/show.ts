@@ -24,6 +24,9 @@ import { gzipSync } from "node:zlib";
 import { plotlyBundlePath, useSharedRenderer, figureSize } from "../figures/renderer.js";
 import { DEFAULT_CONFIG, type Figure } from "../figures/spec.js";
 import { toTableData, type TableLike } from "../data/tables.js";
+import { manifestEntry } from "../data/manifest.js";
+import { dataScope, formatDifference, formatMatch, formatValue, matchCounts } from "../report/reproduction.js";
+import type { ExperimentNumbers } from "../report/numbers.js";
 
 const require = createRequire(import.meta.url);
 
@@ -300,8 +303,69 @@ export function images(items: readonly { path: string; caption?: string }[], opt
   });
 }
 
+// ---------------------------------------------------------------- data used
+
+/** One data file a notebook read, with the number of records it got from it. */
+export interface DataUse {
+  /** Manifest name, e.g. "trustworthy_data". */
+  name: string;
+  /** Records read. */
+  records: number;
+}
+
+/**
+ * Rows saying which data files were used: manifest name, path, records read,
+ * the manifest's record count and the file's sha256 (prefix).
+ */
+export function dataUseRows(used: readonly DataUse[]): { file: string; path: string; records: number; manifest_records: number | string; sha256: string }[] {
+  const scope = dataScope();
+  return used.map((u) => {
+    const entry = manifestEntry(u.name);
+    const present = scope.present.find((p) => p.name === u.name);
+    return {
+      file: u.name,
+      path: present?.path ?? entry.localPath,
+      records: u.records,
+      manifest_records: entry.records ?? "not listed",
+      sha256: present ? present.sha256.slice(0, 16) + "…" : "absent",
+    };
+  });
+}
+
+/**
+ * Shows the data files a notebook used (with record counts) and whether the
+ * run is on the mirror subset or the full files. Every notebook calls this
+ * once after loading its data.
+ */
+export function data(used: readonly DataUse[]): void {
+  const scope = dataScope();
+  markdown(
+    scope.scope === "full"
+      ? "**Data: the full released files.** Results are comparable with the paper's."
+      : "**Data: the mirror subset.** The full FULCRA set (data_hybrid.jsonl) is not present; results computed from FULCRA records use trustworthy_data.jsonl only, whose composition differs from the full set, so they differ from the paper's.",
+  );
+  table(dataUseRows(used), { caption: "Data files used" });
+}
+
+/**
+ * Shows an experiment's numbers as the reproduction report will: each
+ * beside its reference, the difference and ✓/✗ where a tolerance is given.
+ */
+export function numbers(entry: Pick<ExperimentNumbers, "title" | "numbers">): void {
+  const rows = entry.numbers.map((n) => ({
+    number: n.name,
+    value: formatValue(n.value),
+    reference: formatValue(n.reference),
+    difference: formatDifference(n),
+    match: formatMatch(n),
+    source: n.referenceSource ?? "",
+  }));
+  const c = matchCounts(entry.numbers);
+  table(rows, { caption: `${entry.title}${c.compared ? ` (${c.matched} of ${c.compared} match)` : ""}`, limit: rows.length });
+}
+
 /**
  * Everything a notebook shows, in one namespace:
- * `show.table(rows)`, `await show.plot(fig)`, `show.markdown(md)`, `show.image(path)`, `show.images([...])`.
+ * `show.table(rows)`, `await show.plot(fig)`, `show.markdown(md)`, `show.image(path)`, `show.images([...])`, `show.data([...])`, `show.numbers(entry)`.
  */
-export const show = { table, plot, markdown, html, image, images } as const;
+export const show = { table, plot, markdown, html, image, images, data, numbers } as const;
