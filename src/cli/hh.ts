@@ -22,12 +22,17 @@ Subcommands:
         FILE may also be a manifest name, e.g. harmless_test_gpt-4.
         Exits 1 when a file has unreadable lines (listed by line number).
 
-  score --model-outputs FILE --out FILE [--reward-model DIR] [--evaluator DIR]
+  score --model-outputs FILE --out FILE [--reward-model FILE] [--evaluator DIR]
         scores any JSONL of prompts and answers (fields prompt and answer;
         response/output/completion also accepted; safety_issues kept, or looked
         up in the SafeRLHF test questions) with the kit's helpfulness reward
         model and value evaluator, and writes the released format:
         prompt, safety_issues, answer, reward, value_reward, e_distance, h_distance.
+        Defaults: runs/reward-model/model.json and runs/evaluator/default
+        (each trained on first use if absent).
+      --target NAME|v1,...,v10   target of the distance fields (default ideal,
+                                 as in the released files)
+      --batch-size N             answers scored per call (default 64)
 
   reward-model train [--out DIR] [--seed N] [--epochs N]
         trains the helpfulness reward model on the helpful_test preference
@@ -131,7 +136,7 @@ async function score(args: string[]): Promise<number> {
   );
   if (values.help) return console.log(HELP), 0;
   if (!values["model-outputs"] || !values.out) throw new UsageError("hh score needs --model-outputs FILE (prompts and answers, JSONL) and --out FILE");
-  const { readPromptAnswers, scoreOutputs, writeScoredOutputs, asValueScorer } = await import("../metrics/score.js");
+  const { readPromptAnswers, scoreOutputs, writeScoredOutputs, kitValueScorer } = await import("../metrics/score.js");
   const { loadOrTrainRewardModel, HelpfulnessRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
   const { items, errors } = readPromptAnswers(values["model-outputs"]);
   for (const e of errors) console.error(e.message);
@@ -139,16 +144,8 @@ async function score(args: string[]): Promise<number> {
     console.error(`fulcra hh score: no usable lines in ${values["model-outputs"]}`);
     return 1;
   }
+  const evaluator = await kitValueScorer(values.evaluator);
   const reward = values["reward-model"] ? HelpfulnessRewardModel.load(values["reward-model"]) : await loadOrTrainRewardModel(defaultRewardModelPath());
-  // The value evaluator lives in its own module; it is looked up at run time so that
-  // this command says plainly when it is missing instead of failing to load.
-  const evaluatorModule = (await import("../evaluator/index.js")) as Record<string, unknown>;
-  const loadEvaluator = evaluatorModule.loadEvaluator as ((dir?: string) => Promise<{ score(d: string[]): unknown }>) | undefined;
-  if (typeof loadEvaluator !== "function") {
-    console.error("fulcra hh score: this build has no value evaluator (src/evaluator exports no loadEvaluator); train or install one first (see `fulcra evaluator --help`).");
-    return 1;
-  }
-  const evaluator = asValueScorer(await loadEvaluator(values.evaluator));
   const records = await scoreOutputs(items, {
     reward,
     values: evaluator,

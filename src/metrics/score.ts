@@ -6,8 +6,8 @@
  * treat a new model exactly like GPT-4 or GPT-3.5-turbo.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { rawPath } from "../data/paths.js";
+import { dirname, join } from "node:path";
+import { kitPaths, rawPath } from "../data/paths.js";
 import { readRecords, RecordError, splitDialogue, toDialogue, type ScoredOutput } from "../data/readers.js";
 import { Progress } from "../runtime/progress.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
@@ -166,4 +166,26 @@ export function asValueScorer(evaluator: { score(dialogues: string[]): unknown }
       });
     },
   };
+}
+
+/** Where the kit keeps its default value evaluator (shared with the aligner). */
+export function defaultEvaluatorDir(): string {
+  return join(kitPaths().runsDir, "evaluator", "default");
+}
+
+/**
+ * The kit's value evaluator as a `ValueScorer`: `ensureEvaluator(dir)` of the
+ * evaluator module (trains one into `dir` if there is none yet), or its
+ * `loadEvaluator(dir)`. Looked up at run time so that a build without the
+ * evaluator says so plainly.
+ */
+export async function kitValueScorer(dir = defaultEvaluatorDir(), options: { quiet?: boolean } = {}): Promise<ValueScorer> {
+  const ev = (await import("../evaluator/index.js")) as Record<string, unknown>;
+  if (typeof ev.ensureEvaluator === "function") {
+    return asValueScorer(await (ev.ensureEvaluator as (d: string, c?: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>)(dir, { quiet: options.quiet }));
+  }
+  if (typeof ev.loadEvaluator === "function") {
+    return asValueScorer(await (ev.loadEvaluator as (d: string) => Promise<{ score(d: string[]): unknown }>)(dir));
+  }
+  throw new Error("this build has no value evaluator (src/evaluator exports neither ensureEvaluator nor loadEvaluator); see `fulcra evaluator --help`");
 }
