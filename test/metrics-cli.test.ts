@@ -40,3 +40,18 @@ test("hh summary: bad lines reported by line number and a non-zero exit; a bad t
   assert.equal(custom.status, 0);
   assert.ok(Math.abs(JSON.parse(custom.stdout).e_distance_mean - 1.0734150560168487) < 1e-9, "10 numbers equal to ideal give ideal's distances");
 });
+
+test("hh reward-model train saves a model that loads and reports its held-out accuracy", async () => {
+  const dir = tempDir();
+  const r = fulcra(["hh", "reward-model", "train", "--out", dir, "--epochs", "1"]);
+  assert.equal(r.status, 0, r.stderr);
+  const m = /held-out pairwise accuracy ([\d.]+)% on 471 pairs/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const { HelpfulnessRewardModel } = await import("../src/metrics/reward-model.js");
+  const model = HelpfulnessRewardModel.load(join(dir, "model.json"));
+  assert.equal(model.saved.config.epochs, 1);
+  assert.equal((model.metrics.heldOutAccuracy * 100).toFixed(1), m[1]);
+  const bad = fulcra(["hh", "reward-model", "fit"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /fulcra hh reward-model train/);
+});
