@@ -150,7 +150,7 @@ export async function toDanfo(a: readonly object[] | RecordKind, b?: readonly un
 }
 
 /** What the display helpers accept as a table: row objects (any object type), an arquero table or a danfo DataFrame. */
-export type TableLike = readonly object[] | aq.ColumnTable | { columns: string[]; values: unknown[][] };
+export type TableLike = readonly object[] | aq.ColumnTable | { columns: string[]; values: readonly unknown[] };
 
 function isArquero(t: unknown): t is aq.ColumnTable {
   return typeof (t as aq.ColumnTable)?.columnNames === "function" && typeof (t as aq.ColumnTable)?.objects === "function";
@@ -165,9 +165,10 @@ export function toTableData(table: TableLike, limit = Infinity): { columns: stri
   if (isArquero(table)) {
     return { columns: table.columnNames(), rows: table.objects({ limit: Number.isFinite(limit) ? limit : undefined }) as Row[], total: table.numRows() };
   }
-  const frame = table as { columns: string[]; values: unknown[][] };
+  const frame = table as { columns: string[]; values: readonly unknown[] };
   if (Array.isArray(frame.columns) && Array.isArray(frame.values)) {
-    const rows = frame.values.slice(0, limit).map((vals) => Object.fromEntries(frame.columns.map((c, j) => [c, (vals as unknown[])[j]])));
+    // A DataFrame's values are rows of cells; a one-column frame may give plain cells.
+    const rows = frame.values.slice(0, limit).map((vals) => Object.fromEntries(frame.columns.map((c, j) => [c, Array.isArray(vals) ? vals[j] : vals])));
     return { columns: [...frame.columns], rows, total: frame.values.length };
   }
   throw new Error("expected an array of row objects, an arquero table or a danfo DataFrame");
