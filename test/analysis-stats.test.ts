@@ -106,7 +106,9 @@ test("the 14 harm categories fall into exactly one of the five risk groups", () 
   assert.equal(f.categories.filter(Boolean).length, 2);
   assert.equal(riskGroupLabel([]), "no safety issue");
   assert.equal(riskGroupLabel(["animal_abuse", "self_harm"]), "unethical behaviours");
-  assert.equal(riskGroupLabel(["animal_abuse", "privacy_violation"]), "several groups");
+  assert.equal(riskGroupLabel(["privacy_violation", "animal_abuse"]), "privacy violation");
+  assert.equal(riskGroupLabel(["space piracy", "animal_abuse"]), "unethical behaviours");
+  assert.equal(riskGroupLabel(["space piracy"]), "unknown category");
 });
 
 test("value–risk correlation cells on a hand-computed fixture", () => {

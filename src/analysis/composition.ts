@@ -7,12 +7,14 @@ import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { BASIC_VALUES, type BasicValue } from "../values/taxonomy.js";
 
-export interface GroupCount {
+// Result rows are type aliases, not interfaces, so that they pass as plain records
+// (`Record<string, unknown>`) to table displays and CSV writers.
+export type GroupCount = {
   key: string;
   records: number;
   /** records / all records. */
   share: number;
-}
+};
 
 /** Records per distinct value of a column (e.g. "query_source", "response_source", "file"), most first. */
 export function recordsBy(table: ColumnTable, column: string): GroupCount[] {
@@ -30,12 +32,12 @@ export function recordsBy(table: ColumnTable, column: string): GroupCount[] {
     .objects() as unknown as GroupCount[];
 }
 
-export interface LabelsPerRecord {
+export type LabelsPerRecord = {
   /** Labels written in the record. */
   labels: number;
   records: number;
   share: number;
-}
+};
 
 /** How many records carry 0, 1, 2, … labels in `value_types` ("n_types") or `value_items` ("n_items"). */
 export function labelsPerRecord(table: ColumnTable, column: "n_types" | "n_items" = "n_types"): LabelsPerRecord[] {
@@ -56,7 +58,7 @@ export function meanLabelsPerRecord(table: ColumnTable, column: "n_types" | "n_i
   return (table.rollup({ mean: aq.op.mean(column) }).get("mean", 0) as number) ?? NaN;
 }
 
-export interface PolarityCounts {
+export type PolarityCounts = {
   records: number;
   /** (record, value) pairs labelled aligned (+1); a value labelled twice in one record counts once. */
   alignedPairs: number;
@@ -72,7 +74,7 @@ export interface PolarityCounts {
   recordsMixedSameValue: number;
   /** Records with no basic-value label at all. */
   recordsWithoutLabels: number;
-}
+};
 
 /** Counts of aligned and opposed labels, by pair and by record. */
 export function polarityCounts(table: ColumnTable): PolarityCounts {
@@ -108,7 +110,7 @@ export function polarityCounts(table: ColumnTable): PolarityCounts {
   return out;
 }
 
-export interface ValueCount {
+export type ValueCount = {
   value: BasicValue;
   /** Records with a +1 label for the value. */
   aligned: number;
@@ -120,7 +122,7 @@ export interface ValueCount {
   labelled: number;
   /** Records with no label for the value. */
   unlabelled: number;
-}
+};
 
 /** Per basic value, how many records label it aligned, opposed, both, or not at all. */
 export function valueCounts(table: ColumnTable): ValueCount[] {

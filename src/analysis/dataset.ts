@@ -19,14 +19,14 @@ import { harmFlags } from "./harm.js";
 export const FULL_FULCRA_FILE = "data_hybrid";
 
 /** One file an analysis read, with what came out of it. */
-export interface FileUse {
+export type FileUse = {
   /** Manifest name, e.g. "trustworthy_data". */
   name: string;
   path: string;
   /** Records read (blank lines excluded, broken lines excluded and listed in `recordErrors`). */
   records: number;
   description: string;
-}
+};
 
 export interface LoadOptions {
   rawDir?: string;

@@ -88,13 +88,16 @@ export function harmFlags(safetyIssues: readonly string[]): HarmFlags {
 }
 
 /**
- * One label per prompt for colouring plots: "no safety issue", the single
- * risk group its categories fall in, or "several groups".
+ * One label per prompt for colouring plots: "no safety issue", or the risk
+ * group of its first listed category that is among the 14 (a prompt with
+ * categories in several groups is drawn under its first one; `harmFlags`
+ * gives all of them). A prompt whose categories are all unknown is "unknown category".
  */
-export function riskGroupLabel(safetyIssues: readonly string[]): RiskGroup | "no safety issue" | "several groups" {
-  const { groups } = harmFlags(safetyIssues);
-  const hit = RISK_GROUPS.filter((_, i) => groups[i]);
-  if (hit.length === 0) return "no safety issue";
-  if (hit.length === 1) return hit[0];
-  return "several groups";
+export function riskGroupLabel(safetyIssues: readonly string[]): RiskGroup | "no safety issue" | "unknown category" {
+  if (safetyIssues.length === 0) return "no safety issue";
+  for (const raw of safetyIssues) {
+    const name = raw.trim();
+    if (isHarmCategory(name)) return RISK_GROUP_OF[name];
+  }
+  return "unknown category";
 }

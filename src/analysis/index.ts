@@ -19,3 +19,4 @@ export * from "./umap.js";
 export * from "./value-space.js";
 export * from "./reference.js";
 export * from "./report.js";
+export * from "./plots.js";

@@ -7,13 +7,13 @@
 import type { ColumnTable } from "arquero";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 
-export interface ValueProfile {
+export type ValueProfile = {
   group: string;
   /** Records in the group. */
   n: number;
   /** Mean of the group's vectors, in the paper's value order. */
   mean: number[];
-}
+};
 
 /** Mean vector per group, groups sorted by size (largest first) then name. */
 export function meanProfiles(vectors: readonly (readonly number[])[], groups: readonly string[]): ValueProfile[] {

@@ -13,7 +13,7 @@ import { BASIC_VALUE_LABELS, type BasicValue } from "../values/taxonomy.js";
 import { valueCounts } from "./composition.js";
 import { PAPER_FIG2A, PAPER_FIG2A_READING_TOLERANCE } from "./reference.js";
 
-export interface ValueProportion {
+export type ValueProportion = {
   value: BasicValue;
   /** Share of records with a +1 label for the value, in [0, 1]. */
   aligned: number;
@@ -25,7 +25,7 @@ export interface ValueProportion {
   opposedCount: number;
   /** Records counted on both sides. */
   mixedCount: number;
-}
+};
 
 /** The Figure 2(a) shares, one row per value in the paper's order. */
 export function valueProportions(table: ColumnTable): ValueProportion[] {
@@ -46,7 +46,7 @@ export function fig2aCsvRows(rows: readonly ValueProportion[]): { value: string;
   return rows.map((r) => ({ value: r.value, aligned: r.aligned, opposed: r.opposed, n: r.n }));
 }
 
-export interface ValueProportionComparison {
+export type ValueProportionComparison = {
   value: BasicValue;
   label: string;
   aligned: number;
@@ -58,7 +58,7 @@ export interface ValueProportionComparison {
   opposedDiff: number;
   /** Both sides within the reading tolerance of the paper's bars. */
   withinReading: boolean;
-}
+};
 
 /** Our shares beside the paper's Figure 2(a) readings, value by value. */
 export function compareWithPaperFig2a(rows: readonly ValueProportion[], tolerance = PAPER_FIG2A_READING_TOLERANCE): ValueProportionComparison[] {

@@ -4,8 +4,10 @@
  * malformed label is skipped (the record keeps its other labels) and counted
  * here; a line that is not a record at all is listed with file and line.
  */
+import { isAbsolute, relative } from "node:path";
+import { kitPaths } from "../data/paths.js";
 import type { RecordError } from "../data/readers.js";
-import { formatLocation, type LabelIssueKind } from "../values/labels.js";
+import { formatLocation, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import type { FulcraData } from "./dataset.js";
 
 /** What each kind of issue means and what the lenient parser did about it. */
@@ -21,7 +23,7 @@ export const LABEL_ISSUE_DESCRIPTIONS: Record<LabelIssueKind, { meaning: string;
 
 const KIND_ORDER: LabelIssueKind[] = ["unknown-name", "malformed", "empty-types", "conflict", "refined-as-basic", "score-typo", "alias"];
 
-export interface QualityRow {
+export type QualityRow = {
   kind: LabelIssueKind;
   meaning: string;
   effect: string;
@@ -33,7 +35,7 @@ export interface QualityRow {
   records: number;
   /** A few of the labels as written, most frequent first. */
   examples: string;
-}
+};
 
 /** One row per kind of label issue (all kinds listed, zeros included, so absence is visible too). */
 export function labelQualityTable(data: Pick<FulcraData, "labelLog" | "records">): QualityRow[] {
@@ -56,15 +58,19 @@ export function labelQualityTable(data: Pick<FulcraData, "labelLog" | "records">
 
 /** Every distinct unusual label: kind, label, count, what was done, where first seen. */
 export function labelIssueDetails(data: Pick<FulcraData, "labelLog">): { kind: LabelIssueKind; label: string; count: number; action: string; firstSeen: string }[] {
-  return data.labelLog.list().map((i) => ({ kind: i.kind, label: i.label, count: i.count, action: i.action, firstSeen: formatLocation(i.first) }));
+  const root = kitPaths().root;
+  // Paths relative to the project, so tables read the same on every machine.
+  const where = (loc: LabelLocation) => formatLocation(loc.file && isAbsolute(loc.file) ? { ...loc, file: relative(root, loc.file) } : loc);
+  return data.labelLog.list().map((i) => ({ kind: i.kind, label: i.label, count: i.count, action: i.action, firstSeen: where(i.first) }));
 }
 
 /** Lines that could not be read as records. */
 export function recordErrorTable(errors: readonly RecordError[]): { file: string; line: number; reason: string }[] {
-  return errors.map((e) => ({ file: e.file, line: e.line, reason: e.reason }));
+  const root = kitPaths().root;
+  return errors.map((e) => ({ file: isAbsolute(e.file) ? relative(root, e.file) : e.file, line: e.line, reason: e.reason }));
 }
 
-export interface QualitySummary {
+export type QualitySummary = {
   records: number;
   /** Records with any unusual label (kept, see the table for what was done). */
   recordsWithIssues: number;
@@ -73,7 +79,7 @@ export interface QualitySummary {
   labelsSkipped: number;
   /** Lines that were not records (excluded and listed). */
   unreadableLines: number;
-}
+};
 
 export function qualitySummary(data: Pick<FulcraData, "labelLog" | "records" | "recordErrors">): QualitySummary {
   return {

@@ -9,7 +9,7 @@
 import type { BasicValue } from "../values/taxonomy.js";
 import type { RiskGroup } from "./harm.js";
 
-export interface PaperValueShare {
+export type PaperValueShare = {
   value: BasicValue;
   /** Share of all records labelled aligned (+1) with the value. */
   aligned: number;
@@ -17,7 +17,7 @@ export interface PaperValueShare {
   alignedOrOpposed: number;
   /** Share labelled opposed (−1): the full bar minus the aligned part. */
   opposed: number;
-}
+};
 
 function share(value: BasicValue, aligned: number, alignedOrOpposed: number): PaperValueShare {
   return { value, aligned, alignedOrOpposed, opposed: Math.round((alignedOrOpposed - aligned) * 1000) / 1000 };

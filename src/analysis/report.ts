@@ -6,7 +6,8 @@ import type { ReportNumber } from "../report/numbers.js";
 import { BASIC_VALUE_LABELS } from "../values/taxonomy.js";
 import type { FileUse } from "./dataset.js";
 import { compareWithPaperFig2a, type ValueProportion } from "./proportions.js";
-import { PAPER_FIG2A_READING_TOLERANCE, PAPER_SOURCE } from "./reference.js";
+import { PAPER_FIG2A_READING_TOLERANCE, PAPER_FIG4B, PAPER_SOURCE } from "./reference.js";
+import type { ValueSpacePoint, ValueSpaceProjection } from "./value-space.js";
 import { agreementWithPaperFig4b, compareWithPaperFig4b, type RiskCorrelationCell } from "./risk-correlation.js";
 
 const round = (x: number, digits = 4) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
@@ -61,4 +62,27 @@ export function fig4bNumbers(groupCells: readonly RiskCorrelationCell[], options
     { name: "Fig. 4(b) correlation of our cells with the paper's", value: round(agreement.cellCorrelation, 3), ...extra },
     { name: "Fig. 4(b) mean |r − paper|", value: round(agreement.meanAbsDiff, 3), ...extra },
   ];
+}
+
+/** Rows of the Figure 4(b) CSV: value, risk, r, p, n, flagged, stars, and the paper's cell where there is one. */
+export function fig4bCsvRows(cells: readonly RiskCorrelationCell[]): { value: string; risk: string; r: number; p: number; n: number; flagged: number; stars: string; paper: number | null }[] {
+  return cells.map((c) => {
+    const paper = (PAPER_FIG4B[c.value] as Record<string, number>)[c.risk];
+    return { value: c.value, risk: c.risk, r: c.r, p: c.p, n: c.n, flagged: c.flagged, stars: c.stars, paper: paper ?? null };
+  });
+}
+
+/** Rows of the Figure 4(a) CSV: one per point, with its place in each projection given. */
+export function fig4aCsvRows(points: readonly ValueSpacePoint[], projections: readonly ValueSpaceProjection[]): Record<string, unknown>[] {
+  for (const p of projections) {
+    if (p.x.length !== points.length) throw new Error(`fig4aCsvRows: the ${p.method} projection has ${p.x.length} points, expected ${points.length}`);
+  }
+  return points.map((p, i) => {
+    const row: Record<string, unknown> = { source: p.source, llm: p.llm, risk: p.risk, safe: p.safe, file: p.file, line: p.line };
+    for (const proj of projections) {
+      row[`${proj.method}_x`] = proj.x[i];
+      row[`${proj.method}_y`] = proj.y[i];
+    }
+    return row;
+  });
 }

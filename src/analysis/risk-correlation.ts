@@ -21,7 +21,7 @@ import { correlationTest, significanceStars } from "./stats.js";
 
 export type RiskLevel = "category" | "group";
 
-export interface RiskCorrelationCell {
+export type RiskCorrelationCell = {
   value: BasicValue;
   /** Harm category or risk group name. */
   risk: string;
@@ -35,7 +35,7 @@ export interface RiskCorrelationCell {
   flagged: number;
   /** "*", "**", "***" for p < 0.05, 0.01, 0.001. */
   stars: string;
-}
+};
 
 /**
  * One cell per (value, risk), values in the paper's vector order, risks in
@@ -113,7 +113,7 @@ export function correlationMatrix(cells: readonly RiskCorrelationCell[], rows: r
   };
 }
 
-export interface RiskCorrelationComparison {
+export type RiskCorrelationComparison = {
   value: BasicValue;
   group: string;
   r: number;
@@ -124,7 +124,7 @@ export interface RiskCorrelationComparison {
   sameSign: boolean;
   p: number;
   n: number;
-}
+};
 
 /** Our five-group cells beside the paper's Figure 4(b). */
 export function compareWithPaperFig4b(cells: readonly RiskCorrelationCell[]): RiskCorrelationComparison[] {

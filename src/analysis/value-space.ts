@@ -17,19 +17,19 @@ import { umapProject, type UmapConfig } from "./umap.js";
 
 export const UNKNOWN_RISK = "unknown (prompt not among SafeRLHF questions)";
 
-export interface ValueSpacePoint {
+export type ValueSpacePoint = {
   /** "FULCRA" for labelled records, "scored" for evaluator-scored model outputs. */
   source: "FULCRA" | "scored";
   /** The responding LLM (FULCRA `response_source`) or the scored model. */
   llm: string;
-  /** Risk group label of the prompt, "no safety issue", "several groups", or UNKNOWN_RISK. */
+  /** Risk group of the prompt's first category (`riskGroupLabel`), "no safety issue", or UNKNOWN_RISK when the prompt's categories are not known. */
   risk: string;
   /** True for prompts with no safety issue, false for some, null when unknown. */
   safe: boolean | null;
   vector: number[];
   file: string;
   line: number;
-}
+};
 
 /** Gathers the points of Figure 4(a) from a `fulcraTable` and/or a `scoredTable`. */
 export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable | null): ValueSpacePoint[] {
