@@ -8,10 +8,21 @@
  * new node version never leaves a stale spec behind.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { kitPaths } from "../data/paths.js";
+
+/**
+ * Writes `text` to `file` unless it already holds it; atomically (temp file
+ * + rename), since several runs may start at once.
+ */
+export function writeIfChanged(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, "utf8") === text) return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
 
 /** Kernel name used in the notebooks' metadata and the spec folder. */
 export const KERNEL_NAME = "tslab";
@@ -60,7 +71,7 @@ export function ensureTslabKernel(root = kitPaths().root): KernelSetup {
   };
   const text = JSON.stringify(spec, null, 2) + "\n";
   mkdirSync(dir, { recursive: true });
-  if (!existsSync(specFile) || readFileSync(specFile, "utf8") !== text) writeFileSync(specFile, text);
+  writeIfChanged(specFile, text);
   const runtimeDir = join(jupyterPath, "runtime");
   mkdirSync(runtimeDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {

@@ -12,7 +12,7 @@ import { createInterface } from "node:readline";
 import { kitPaths } from "../data/paths.js";
 import { Progress } from "../runtime/progress.js";
 import { DRIVER_PY } from "./driver.js";
-import { checkJupyter, ensureTslabKernel, jupyterPython } from "./kernel.js";
+import { checkJupyter, ensureTslabKernel, jupyterPython, writeIfChanged } from "./kernel.js";
 
 export interface RunNotebookOptions {
   /** Seconds one cell may run before the run fails (default 900, or env FULCRA_CELL_TIMEOUT). */
@@ -170,7 +170,14 @@ export async function executeNotebook(nameOrPath: string, options: RunNotebookOp
     startupTimeout: options.startupTimeout ?? 60,
   };
 
-  const child = spawn(python, ["-c", DRIVER_PY, JSON.stringify(args)], {
+  // The notebooks import the compiled kit; say so before a cell fails on it.
+  const compiled = join(kitPaths().root, "dist", "src", "index.js");
+  if (!existsSync(compiled)) throw new Error(`the kit is not built (${compiled} is missing): run \`npm run build\` first`);
+  // The driver lives beside the kernel spec, so that \`ps\` shows a file name rather than the script.
+  const driver = join(kernel.jupyterPath, "fulcra_run_notebook.py");
+  writeIfChanged(driver, DRIVER_PY);
+
+  const child = spawn(python, [driver, JSON.stringify(args)], {
     cwd,
     env: { ...kernel.env, FULCRA_NOTEBOOK: name },
     stdio: ["ignore", "pipe", "pipe"],
