@@ -1,5 +1,8 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "./helpers.js";
 import { toArquero } from "../src/data/tables.js";
 import { barChart } from "../src/figures/builders.js";
 import { closeSharedRenderer } from "../src/figures/renderer.js";
@@ -64,4 +67,28 @@ test("taxonomy rows: 10 basic values in paper order with their groups, 19 refine
   const items = valueItemRows();
   assert.equal(items.length, 54);
   assert.deepEqual(items.find((r) => r.item === "be obedient"), { item: "be obedient", refined: "conformity-rules", basic: "Conformity", definition: items.find((r) => r.item === "be obedient")!.definition });
+});
+
+test("besidePaper shows both figures when the paper's is available, otherwise the kit's with a note", () => {
+  const dir = tempDir();
+  const tiny = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082", "hex");
+  writeFileSync(join(dir, "ours.png"), tiny);
+  writeFileSync(join(dir, "fig9-paper.png"), tiny);
+  const got: DisplayMessage[] = [];
+  const restore = setDisplaySink((m) => got.push(m));
+  const before = process.env.FULCRA_PAPER_FIGURES;
+  process.env.FULCRA_PAPER_FIGURES = dir;
+  try {
+    show.besidePaper(join(dir, "ours.png"), "fig9-paper.png");
+    show.besidePaper(join(dir, "ours.png"), "missing.png");
+  } finally {
+    restore();
+    if (before === undefined) delete process.env.FULCRA_PAPER_FIGURES;
+    else process.env.FULCRA_PAPER_FIGURES = before;
+  }
+  assert.equal(got.length, 3);
+  assert.equal(got[0].data["text/html"].match(/<figure/g)?.length, 2);
+  assert.match(got[0].data["text/html"], /published in the paper/);
+  assert.equal(got[1].data["text/html"].match(/<figure/g)?.length, 1);
+  assert.match(got[2].data["text/markdown"], /missing\.png\) is not available here/);
 });

@@ -8,8 +8,8 @@
  *   NAME.json  provenance: kit version, git commit, data file hashes, seed,
  *              backend, timestamp, renderer versions and the files written
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { kitPaths } from "../data/paths.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { figureDataRows, toCsv } from "./csv.js";
@@ -115,4 +115,15 @@ export async function exportFigures(items: readonly { figure: Figure; name: stri
     for (const it of items) out.push(await exportFigure(it.figure, it.name, { renderer, ...it.options }));
   });
   return out;
+}
+
+/**
+ * Where the paper's published figures are kept for comparison (not part of
+ * the kit): env FULCRA_PAPER_FIGURES, else ../shared/figures/paper beside the
+ * repository. Returns the path of `file` there, or undefined when absent.
+ */
+export function paperFigurePath(file: string): string | undefined {
+  const dir = process.env.FULCRA_PAPER_FIGURES ? resolve(process.env.FULCRA_PAPER_FIGURES) : join(kitPaths().root, "..", "shared", "figures", "paper");
+  const path = join(dir, file);
+  return existsSync(path) ? path : undefined;
 }
