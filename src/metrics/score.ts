@@ -185,6 +185,7 @@ export async function kitValueScorer(dir = defaultEvaluatorDir(), options: { qui
     return asValueScorer(await (ev.ensureEvaluator as (d: string, c?: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>)(dir, { quiet: options.quiet }));
   }
   if (typeof ev.loadEvaluator === "function") {
+    if (!existsSync(dir)) throw new Error(`no value evaluator in ${dir}; train one first (see \`fulcra evaluator --help\`) or pass --evaluator DIR`);
     return asValueScorer(await (ev.loadEvaluator as (d: string) => Promise<{ score(d: string[]): unknown }>)(dir));
   }
   throw new Error("this build has no value evaluator (src/evaluator exports neither ensureEvaluator nor loadEvaluator); see `fulcra evaluator --help`");
