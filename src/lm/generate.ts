@@ -14,7 +14,8 @@
  * `alignedLogProbs`, `alignedValues`, and what `logProbsOf` returns).
  *
  * The draws come from `seededRandom` in JavaScript (float64 arithmetic on
- * the model's logits), so a seed gives the same answers on a backend.
+ * the model's logits), one generator per prompt seeded from (seed, prompt
+ * index), so a seed gives the same answers on a backend whatever the batching.
  */
 import * as tf from "@tensorflow/tfjs";
 import { seededRandom } from "../runtime/random.js";
@@ -102,19 +103,28 @@ export function generate(model: CausalLm, tokenizer: Tokenizer, prompts: readonl
       `generate: prompt (${maxPromptTokens} tokens + ${templateLength} template) plus maxNewTokens (${o.maxNewTokens}) must fit the model's context of ${context}; lower maxNewTokens or maxPromptTokens`,
     );
   }
-  const random = seededRandom(o.seed);
   const parts: Rollout[] = [];
   const bar = new Progress({ label: "generate", total: prompts.length, quiet: !o.progress });
   for (let start = 0; start < prompts.length; start += o.batchSize) {
     const chunk = prompts.slice(start, start + o.batchSize);
-    parts.push(generateBatch(model, tokenizer, chunk, o, maxPromptTokens, random));
+    const randoms = chunk.map((_, i) => seededRandom(rowSeed(o.seed, start + i)));
+    parts.push(generateBatch(model, tokenizer, chunk, o, maxPromptTokens, randoms));
     bar.tick(chunk.length);
   }
   bar.finish();
   return parts.length === 1 ? parts[0] : mergeRollouts(parts, tokenizer.specials.pad);
 }
 
-function generateBatch(model: CausalLm, tokenizer: Tokenizer, prompts: readonly string[], o: SamplingOptions, maxPromptTokens: number, random: () => number): Rollout {
+/** The seed of prompt `index`'s generator: the run's seed and the index, mixed (so neighbouring seeds do not share streams). */
+export function rowSeed(seed: number, index: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+function generateBatch(model: CausalLm, tokenizer: Tokenizer, prompts: readonly string[], o: SamplingOptions, maxPromptTokens: number, randoms: (() => number)[]): Rollout {
   const B = prompts.length;
   const V = model.config.vocabSize;
   const pad = tokenizer.specials.pad;
@@ -142,7 +152,7 @@ function generateBatch(model: CausalLm, tokenizer: Tokenizer, prompts: readonly 
         column.push(pad);
         continue;
       }
-      const pick = sampleToken(next.logits.subarray(b * V, (b + 1) * V), o, random);
+      const pick = sampleToken(next.logits.subarray(b * V, (b + 1) * V), o, randoms[b]);
       responseIds[b].push(pick.token);
       logProbs[b].push(pick.logProb);
       samplingLogProbs[b].push(pick.samplingLogProb);

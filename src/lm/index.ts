@@ -11,3 +11,6 @@ export * from "./tokenizer.js";
 export * from "./model.js";
 export * from "./generate.js";
 export * from "./safetensors.js";
+export * from "./optim.js";
+export * from "./sft.js";
+export * from "./gpt2.js";

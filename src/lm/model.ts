@@ -149,7 +149,7 @@ export class CausalLm {
   readonly params: Map<string, tf.Variable>;
   /** Prefix that makes this model's tfjs variable names unique. */
   readonly scope: string;
-  private readonly causalBiasCache = new Map<string, tf.Tensor2D>();
+  private readonly causalMaskCache = new Map<string, [tf.Tensor2D, tf.Tensor2D]>();
 
   /** Builds a model around given initial values (one Float32Array per parameter, in `parameterShapes` order or by name). */
   constructor(config: LmConfig, initial: Map<string, Float32Array | tf.Tensor>) {
@@ -255,8 +255,8 @@ export class CausalLm {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
-    for (const t of this.causalBiasCache.values()) t.dispose();
-    this.causalBiasCache.clear();
+    for (const t of this.causalMaskCache.values()) tf.dispose(t);
+    this.causalMaskCache.clear();
   }
 
   // ------------------------------------------------------------- the network
@@ -290,9 +290,13 @@ export class CausalLm {
     }
     let x = tf.add(embed(this.p("tokenEmbedding"), ids), embed(this.p("positionEmbedding"), positions)).reshape([B * S, C]) as tf.Tensor2D;
 
-    // Additive attention bias [B, 1, S, P+S]: −1e9 on future keys and padding keys.
-    let bias: tf.Tensor = this.causalBias(S, P).reshape([1, 1, S, P + S]);
-    if (keyMask) bias = tf.add(bias, tf.mul(tf.sub(1, tf.cast(keyMask, "float32")), -1e9).reshape([B, 1, 1, P + S]));
+    // Additive attention bias [B, 1, S, P+S]: 0 where query i may read key j, −1e9 elsewhere.
+    // Allowed: j not in the future, and j a real token or the query itself (so a padding
+    // query still has one key and no row of the softmax is empty or ties with masked keys).
+    const [causal, self] = this.causalMasks(S, P);
+    let allowed: tf.Tensor = causal.reshape([1, 1, S, P + S]);
+    if (keyMask) allowed = tf.mul(allowed, tf.maximum(tf.cast(keyMask, "float32").reshape([B, 1, 1, P + S]), self.reshape([1, 1, S, P + S])));
+    const bias = tf.mul(tf.sub(1, allowed), -1e9);
 
     const newKeys: tf.Tensor4D[] = [];
     const newValues: tf.Tensor4D[] = [];
@@ -334,17 +338,22 @@ export class CausalLm {
     return tf.add(tf.mul(normed, this.p<tf.Tensor1D>(name + ".gain")), this.p<tf.Tensor1D>(name + ".bias")) as tf.Tensor2D;
   }
 
-  /** [S, P+S] with 0 where query i (absolute position P+i) may see key j (j ≤ P+i), −1e9 elsewhere. */
-  private causalBias(S: number, P: number): tf.Tensor2D {
+  /** [S, P+S] 0/1 masks: key j is not in query i's future (j ≤ P+i); key j is query i itself (j = P+i). */
+  private causalMasks(S: number, P: number): [tf.Tensor2D, tf.Tensor2D] {
     const key = `${S}:${P}`;
-    let t = this.causalBiasCache.get(key);
-    if (!t) {
-      const data = new Float32Array(S * (P + S));
-      for (let i = 0; i < S; i++) for (let j = 0; j < P + S; j++) data[i * (P + S) + j] = j <= P + i ? 0 : -1e9;
-      t = tf.keep(tf.tensor2d(data, [S, P + S]));
-      if (this.causalBiasCache.size < 512) this.causalBiasCache.set(key, t);
+    let masks = this.causalMaskCache.get(key);
+    if (!masks) {
+      const causal = new Float32Array(S * (P + S));
+      const self = new Float32Array(S * (P + S));
+      for (let i = 0; i < S; i++) {
+        for (let j = 0; j <= P + i; j++) causal[i * (P + S) + j] = 1;
+        self[i * (P + S) + P + i] = 1;
+      }
+      masks = [tf.tensor2d(causal, [S, P + S]), tf.tensor2d(self, [S, P + S])];
+      // Kept across calls (the shapes repeat); past the cap they are left to the caller's tidy.
+      if (this.causalMaskCache.size < 256) this.causalMaskCache.set(key, [tf.keep(masks[0]), tf.keep(masks[1])]);
     }
-    return t;
+    return masks;
   }
 }
 

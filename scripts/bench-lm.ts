@@ -1,0 +1,111 @@
+/**
+ * Costs of the kit's language model on this machine: forward, training
+ * step (forward + backward + AdamW), generation with and without the KV
+ * cache, for the default configuration and a few neighbours.
+ *
+ *   npm run build && node dist/scripts/bench-lm.js [--quick] [--sweep]
+ *
+ * Prints wall-clock and process CPU time (CPU time is the fairer figure
+ * when other jobs share the cores). The backend comes from initBackend()
+ * (FULCRA_BACKEND=wasm|cpu|node|gpu forces one).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../src/runtime/backend.js";
+import { createModel, DEFAULT_LM_CONFIG, tokenLogProbs, type LmConfig } from "../src/lm/model.js";
+import { generate } from "../src/lm/generate.js";
+import { trainTokenizer } from "../src/lm/tokenizer.js";
+import { AdamW } from "../src/lm/optim.js";
+import { readRecords, splitDialogue } from "../src/data/readers.js";
+import { requireDataFile } from "../src/data/paths.js";
+
+interface Timing {
+  wallMs: number;
+  cpuMs: number;
+}
+
+function time(f: () => void, minMs: number): Timing {
+  f(); // warm-up (kernel set-up, XNNPACK packing)
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < minMs || n < 2) {
+    f();
+    n++;
+  }
+  const c = process.cpuUsage(c0);
+  return { wallMs: (performance.now() - t0) / n, cpuMs: (c.user + c.system) / 1000 / n };
+}
+
+function fmt(t: Timing, tokens: number): string {
+  return `${t.wallMs.toFixed(0).padStart(6)} ms wall ${t.cpuMs.toFixed(0).padStart(6)} ms cpu  ${((tokens / t.wallMs) * 1000).toFixed(0).padStart(6)} tok/s wall ${((tokens / t.cpuMs) * 1000).toFixed(0).padStart(6)} tok/s cpu`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes("--quick");
+  const sweep = args.includes("--sweep");
+  const backend = await initBackend({ quiet: true });
+  const minMs = quick ? 800 : 2500;
+  console.log(`bench-lm: backend ${backend.name} (${backend.tfjsBackend}), tfjs ${backend.tfjsVersion}, ${new Date().toISOString()}`);
+
+  const candidates: [string, Omit<LmConfig, "vocabSize">, number][] = [["default", DEFAULT_LM_CONFIG, 2048]];
+  if (sweep) {
+    candidates.push(
+      ["vocab 1024", DEFAULT_LM_CONFIG, 1024],
+      ["context 64", { ...DEFAULT_LM_CONFIG, contextLength: 64 }, 2048],
+      ["width 192, 6 heads", { ...DEFAULT_LM_CONFIG, width: 192, heads: 6, mlpWidth: 768 }, 2048],
+      ["4 layers", { ...DEFAULT_LM_CONFIG, layers: 4 }, 2048],
+    );
+  }
+  // Real prompts and a real tokenizer for the generation benchmark.
+  const dialogues = readRecords("fulcra", requireDataFile("trustworthy_data")).map((r) => r.dialogue);
+  const prompts = dialogues.slice(0, 32).map((d) => splitDialogue(d).prompt);
+  const tokenizers = new Map<number, ReturnType<typeof trainTokenizer>>();
+  for (const [label, base, vocabSize] of candidates) {
+    const config: LmConfig = { ...base, vocabSize };
+    const model = createModel(config, 1);
+    const B = 16;
+    const T = config.contextLength;
+    console.log(`\n[${label}] layers ${config.layers}, heads ${config.heads}, width ${config.width}, context ${T}, vocab ${vocabSize}: ${(model.parameterCount() / 1e6).toFixed(2)}M parameters`);
+    const ids = tf.tensor2d(Array.from({ length: B * T }, (_, i) => (i * 7919) % vocabSize), [B, T], "int32");
+    const targets = ids.reshape([-1]) as tf.Tensor1D;
+
+    const fwd = time(() => tf.tidy(() => void model.forward(ids).logits.dataSync()), minMs);
+    console.log(`  forward   ${B}×${T}   ${fmt(fwd, B * T)}`);
+
+    const optimizer = new AdamW({ learningRate: 1e-4 });
+    const train = time(
+      () =>
+        tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => {
+            const { logits } = model.forward(ids);
+            return tf.neg(tf.mean(tokenLogProbs(logits.reshape([B * T, vocabSize]) as tf.Tensor2D, targets))) as tf.Scalar;
+          }, model.trainableVariables);
+          optimizer.step(model.params, grads);
+          value.dataSync();
+        }),
+      minMs,
+    );
+    console.log(`  train step ${B}×${T}  ${fmt(train, B * T)}`);
+
+    if (!tokenizers.has(vocabSize)) tokenizers.set(vocabSize, trainTokenizer(dialogues, vocabSize));
+    const tokenizer = tokenizers.get(vocabSize)!;
+    const newTokens = 32;
+    for (const useCache of [true, false]) {
+      let produced = 0;
+      const g = time(() => {
+        const r = generate(model, tokenizer, prompts, { maxNewTokens: newTokens, seed: 1, useCache, batchSize: 32, maxPromptTokens: 24 });
+        produced = r.responseIds.reduce((s, x) => s + x.length, 0);
+      }, quick ? 0 : minMs);
+      console.log(`  generate 32 prompts × ${newTokens} new tokens, ${useCache ? "KV cache   " : "no cache   "} ${fmt(g, produced)}`);
+    }
+    tf.dispose([ids, targets]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
