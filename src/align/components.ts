@@ -17,7 +17,8 @@ import { readRecords } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
 import type { AlignComponents } from "./run.js";
 import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
-import type { TextScorer, ValueScorer } from "./reward.js";
+import { asValueScorer } from "../metrics/score.js";
+import type { TextScorer } from "./reward.js";
 
 /** The parts of src/lm's CausalLm the aligner uses. */
 interface CausalLmLike {
@@ -68,12 +69,14 @@ export function lmTokenizer(tok: LmTokenizerLike): PolicyTokenizer {
 export interface ComponentOptions {
   /** SFT policy folder (default runs/lm/sft). */
   policyDir?: string;
-  /** Folder of the evaluator the reward uses (default runs/evaluator/default). */
+  /** Folder of the evaluator the reward uses (default runs/evaluator/align-reward). */
   evaluatorDir?: string;
-  /** Folder of the second evaluator (default runs/evaluator/heldout). */
+  /** Folder of the second evaluator (default runs/evaluator/align-heldout). */
   heldoutEvaluatorDir?: string;
-  /** Seed of the second evaluator's training and split (must differ from the first's). */
-  heldoutSeed?: number;
+  /** Training configuration of the reward's evaluator when it has to be trained (the second one derives from it). */
+  evaluatorConfig?: Record<string, unknown>;
+  /** SFT configuration when the policy has to be trained. */
+  sftConfig?: Record<string, unknown>;
   /** Load (or train) the helpfulness reward model too. */
   rewardModel?: boolean;
   /** Longest prompt, in tokens, kept when formatting (the rest of the context is the response). */
@@ -110,26 +113,29 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
 
   // The SFT policy (trained and cached by src/lm when absent).
   const lm = (await import("../lm/index.js")) as AnyModule;
-  const ensureSftPolicy = need<(dir: string, config?: unknown) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
+  const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
   const policyDir = options.policyDir ?? join(runs, "lm", "sft");
-  const hadPolicy = existsSync(policyDir);
-  const [sft, policySeconds] = await timed(() => ensureSftPolicy(policyDir, { quiet: options.quiet }));
+  const hadPolicy = existsSync(join(policyDir, "model.safetensors"));
+  const [sft, policySeconds] = await timed(() => ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig }));
   sources.policy = `${policyDir} (${hadPolicy ? "cached" : "trained now"})`;
   seconds.policy = policySeconds;
 
-  // Two value evaluators: the reward's, and one the policy never optimises against.
+  // Two value evaluators: the reward's, and a second one (another seed and the
+  // other head, see the evaluator module) that the policy never optimises against.
   const ev = (await import("../evaluator/index.js")) as AnyModule;
-  const ensureEvaluator = need<(dir: string, config?: Record<string, unknown>) => Promise<ValueScorer>>(ev, "ensureEvaluator", "src/evaluator");
-  const evaluatorDir = options.evaluatorDir ?? join(runs, "evaluator", "default");
-  const heldoutDir = options.heldoutEvaluatorDir ?? join(runs, "evaluator", "heldout");
-  const hadEvaluator = existsSync(evaluatorDir);
-  const [evaluator, evaluatorSeconds] = await timed(() => ensureEvaluator(evaluatorDir, { quiet: options.quiet }));
-  sources.evaluator = `${evaluatorDir} (${hadEvaluator ? "cached" : "trained now"})`;
-  seconds.evaluator = evaluatorSeconds;
-  const hadHeldout = existsSync(heldoutDir);
-  const [heldoutEvaluator, heldoutSeconds] = await timed(() => ensureEvaluator(heldoutDir, { quiet: options.quiet, seed: options.heldoutSeed ?? 7 }));
-  sources.heldoutEvaluator = `${heldoutDir} (${hadHeldout ? "cached" : "trained now"}, seed ${options.heldoutSeed ?? 7})`;
-  seconds.heldoutEvaluator = heldoutSeconds;
+  const trainEvaluator = need<(config: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>>(ev, "trainEvaluator", "src/evaluator");
+  const loadEvaluator = need<(dir: string) => Promise<{ score(d: string[]): unknown }>>(ev, "loadEvaluator", "src/evaluator");
+  const secondConfig = need<(config: Record<string, unknown>) => Record<string, unknown>>(ev, "secondEvaluatorConfig", "src/evaluator");
+  const ensureEvaluator = async (dir: string, config: Record<string, unknown>, part: string) => {
+    const had = existsSync(join(dir, "model.json"));
+    const [e, secs] = await timed(async () => (had ? loadEvaluator(dir) : trainEvaluator({ ...config, outDir: dir, quiet: options.quiet ?? false })));
+    sources[part] = `${dir} (${had ? "cached" : "trained now"})`;
+    seconds[part] = secs;
+    return asValueScorer(e);
+  };
+  const evaluatorConfig = options.evaluatorConfig ?? {};
+  const evaluator = await ensureEvaluator(options.evaluatorDir ?? join(runs, "evaluator", "align-reward"), evaluatorConfig, "evaluator");
+  const heldoutEvaluator = await ensureEvaluator(options.heldoutEvaluatorDir ?? join(runs, "evaluator", "align-heldout"), secondConfig(evaluatorConfig), "heldoutEvaluator");
 
   let rewardModel: TextScorer | undefined;
   if (options.rewardModel) {

@@ -42,8 +42,8 @@ Options:
   --gpu-config             the larger configuration for a GPU (${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")})
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
-  --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/default)
-  --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/heldout)
+  --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
+  --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
   --quiet                  no progress bars
 
 PPO options (names as in the common PPO/RLHF configs):
