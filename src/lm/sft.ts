@@ -132,10 +132,17 @@ export function resolveSftConfig(partial: Partial<SftConfig> = {}): SftConfig {
   return c;
 }
 
-/** The fields that change the trained model (not quiet, not reporting). */
-function trainingKey(c: SftConfig): string {
+/** Identifies a trained model: the fields that change it (not quiet, not reporting) and the examples it learned from. */
+function trainingKey(c: SftConfig, data: SftData): string {
   const { quiet: _q, sampleAnswers: _s, evalEvery: _e, evalExamples: _x, checkpointEvery: _k, ...rest } = c;
-  return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify(rest)).update(dataFingerprint(data)).digest("hex").slice(0, 16);
+}
+
+/** A short hash of the examples (order included). */
+export function dataFingerprint(data: SftData): string {
+  const h = createHash("sha256");
+  for (const e of data.examples) h.update(e.prompt).update("\u0000").update(e.response).update("\u0001");
+  return h.digest("hex").slice(0, 16);
 }
 
 // ------------------------------------------------------------------ 1. data
@@ -270,6 +277,8 @@ export interface SftSummary {
   format: "fulcra-sft-1";
   config: SftConfig;
   trainingKey: string;
+  /** Hash of the training examples (see dataFingerprint). */
+  dataFingerprint: string;
   steps: number;
   /** Training loss (nats per response token), mean over each logging window. */
   lossHistory: { step: number; loss: number }[];
@@ -321,10 +330,10 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
   const c = resolveSftConfig(partial);
   await initBackend({ quiet: c.quiet });
   const started = Date.now();
-  const key = trainingKey(c);
 
   // 1. data, and a seeded train/valid split
   const data = options.data ?? collectSftExamples({ useFulcra: c.useFulcra, useHelpful: c.useHelpful });
+  const key = trainingKey(c, data);
   const order = shuffled(data.examples, seededRandom(c.seed));
   const nValid = Math.floor(order.length * c.validFraction);
   const valid = order.slice(0, nValid);
@@ -353,13 +362,16 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
   let validHistory: { step: number; loss: number }[] = [];
   let tokensSeen = 0;
   let skippedSteps = 0;
+  // Running sum of the losses since the last logged point (part of the checkpoint, so a resumed log is identical).
+  let windowLoss = 0;
+  let windowSteps = 0;
   if (checkpointDir && existsSync(join(checkpointDir, "state.json"))) {
     const state = JSON.parse(readFileSync(join(checkpointDir, "state.json"), "utf8")) as CheckpointState;
     if (state.trainingKey === key) {
       model.dispose();
       model = loadModel(checkpointDir);
       optimizer.setState(readSafetensors(join(checkpointDir, "optimizer.safetensors")).tensors, state.step, model.params);
-      ({ step: startStep, lossHistory, validHistory, tokensSeen, skippedSteps } = state);
+      ({ step: startStep, lossHistory, validHistory, tokensSeen, skippedSteps, windowLoss, windowSteps } = state);
       if (!c.quiet) console.error(`sft: resuming from ${checkpointDir} at step ${startStep}`);
     } else if (!c.quiet) {
       console.error(`sft: ignoring ${checkpointDir} (trained with another configuration)`);
@@ -370,8 +382,6 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
   bar.tick(startStep);
   const pad = tokenizer.specials.pad;
   const batchesPerEpoch = Math.floor(encodedTrain.length / c.batchSize) || 1;
-  let windowLoss = 0;
-  let windowSteps = 0;
   let badRun = 0;
   const evaluate = () => (encodedValid.length ? meanLoss(model, encodedValid, c.batchSize, pad) : null);
 
@@ -421,7 +431,7 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
     bar.tick(1, `loss ${last ? last.loss.toFixed(3) : "…"}${lastValid ? ` valid ${lastValid.loss.toFixed(3)}` : ""}`);
     const stopping = options.stopAtStep !== undefined && step >= options.stopAtStep && step < c.steps;
     if (checkpointDir && step < c.steps && ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0) || stopping)) {
-      writeCheckpoint(checkpointDir, model, tokenizer, optimizer, { trainingKey: key, step, lossHistory, validHistory, tokensSeen, skippedSteps });
+      writeCheckpoint(checkpointDir, model, tokenizer, optimizer, { trainingKey: key, step, lossHistory, validHistory, tokensSeen, skippedSteps, windowLoss, windowSteps });
     }
     if (stopping) {
       if (!checkpointDir) throw new Error("trainSft: stopAtStep needs an outDir to leave the checkpoint in");
@@ -446,6 +456,7 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
     format: "fulcra-sft-1",
     config: c,
     trainingKey: key,
+    dataFingerprint: dataFingerprint(data),
     steps: c.steps,
     lossHistory,
     validHistory,
@@ -482,6 +493,7 @@ function partialSummary(
     format: "fulcra-sft-1",
     config: c,
     trainingKey: key,
+    dataFingerprint: dataFingerprint(data),
     steps: step,
     lossHistory,
     validHistory,
@@ -556,6 +568,8 @@ interface CheckpointState {
   validHistory: { step: number; loss: number }[];
   tokensSeen: number;
   skippedSteps: number;
+  windowLoss: number;
+  windowSteps: number;
 }
 
 function readCheckpointKey(dir: string): string | undefined {
@@ -616,10 +630,11 @@ export function defaultSftDir(): string {
  * trained with another configuration is an error (use another folder or
  * `force: true` to retrain over it).
  */
-export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Partial<SftConfig> & { force?: boolean } = {}): Promise<SftResult> {
+export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Partial<SftConfig> & { force?: boolean } = {}, options: TrainSftOptions = {}): Promise<SftResult> {
   const { force, ...rest } = partial;
   const c = resolveSftConfig(rest);
-  const key = trainingKey(c);
+  const data = options.data ?? collectSftExamples({ useFulcra: c.useFulcra, useHelpful: c.useHelpful });
+  const key = trainingKey(c, data);
   const summaryFile = join(dir, "sft.json");
   if (!force && existsSync(summaryFile) && existsSync(join(dir, "model.safetensors"))) {
     const saved = JSON.parse(readFileSync(summaryFile, "utf8")) as SftSummary;
@@ -627,10 +642,11 @@ export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Pa
       await initBackend({ quiet: c.quiet });
       return loadSftPolicy(dir);
     }
-    const differing = (Object.keys(c) as (keyof SftConfig)[]).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) && !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k));
+    const differing: string[] = (Object.keys(c) as (keyof SftConfig)[]).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) && !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k));
+    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint(data)) differing.push("training examples (the data files present changed)");
     throw new Error(
       `${dir} holds an SFT policy trained with another configuration (differs in: ${differing.join(", ") || "unknown"}); pass another folder, or force: true to retrain it`,
     );
   }
-  return trainSft(c, { outDir: dir });
+  return trainSft(c, { ...options, data, outDir: dir });
 }
