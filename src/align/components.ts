@@ -116,8 +116,19 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
   const policyDir = options.policyDir ?? join(runs, "lm", "sft");
   const hadPolicy = existsSync(join(policyDir, "model.safetensors"));
-  const [sft, policySeconds] = await timed(() => ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig }));
-  sources.policy = `${policyDir} (${hadPolicy ? "cached" : "trained now"})`;
+  const loadSftPolicy = need<(dir: string) => { model: CausalLmLike; tokenizer: LmTokenizerLike }>(lm, "loadSftPolicy", "src/lm");
+  let note = hadPolicy ? "cached" : "trained now";
+  const [sft, policySeconds] = await timed(async () => {
+    try {
+      return await ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig });
+    } catch (e) {
+      // A policy made by another SFT configuration or data version is still a valid starting point: use it, and say so.
+      if (!hadPolicy || !/another configuration/.test((e as Error).message)) throw e;
+      note = "cached; trained with another SFT configuration or data version than the current default";
+      return loadSftPolicy(policyDir);
+    }
+  });
+  sources.policy = `${policyDir} (${note})`;
   seconds.policy = policySeconds;
 
   // Two value evaluators: the reward's, and a second one (another seed and the

@@ -160,10 +160,10 @@ export const command: Command = {
       quiet,
     });
     const s = r.summary;
-    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const signed = (x: number) => `${x >= 0 ? "−" : "+"}${Math.abs(100 * x).toFixed(1)}%`;
     console.log(`${method} → ${s.target_name} on ${s.test_prompts} held-out prompts (backend ${s.backend}, ${s.seconds.toFixed(0)} s of ${Object.values(s.time_split).reduce((a, b) => a + b, 0).toFixed(0)} s counted)`);
-    console.log(`  masked distance, optimised evaluator: ${s.distance_before.toFixed(3)} → ${s.distance_after.toFixed(3)} (−${pct(s.relative_reduction)})`);
-    console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (−${pct(s.heldout_relative_reduction)})`);
+    console.log(`  masked distance, optimised evaluator: ${s.distance_before.toFixed(3)} → ${s.distance_after.toFixed(3)} (${signed(s.relative_reduction)})`);
+    console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (${signed(s.heldout_relative_reduction)})`);
     console.log(`  KL to the start policy: ${s.kl_mean.toFixed(2)}   steps: ${s.steps}   ${s.reward_hacking_message}`);
     console.log(`  time: ${Object.entries(s.time_split).map(([k, x]) => `${k} ${x.toFixed(0)} s`).join(", ")}`);
     console.log(`wrote ${join(out, "summary.json")}`);
