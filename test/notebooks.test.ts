@@ -3,6 +3,8 @@
  * discovered when the tests run (new notebooks are picked up without a
  * change here). A notebook fails its test on the first failing cell; the
  * message names the cell and the executed copy in figures/notebooks/.
+ * A cell may run 5 minutes here (FULCRA_CELL_TIMEOUT overrides), so one hung
+ * cell cannot eat the CI budget; long experiments should reuse stored runs.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,7 +19,7 @@ test("notebooks/ holds the quickstart notebook", () => {
 
 for (const path of notebooks) {
   test(`notebook ${basename(path)} runs headless without a cell error`, async () => {
-    const result = await runNotebook(path, { quiet: true });
+    const result = await runNotebook(path, { quiet: true, cellTimeout: Number(process.env.FULCRA_CELL_TIMEOUT) || 300 });
     assert.equal(result.ok, true);
     assert.ok(result.cells.length > 0, "at least one code cell ran");
   });
