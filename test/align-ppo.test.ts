@@ -151,3 +151,28 @@ test("PPO is deterministic for a seed, and a resumed run equals an uninterrupted
   assert.ok(close5(resumed.stats.map((s) => s.mean_reward), a.result.stats.map((s) => s.mean_reward)));
   assert.ok(close5(resumed.stats.map((s) => s.kl), a.result.stats.map((s) => s.kl)));
 });
+
+test("generation through the kit's decoder: the KV-cache path draws the same tokens as full forward passes", async () => {
+  await initBackend({ quiet: true });
+  const { createModel } = await import("../src/lm/model.js");
+  const { LmPolicy } = await import("../src/align/components.js");
+  const { sampleResponses } = await import("../src/align/policy.js");
+  const model = createModel({ vocabSize: 40, contextLength: 24, layers: 1, heads: 2, width: 16, mlpWidth: 32, tiedEmbeddings: true, layerNormEpsilon: 1e-5, initStd: 0.5 }, 3);
+  const fast = new LmPolicy(model);
+  const slow = new LmPolicy(model);
+  (slow as { step?: unknown }).step = undefined;
+  const prompts = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+  const options = { temperature: 1, top_k: 0, top_p: 1, response_length: 10 };
+  const a = sampleResponses(fast, prompts, 0, options, seededRandom(5));
+  const b = sampleResponses(slow, prompts, 0, options, seededRandom(5));
+  assert.deepEqual(a.ids, b.ids);
+  assert.deepEqual(a.mask, b.mask);
+  // Masks end at the first EOS (id 0) and include it.
+  a.ids.forEach((row, i) => {
+    const response = row.slice(3);
+    const end = response.indexOf(0);
+    const expected = response.map((_, t) => (end < 0 || t <= end ? 1 : 0));
+    assert.deepEqual(a.mask[i], expected);
+  });
+  model.dispose();
+});
