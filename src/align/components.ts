@@ -22,7 +22,7 @@ import type { TextScorer } from "./reward.js";
 
 /** The parts of src/lm's CausalLm the aligner uses. */
 interface CausalLmLike {
-  forward(ids: tf.Tensor2D): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  forward(ids: tf.Tensor2D, options?: { detachValue?: boolean }): { logits: tf.Tensor3D; values: tf.Tensor2D };
   step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: never): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown };
   readonly trainableVariables: tf.Variable[];
   clone(): CausalLmLike;
@@ -41,9 +41,16 @@ interface LmTokenizerLike {
 
 /** The kit's causal LM seen as a PPO policy. */
 export class LmPolicy implements ValueHeadPolicy {
-  constructor(readonly model: CausalLmLike) {}
+  /**
+   * @param detachValue stop the value loss's gradient at the value head, so that
+   *   fitting the critic does not move the token distribution (and spend KL budget)
+   */
+  constructor(
+    readonly model: CausalLmLike,
+    public detachValue = false,
+  ) {}
   forward(ids: tf.Tensor2D) {
-    return this.model.forward(ids);
+    return this.model.forward(ids, { detachValue: this.detachValue });
   }
   step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown) {
     return this.model.step(ids, keyMask, cache as never);
@@ -52,7 +59,7 @@ export class LmPolicy implements ValueHeadPolicy {
     return this.model.trainableVariables;
   }
   clone(): LmPolicy {
-    return new LmPolicy(this.model.clone());
+    return new LmPolicy(this.model.clone(), this.detachValue);
   }
   get contextLength(): number {
     return this.model.config.contextLength;

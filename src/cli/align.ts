@@ -6,7 +6,7 @@ import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
 import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../metrics/targets.js";
-import { availableDataFiles } from "../data/paths.js";
+import { availableDataFiles, kitPaths } from "../data/paths.js";
 import { provenance } from "../runtime/provenance.js";
 
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
@@ -39,7 +39,9 @@ Options:
   --test-prompts N         held-out SafeRLHF test prompts scored (default 128, max 1523)
   --n N                    best-of-N candidates per prompt (default 8)
   --from-files             best-of-N over the released scored-output files (needs no model)
-  --gpu-config             the larger configuration for a GPU (${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")})
+  --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
+                           SFT policy with the decoder's GPU_LM_CONFIG (6 layers, width 384, context 256), an 8k
+                           vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
   --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
@@ -139,8 +141,16 @@ export const command: Command = {
     const { loadAlignComponents } = await import("../align/components.js");
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
+    const gpu = Boolean(opt["gpu-config"]);
+    let sftConfig: Record<string, unknown> | undefined;
+    if (gpu) {
+      // The larger decoder goes with the larger PPO configuration; it is trained in its own folder.
+      const { GPU_LM_CONFIG } = await import("../lm/model.js");
+      sftConfig = { model: GPU_LM_CONFIG, vocabSize: 8192, steps: 5000, batchSize: 64 };
+    }
     const components = await loadAlignComponents({
-      policyDir: opt["policy-dir"] as string | undefined,
+      sftConfig,
+      policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
       rewardModel: true,
