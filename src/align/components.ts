@@ -145,9 +145,19 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const loadEvaluator = need<(dir: string) => Promise<{ score(d: string[]): unknown }>>(ev, "loadEvaluator", "src/evaluator");
   const secondConfig = need<(config: Record<string, unknown>) => Record<string, unknown>>(ev, "secondEvaluatorConfig", "src/evaluator");
   const ensureEvaluator = async (dir: string, config: Record<string, unknown>, part: string) => {
-    const had = existsSync(join(dir, "model.json"));
-    const [e, secs] = await timed(async () => (had ? loadEvaluator(dir) : trainEvaluator({ ...config, outDir: dir, quiet: options.quiet ?? false })));
-    sources[part] = `${dir} (${had ? "cached" : "trained now"})`;
+    let note = existsSync(join(dir, "model.json")) ? "cached" : "trained now";
+    const [e, secs] = await timed(async () => {
+      if (note === "cached") {
+        try {
+          return await loadEvaluator(dir);
+        } catch (err) {
+          // Saved by an older version of the evaluator module: training again takes about a minute.
+          note = `retrained: the cached one could not be read (${(err as Error).message.split("\n")[0]})`;
+        }
+      }
+      return trainEvaluator({ ...config, outDir: dir, quiet: options.quiet ?? false, resume: false });
+    });
+    sources[part] = `${dir} (${note})`;
     seconds[part] = secs;
     return asValueScorer(e);
   };
