@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   if (sweep) {
     candidates.push(
       ["vocab 1024", DEFAULT_LM_CONFIG, 1024],
-      ["context 64", { ...DEFAULT_LM_CONFIG, contextLength: 64 }, 2048],
+      ["context 96", { ...DEFAULT_LM_CONFIG, contextLength: 96 }, 2048],
       ["width 192, 6 heads", { ...DEFAULT_LM_CONFIG, width: 192, heads: 6, mlpWidth: 768 }, 2048],
       ["4 layers", { ...DEFAULT_LM_CONFIG, layers: 4 }, 2048],
     );
@@ -61,6 +61,20 @@ async function main(): Promise<void> {
   const dialogues = readRecords("fulcra", requireDataFile("trustworthy_data")).map((r) => r.dialogue);
   const prompts = dialogues.slice(0, 32).map((d) => splitDialogue(d).prompt);
   const tokenizers = new Map<number, ReturnType<typeof trainTokenizer>>();
+  {
+    const chars = dialogues.reduce((n, d) => n + d.length, 0);
+    const t0 = performance.now();
+    const tok = trainTokenizer(dialogues, 2048);
+    const trainMs = performance.now() - t0;
+    const t1 = performance.now();
+    const ids = dialogues.reduce((n, d) => n + tok.encode(d).length, 0);
+    const encodeMs = performance.now() - t1;
+    console.log(
+      `tokenizer: 2048-id BPE trained on ${(chars / 1e6).toFixed(2)}M chars in ${(trainMs / 1000).toFixed(2)} s; ` +
+        `re-encoding them (cached chunks) ${(encodeMs / 1000).toFixed(2)} s, ${(chars / ids).toFixed(2)} chars per token`,
+    );
+    tokenizers.set(2048, tok);
+  }
   for (const [label, base, vocabSize] of candidates) {
     const config: LmConfig = { ...base, vocabSize };
     const model = createModel(config, 1);

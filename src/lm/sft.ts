@@ -21,7 +21,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { availableDataFiles, kitPaths, rawPath } from "../data/paths.js";
 import { readRecords } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
@@ -67,8 +67,8 @@ export const SFT_DEFAULTS: SftConfig = {
   vocabSize: 2048,
   tokenizerSampleChars: 6_000_000,
   model: DEFAULT_LM_CONFIG,
-  maxPromptTokens: 40,
-  steps: 500,
+  maxPromptTokens: 24,
+  steps: 600,
   batchSize: 16,
   learningRate: 3e-3,
   warmupSteps: 30,
@@ -409,6 +409,8 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
       badRun++;
       if (badRun >= c.maxBadSteps) {
         tf.dispose([value, batch.ids, batch.targets, batch.weights, ...Object.values(grads), ...Object.values(clipped.grads)]);
+        model.dispose();
+        optimizer.dispose();
         throw new Error(
           `SFT: ${badRun} steps in a row gave a non-finite loss or gradient (last at step ${step}); lower learningRate (now ${c.learningRate}) or gradClip, or resume from the last checkpoint`,
         );
@@ -626,9 +628,12 @@ export function defaultSftDir(): string {
 
 /**
  * The starting policy: loaded from `dir` when a policy trained with the same
- * configuration is there, trained (and saved there) otherwise. A policy
- * trained with another configuration is an error (use another folder or
- * `force: true` to retrain over it).
+ * configuration and data is there; trained otherwise. Training happens in
+ * `dir.training` (resumable) and the result is moved into place at the end,
+ * so a reader never sees half a policy. A policy in `dir` trained with
+ * another configuration (an older default, say) is not thrown away: it is
+ * moved to `dir.stale-<its key>` and a note says why. `force: true` retrains
+ * even when the configuration matches.
  */
 export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Partial<SftConfig> & { force?: boolean } = {}, options: TrainSftOptions = {}): Promise<SftResult> {
   const { force, ...rest } = partial;
@@ -636,17 +641,33 @@ export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Pa
   const data = options.data ?? collectSftExamples({ useFulcra: c.useFulcra, useHelpful: c.useHelpful });
   const key = trainingKey(c, data);
   const summaryFile = join(dir, "sft.json");
-  if (!force && existsSync(summaryFile) && existsSync(join(dir, "model.safetensors"))) {
+  let stale: string | undefined;
+  if (existsSync(summaryFile) && existsSync(join(dir, "model.safetensors"))) {
     const saved = JSON.parse(readFileSync(summaryFile, "utf8")) as SftSummary;
-    if (saved.trainingKey === key) {
+    if (saved.trainingKey === key && !force) {
       await initBackend({ quiet: c.quiet });
       return loadSftPolicy(dir);
     }
-    const differing: string[] = (Object.keys(c) as (keyof SftConfig)[]).filter((k) => JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) && !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k));
-    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint(data)) differing.push("training examples (the data files present changed)");
-    throw new Error(
-      `${dir} holds an SFT policy trained with another configuration (differs in: ${differing.join(", ") || "unknown"}); pass another folder, or force: true to retrain it`,
+    const differing: string[] = (Object.keys(c) as (keyof SftConfig)[]).filter(
+      (k) => JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) && !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k),
     );
+    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint(data)) differing.push("training examples (the data files present changed)");
+    stale = `${dir}.stale-${saved.trainingKey}`;
+    if (!c.quiet) {
+      console.error(
+        `sft: ${dir} holds a policy trained ${force ? "before (force: true)" : `with another configuration (differs in: ${differing.join(", ") || "unknown"})`}; training a new one, the old one goes to ${stale}`,
+      );
+    }
   }
-  return trainSft(c, { ...options, data, outDir: dir });
+  const staging = `${dir}.training`;
+  const result = await trainSft(c, { ...options, data, outDir: staging });
+  if (stale) {
+    rmSync(stale, { recursive: true, force: true });
+    renameSync(dir, stale);
+  } else {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dirname(dir), { recursive: true });
+  renameSync(staging, dir);
+  return result;
 }
