@@ -659,15 +659,65 @@ export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Pa
       );
     }
   }
-  const staging = `${dir}.training`;
-  const result = await trainSft(c, { ...options, data, outDir: staging });
-  if (stale) {
-    rmSync(stale, { recursive: true, force: true });
-    renameSync(dir, stale);
-  } else {
-    rmSync(dir, { recursive: true, force: true });
+  // One trainer per folder: another process (a notebook, the CLI) may be training it right now.
+  if (!takeLock(dir)) {
+    if (!c.quiet) console.error(`sft: another process is training ${dir} (see ${dir}.lock); waiting for it`);
+    while (!takeLock(dir)) await new Promise((r) => setTimeout(r, 5000));
+    releaseLock(dir);
+    return ensureSftPolicy(dir, partial, options);
   }
-  mkdirSync(dirname(dir), { recursive: true });
-  renameSync(staging, dir);
-  return result;
+  try {
+    const staging = `${dir}.training`;
+    const result = await trainSft(c, { ...options, data, outDir: staging });
+    if (stale) {
+      rmSync(stale, { recursive: true, force: true });
+      renameSync(dir, stale);
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    mkdirSync(dirname(dir), { recursive: true });
+    renameSync(staging, dir);
+    return result;
+  } finally {
+    releaseLock(dir);
+  }
+}
+
+/** Creates `dir.lock` holding our pid; false when a live process holds it (a dead holder's lock is taken over). */
+function takeLock(dir: string): boolean {
+  const lock = `${dir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return true;
+    } catch {
+      let holder = NaN;
+      try {
+        holder = Number(readFileSync(lock, "utf8"));
+      } catch {
+        continue; // released between our two calls: try again
+      }
+      if (holder === process.pid) return false;
+      let alive = false;
+      try {
+        process.kill(holder, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+      if (alive && Number.isInteger(holder) && holder > 0) return false;
+      rmSync(lock, { force: true });
+    }
+  }
+  return false;
+}
+
+function releaseLock(dir: string): void {
+  const lock = `${dir}.lock`;
+  try {
+    if (Number(readFileSync(lock, "utf8")) === process.pid) rmSync(lock, { force: true });
+  } catch {
+    // already gone
+  }
 }
