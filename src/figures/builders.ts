@@ -15,6 +15,12 @@ export interface Series {
   color?: string | readonly string[];
   /** Hover text per point. */
   text?: readonly string[];
+  /**
+   * Error bars (bar charts), one pair per category: how far the bar's upper
+   * end lies above the value and the lower end below it, e.g. to the ends of
+   * a confidence interval. They may differ (asymmetric intervals).
+   */
+  errors?: { plus: readonly number[]; minus: readonly number[] };
 }
 
 function check(what: string, expected: number, got: number, series: string): void {
@@ -41,7 +47,14 @@ export interface BarOptions extends CommonOptions {
   tickFormat?: string;
 }
 
-/** Bar chart: one bar per category and series, grouped or stacked, vertical or horizontal. */
+/** Plotly's asymmetric error bars from distances above and below each value. */
+function errorBars(e: { plus: readonly number[]; minus: readonly number[] }, categories: number, series: string): Record<string, unknown> {
+  check("barChart error bars (plus)", categories, e.plus.length, series);
+  check("barChart error bars (minus)", categories, e.minus.length, series);
+  return { type: "data", symmetric: false, array: [...e.plus], arrayminus: [...e.minus], color: "#444" };
+}
+
+/** Bar chart: one bar per category and series, grouped or stacked, vertical or horizontal (optionally with error bars). */
 export function barChart(o: BarOptions): Figure {
   const horizontal = o.orientation === "h";
   const data: Trace[] = o.series.map((s, i) => {
@@ -56,6 +69,7 @@ export function barChart(o: BarOptions): Figure {
       marker: { color: colorOf(s, i) },
       ...(s.text ? { hovertext: [...s.text] } : {}),
       ...(o.valueFormat ? { texttemplate: `%{${horizontal ? "x" : "y"}:${o.valueFormat}}`, textposition: o.barmode === "stack" ? "inside" : "outside" } : {}),
+      ...(s.errors ? { [horizontal ? "error_x" : "error_y"]: errorBars(s.errors, o.categories.length, s.name) } : {}),
     };
   });
   const layout = baseLayout(o, o.series.length);

@@ -108,6 +108,36 @@ export async function exportFigure(figure: Figure, name: string, options: Export
   return { name, files, relativeFiles, provenance: prov };
 }
 
+/**
+ * Exports figures one at a time and keeps a list of what was written, so
+ * that a notebook can name its figure files in `recordNumbers({ figures })`
+ * at the end:
+ *
+ * ```ts
+ * const exported = new figures.FigureExports();
+ * await exported.add(fig, "hh-elo", { data: rows });
+ * recordNumbers({ ..., figures: exported.files });
+ * ```
+ */
+export class FigureExports {
+  /** The exports so far, in order. */
+  readonly exported: ExportedFigure[] = [];
+
+  /**
+   * Exports one figure (as `exportFigure`) and remembers it; the result is
+   * in `exported`. Returns nothing, so that a notebook cell ending with it
+   * shows nothing more.
+   */
+  async add(figure: Figure, name: string, options: ExportOptions = {}): Promise<void> {
+    this.exported.push(await exportFigure(figure, name, options));
+  }
+
+  /** Every file written so far, relative to the figures folder, in export order. */
+  get files(): string[] {
+    return this.exported.flatMap((e) => e.relativeFiles);
+  }
+}
+
 /** Exports several figures in a row with the shared browser (launched at most once). */
 export async function exportFigures(items: readonly { figure: Figure; name: string; options?: ExportOptions }[]): Promise<ExportedFigure[]> {
   const out: ExportedFigure[] = [];
