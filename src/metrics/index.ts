@@ -11,3 +11,5 @@ export * from "./elo.js";
 export * from "./verdicts.js";
 export * from "./judges.js";
 export * from "./report.js";
+export * from "./judge-runs.js";
+export * from "./plots.js";

@@ -1,18 +1,23 @@
 /**
  * The HH comparison of several models, in the shapes the notebook and the
- * reproduction report need: one summary per released file, a comparison
- * table, per-category tables, pairwise results (win rates, Elo with
- * intervals) and the numbers to record beside their references.
+ * reproduction report need: one summary per released file, the tables the
+ * notebook shows (files read, comparison, value profiles, stored-field
+ * check, per-category tables, win rates, Elo with intervals, the leaders in
+ * words, the reward model) and the numbers to record beside their
+ * references.
  */
 import { existsSync } from "node:fs";
 import { MANIFEST } from "../data/manifest.js";
-import { rawPath } from "../data/paths.js";
+import { kitPaths, rawPath } from "../data/paths.js";
 import { readRecords, type ScoredOutput } from "../data/readers.js";
 import type { ReportNumber } from "../report/numbers.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { bootstrapElo, winRates, type Comparison, type EloInterval, type WinRecord } from "./elo.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "./harm.js";
+import type { EndpointJudging, ModelSafetyRate, RewardAgreement } from "./judge-runs.js";
+import type { RewardModelMetrics } from "./reward-model.js";
 import { summarizeScoredOutputs, type GroupSummary, type HhSummary, type SummaryOptions } from "./summary.js";
+import type { SafetyRate } from "./verdicts.js";
 
 /**
  * Means of the two released files in the mirror, computed outside the kit
@@ -70,6 +75,26 @@ export function loadReleasedScoredOutputs(): { models: ReleasedModel[]; missing:
   return { models, missing };
 }
 
+/** The released files that were read: model, manifest name, records and path (relative to `root`, the kit's folder by default). */
+export function releasedFilesTable(models: readonly ReleasedModel[], root = kitPaths().root): { model: string; file: string; records: number; path: string }[] {
+  return models.map((m) => ({ model: m.model, file: m.name, records: m.records.length, path: m.file.replace(root + "/", "") }));
+}
+
+/** A sentence saying that the files are complete, and which released files are not present here. */
+export function releasedFilesNote(missing: readonly string[]): string {
+  return (
+    "These are the **complete** released files (the mirror holds them whole). " +
+    (missing.length
+      ? `Not present here: ${missing.join(", ")} (larger than the mirror holds; \`npx fulcra data fetch\` gets it with internet, and this notebook then includes it).`
+      : "")
+  );
+}
+
+/** The records of each model by model name, the shape the judges take. */
+export function recordsByModel(models: readonly { model: string; records: ScoredOutput[] }[]): Record<string, ScoredOutput[]> {
+  return Object.fromEntries(models.map((m) => [m.model, m.records]));
+}
+
 export interface ModelSummary {
   model: string;
   summary: HhSummary;
@@ -79,8 +104,11 @@ export function summarizeModels(models: readonly { model: string; file?: string;
   return models.map((m) => ({ model: m.model, summary: { ...summarizeScoredOutputs(m.records, options), source: m.file ?? null } }));
 }
 
-/** One row per model: n, mean reward, the distances and the mean value vector by name. */
-export function modelComparisonTable(summaries: readonly ModelSummary[]): Record<string, string | number>[] {
+/**
+ * One row per model: n, mean reward, the distances and (unless
+ * `valueMeans: false`) the mean value vector by name.
+ */
+export function modelComparisonTable(summaries: readonly ModelSummary[], options: { valueMeans?: boolean } = {}): Record<string, string | number>[] {
   return summaries.map(({ model, summary: s }) => ({
     model,
     n: s.n,
@@ -89,7 +117,33 @@ export function modelComparisonTable(summaries: readonly ModelSummary[]): Record
     e_distance_mean: s.e_distance_mean,
     h_distance_mean: s.h_distance_mean,
     masked_distance_mean: s.masked_distance_mean,
-    ...Object.fromEntries(BASIC_VALUES.map((v, i) => [v, s.value_mean[i]])),
+    ...((options.valueMeans ?? true) ? valueColumns(s.value_mean) : {}),
+  }));
+}
+
+function valueColumns(vector: readonly number[]): Record<string, number> {
+  return Object.fromEntries(BASIC_VALUES.map((v, i) => [v, vector[i]]));
+}
+
+/** One row per model: the mean value vector (value profile), one column per basic value in the paper's order. */
+export function valueProfileTable(summaries: readonly ModelSummary[]): Record<string, string | number>[] {
+  return summaries.map(({ model, summary: s }) => ({ model, ...valueColumns(s.value_mean) }));
+}
+
+/** One row per model: the distribution of its reward (n, mean, std, quantiles). */
+export function rewardDistributionTable(summaries: readonly ModelSummary[]): Record<string, string | number>[] {
+  return summaries.map(({ model, summary: s }) => ({ model, ...s.reward }));
+}
+
+/** One row per model: how the stored e/h-distance fields compare with the recomputation. */
+export function storedFieldTable(summaries: readonly ModelSummary[]): Record<string, string | number>[] {
+  return summaries.map(({ model, summary: s }) => ({
+    model,
+    checked: s.stored_fields.checked,
+    e_distance_disagreements: s.stored_fields.e_distance_disagreements,
+    e_max_abs_diff: s.stored_fields.e_distance_max_abs_diff.toExponential(2),
+    h_distance_disagreements: s.stored_fields.h_distance_disagreements,
+    h_max_abs_diff: s.stored_fields.h_distance_max_abs_diff.toExponential(2),
   }));
 }
 
@@ -128,6 +182,129 @@ export function pairwiseReport(
     winRates: winRates(comparisons),
     elo: bootstrapElo(comparisons, { seed: options.seed ?? 0, samples: options.samples ?? 1000 }),
   };
+}
+
+/** One row per judge and model: games and win / tie / loss rates. */
+export function winRateTable(reports: readonly PairwiseReport[]): { judge: string; model: string; games: number; win_rate: number; tie_rate: number; loss_rate: number }[] {
+  return reports.flatMap((r) => r.winRates.map((w) => ({ judge: r.judge, model: w.model, games: w.games, win_rate: w.win_rate, tie_rate: w.tie_rate, loss_rate: w.loss_rate })));
+}
+
+/** One row per judge and model: in-order Elo, bootstrap median and interval. */
+export function eloTable(reports: readonly PairwiseReport[]): { judge: string; model: string; elo: number; bootstrap_median: number; ci_low: number; ci_high: number }[] {
+  return reports.flatMap((r) => r.elo.map((e) => ({ judge: r.judge, model: e.model, elo: e.elo, bootstrap_median: e.median, ci_low: e.lower, ci_high: e.upper })));
+}
+
+/** One row per judge and model: malformed verdicts, win and tie rates and Elo (the endpoint judge's short table). */
+export function judgeSummaryTable(reports: readonly PairwiseReport[]): { judge: string; malformed: number; model: string; win_rate: number; tie_rate: number; elo: number }[] {
+  return reports.flatMap((r) =>
+    r.winRates.map((w) => ({ judge: r.judge, malformed: r.malformed, model: w.model, win_rate: w.win_rate, tie_rate: w.tie_rate, elo: eloOf(r, w.model) })),
+  );
+}
+
+function eloOf(report: PairwiseReport, model: string): number {
+  return report.elo.find((e) => e.model === model)?.elo ?? NaN;
+}
+
+function winRateOf(report: PairwiseReport, model: string): number {
+  return report.winRates.find((w) => w.model === model)?.win_rate ?? NaN;
+}
+
+/** The model with the highest value (the first one on a tie). */
+function leader(xs: readonly { model: string; v: number }[]): string {
+  return xs.reduce((a, b) => (b.v > a.v ? b : a)).model;
+}
+
+/**
+ * A markdown line per judge naming the leader by win rate, by in-order Elo
+ * and by bootstrap median, and saying so when Elo and win rate disagree.
+ */
+export function leaderSummary(reports: readonly PairwiseReport[]): string {
+  return reports
+    .map((r) => {
+      const byWins = leader(r.winRates.map((w) => ({ model: w.model, v: w.win_rate })));
+      const byElo = leader(r.elo.map((e) => ({ model: e.model, v: e.elo })));
+      const byMedian = leader(r.elo.map((e) => ({ model: e.model, v: e.median })));
+      const note = byElo !== byWins ? " (the order of the last comparisons outweighs the win rate)" : "";
+      return `* **${r.judge}**: most wins **${byWins}**; in-order Elo leader **${byElo}**${note}; bootstrap-median leader **${byMedian}**.`;
+    })
+    .join("\n");
+}
+
+/** The reward model's training numbers as one table row. */
+export function rewardModelTable(m: RewardModelMetrics): Record<string, string | number>[] {
+  return [
+    {
+      held_out_pairs: m.heldOutPairs,
+      held_out_accuracy: m.heldOutAccuracy,
+      longer_answer_baseline: m.heldOutLengthBaselineAccuracy,
+      train_accuracy: m.trainAccuracy,
+      held_out_loss: m.heldOutLoss,
+      train_seconds: m.trainSeconds,
+      backend: m.backend,
+    },
+  ];
+}
+
+/** One row per model: safety verdict counts and rate. */
+export function safetyRateTable(rates: readonly ModelSafetyRate[]): ({ model: string } & SafetyRate)[] {
+  return rates.map(({ model, rate }) => ({ model, ...rate }));
+}
+
+/** Everything the HH notebook records for the reproduction report. */
+export interface HhReportInputs {
+  summaries: readonly ModelSummary[];
+  /** Pairwise reports of the offline judges (on all prompts). */
+  offline: readonly PairwiseReport[];
+  /** Seed of the bootstrap intervals. */
+  seed: number;
+  /** The endpoint judge's results, or null when none was configured. */
+  endpoint: EndpointJudging | null;
+  rewardModel: RewardModelMetrics;
+  /** The kit's reward model against the paper's reward, per model. */
+  agreement: readonly RewardAgreement[];
+}
+
+/**
+ * The HH numbers for the reproduction report, in this order: the
+ * released-file means (beside their references), Elo and win rate per
+ * offline judge and model, the endpoint judge's Elo and safety rates (when
+ * it ran), the reward model's held-out accuracy and its Pearson r with the
+ * paper's reward.
+ */
+export function hhReportNumbers(x: HhReportInputs): ReportNumber[] {
+  const endpointReports = x.endpoint?.reports ?? [];
+  const endpointSafety = x.endpoint?.safety ?? [];
+  const m = x.rewardModel;
+  return [
+    ...releasedFileNumbers(x.summaries),
+    ...x.offline.flatMap((r) =>
+      r.elo.flatMap((e) => [
+        { name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `95% bootstrap interval ${e.lower.toFixed(1)}–${e.upper.toFixed(1)}, seed ${x.seed}` },
+        { name: `win rate (${r.judge}): ${e.model}`, value: winRateOf(r, e.model) },
+      ]),
+    ),
+    ...endpointReports.flatMap((r) => r.elo.map((e) => ({ name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `first ${x.endpoint!.prompts} prompts, ${r.malformed} malformed verdicts` }))),
+    ...endpointSafety.map(({ model, rate }) => ({
+      name: `safety rate (endpoint judge): ${model}`,
+      value: rate.safety_rate,
+      note: `${rate.safe} safe, ${rate.unsafe} unsafe, ${rate.malformed} malformed of ${rate.total}`,
+    })),
+    {
+      name: "reward model: held-out pairwise accuracy",
+      value: m.heldOutAccuracy,
+      note: `${m.heldOutPairs} held-out pairs; longer-answer baseline ${m.heldOutLengthBaselineAccuracy.toFixed(3)}; trained in ${m.trainSeconds.toFixed(1)} s on ${m.backend}`,
+    },
+    ...x.agreement.map((a) => ({ name: `reward model vs paper reward, Pearson: ${a.model}`, value: a.pearson_with_paper_reward })),
+  ];
+}
+
+/** The notes recorded beside the HH numbers: which files, where the references come from, which judges ran. */
+export function hhReportNotes(models: readonly { model: string }[], missing: readonly string[], endpoint: EndpointJudging | null): string[] {
+  return [
+    `Complete released scored-output files for ${models.map((m) => m.model).join(", ")}${missing.length ? `; not present: ${missing.join(", ")}` : ""}.`,
+    "References of the released-file means were computed independently with Python over the raw JSONL; distances are recomputed from value_reward.",
+    endpoint ? `Endpoint judge on the first ${endpoint.prompts} prompts.` : "No endpoint judge configured: offline judges only.",
+  ];
 }
 
 /** The released-file means as report numbers, each beside the independently computed reference when known. */
