@@ -9,7 +9,13 @@
  *
  * where I_x(a, b) is the regularized incomplete beta function, evaluated here
  * by its continued fraction (modified Lentz's method).
+ *
+ * Pearson's r itself is the kit's one implementation in metrics/stats.ts
+ * (re-exported here), shared with the HH metrics.
  */
+import { pearson } from "../metrics/stats.js";
+
+export { pearson };
 
 /** ln Γ(x) for x > 0, by the Lanczos approximation (g = 7, 9 terms; ~15 significant digits). */
 export function logGamma(x: number): number {
@@ -103,34 +109,6 @@ export interface CorrelationTest {
   p: number;
   /** Samples behind the number. */
   n: number;
-}
-
-/** Pearson's r of two equally long samples (the point-biserial r when one is 0/1). */
-export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  if (x.length !== y.length) throw new RangeError(`samples differ in length: ${x.length} and ${y.length}`);
-  const n = x.length;
-  if (n === 0) return NaN;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx === 0 || syy === 0) return NaN;
-  // Rounding can push |r| a hair past 1.
-  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
 
 /** Pearson's r with its t statistic and two-sided p-value. */

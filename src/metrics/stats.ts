@@ -1,4 +1,4 @@
-/** Small descriptive statistics for score distributions (reward-model scores, distances). */
+/** Small descriptive statistics for score distributions (reward-model scores, distances) and the kit's correlation coefficients. */
 
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) throw new RangeError("mean of no numbers");
@@ -88,20 +88,38 @@ export function histogram(xs: readonly number[], options: { bins?: number; range
   return { edges, counts, outside };
 }
 
-/** Pearson correlation of two equally long lists. */
-export function pearson(xs: readonly number[], ys: readonly number[]): number {
-  if (xs.length !== ys.length) throw new RangeError(`pearson: ${xs.length} and ${ys.length} numbers`);
-  const mx = mean(xs);
-  const my = mean(ys);
+/**
+ * Pearson's r of two equally long samples (the point-biserial r when one is
+ * 0/1): Σ dx·dy / √(Σ dx² · Σ dy²) with d the deviations from the means.
+ * NaN when there are no samples or either sample is constant (no
+ * correlation is defined). The kit's one implementation: analysis/stats.ts
+ * re-exports it for its significance test.
+ */
+export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  if (x.length !== y.length) throw new RangeError(`samples differ in length: ${x.length} and ${y.length}`);
+  const n = x.length;
+  if (n === 0) return NaN;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
   let sxy = 0;
   let sxx = 0;
   let syy = 0;
-  for (let i = 0; i < xs.length; i++) {
-    sxy += (xs[i] - mx) * (ys[i] - my);
-    sxx += (xs[i] - mx) ** 2;
-    syy += (ys[i] - my) ** 2;
+  for (let i = 0; i < n; i++) {
+    const dx = x[i] - mx;
+    const dy = y[i] - my;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
   }
-  return sxy / Math.sqrt(sxx * syy);
+  if (sxx === 0 || syy === 0) return NaN;
+  // Rounding can push |r| a hair past 1.
+  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
 }
 
 /** Spearman rank correlation (average ranks for ties). */
