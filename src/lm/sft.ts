@@ -30,7 +30,7 @@ import { provenance } from "../runtime/provenance.js";
 import { seededRandom, shuffled } from "../runtime/random.js";
 import { splitPromptAnswer } from "../text/dialogue.js";
 import { generate } from "./generate.js";
-import { createModel, DEFAULT_LM_CONFIG, loadModel, tokenLogProbs, type CausalLm, type LmConfig } from "./model.js";
+import { createModel, DEFAULT_LM_CONFIG, GPU_LM_CONFIG, loadModel, tokenLogProbs, type CausalLm, type LmConfig } from "./model.js";
 import { AdamW, clipByGlobalNorm } from "./optim.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { Tokenizer, trainTokenizer } from "./tokenizer.js";
@@ -85,6 +85,24 @@ export const SFT_DEFAULTS: SftConfig = {
   maxBadSteps: 5,
   sampleAnswers: 4,
   quiet: false,
+};
+
+/**
+ * A larger SFT for a GPU (FULCRA_BACKEND=gpu with tfjs-node-gpu): the
+ * GPU_LM_CONFIG network (≈ 14M parameters with 8192 ids), longer context and
+ * more steps. Not measured here (no GPU on the kit's CI machine); on the
+ * wasm backend it would take hours.
+ */
+export const SFT_GPU_PRESET: Partial<SftConfig> = {
+  vocabSize: 8192,
+  model: GPU_LM_CONFIG,
+  maxPromptTokens: 96,
+  steps: 6000,
+  batchSize: 64,
+  learningRate: 1e-3,
+  warmupSteps: 200,
+  evalEvery: 500,
+  checkpointEvery: 500,
 };
 
 /** One line of help per field (printed by `sftHelp()`). */
