@@ -106,6 +106,16 @@ test("alignOrLoad reuses a stored run of the same configuration; crossTargetDist
   const changed = await alignOrLoad(load, { ...options, n: 3 });
   assert.equal(changed.reused, false);
   assert.equal(loads, 2);
+  // Other models (another identity of the loaded parts) mean the stored run is not reused.
+  const { lazyComponents } = await import("../src/align/experiments.js");
+  let id = "models-A";
+  const withId = lazyComponents(async () => (loads++, { ...toyComponents(), identity: id }), () => id);
+  const dir2 = tempDir();
+  assert.equal((await alignOrLoad(withId, { ...options, outDir: dir2 })).reused, false);
+  assert.equal((await alignOrLoad(withId, { ...options, outDir: dir2 })).reused, true);
+  id = "models-B";
+  const withOther = lazyComponents(async () => (loads++, { ...toyComponents(), identity: id }), () => id);
+  assert.equal((await alignOrLoad(withOther, { ...options, outDir: dir2 })).reused, false);
 
   // Hand fixture: reference answers at security −0.5, run "x" at security +0.8.
   const row = (ref: number, al: number) => {

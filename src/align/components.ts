@@ -9,7 +9,8 @@
  * first `fulcra align` works on a fresh checkout and later ones start at once.
  * The seconds spent on each part are reported in the run's summary.
  */
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { kitPaths, requireDataFile } from "../data/paths.js";
@@ -106,6 +107,50 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
   return [r, (Date.now() - t) / 1000];
 }
 
+/** Where each part lives for these options (defaults under runs/). */
+export function componentPaths(options: ComponentOptions = {}): { policyDir: string; evaluatorDir: string; heldoutEvaluatorDir: string; rewardModelFile: string | null } {
+  const runs = kitPaths().runsDir;
+  return {
+    policyDir: options.policyDir ?? join(runs, "lm", "sft"),
+    evaluatorDir: options.evaluatorDir ?? join(runs, "evaluator", "align-reward"),
+    heldoutEvaluatorDir: options.heldoutEvaluatorDir ?? join(runs, "evaluator", "align-heldout"),
+    rewardModelFile: options.rewardModel ? join(runs, "reward-model", "model.json") : null,
+  };
+}
+
+/**
+ * A short hash of the files of every part (policy weights and tokenizer,
+ * both evaluators, the reward model), or null when one is missing. Equal
+ * identities mean a stored run was made with the same models; computed
+ * without loading anything.
+ */
+export function componentIdentity(options: ComponentOptions = {}): string | null {
+  const p = componentPaths(options);
+  const files = [
+    join(p.policyDir, "model.safetensors"),
+    join(p.policyDir, "tokenizer.json"),
+    join(p.evaluatorDir, "model.json"),
+    join(p.evaluatorDir, "weights.bin"),
+    join(p.heldoutEvaluatorDir, "model.json"),
+    join(p.heldoutEvaluatorDir, "weights.bin"),
+    ...(p.rewardModelFile ? [p.rewardModelFile] : []),
+  ];
+  if (!files.every((f) => existsSync(f))) return null;
+  const h = createHash("sha256");
+  for (const f of files) h.update(readFileSync(f));
+  return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * A loader that loads the components on first call only, and whose
+ * `identity()` tells, without loading, which models a run would use
+ * (for reusing stored runs, see experiments.ts).
+ */
+export function lazyAlignComponents(options: ComponentOptions = {}): (() => Promise<AlignComponents>) & { identity: () => string | null } {
+  let pending: Promise<AlignComponents> | undefined;
+  return Object.assign(() => (pending ??= loadAlignComponents(options)), { identity: () => componentIdentity(options) });
+}
+
 export async function loadAlignComponents(options: ComponentOptions = {}): Promise<AlignComponents> {
   await initBackend({ quiet: options.quiet });
   const runs = kitPaths().runsDir;
@@ -121,7 +166,8 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   // The SFT policy (trained and cached by src/lm when absent).
   const lm = (await import("../lm/index.js")) as AnyModule;
   const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
-  const policyDir = options.policyDir ?? join(runs, "lm", "sft");
+  const paths = componentPaths(options);
+  const policyDir = paths.policyDir;
   const hadPolicy = existsSync(join(policyDir, "model.safetensors"));
   const loadSftPolicy = need<(dir: string) => { model: CausalLmLike; tokenizer: LmTokenizerLike }>(lm, "loadSftPolicy", "src/lm");
   let note = hadPolicy ? "cached" : "trained now";
@@ -162,8 +208,8 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
     return asValueScorer(e);
   };
   const evaluatorConfig = options.evaluatorConfig ?? {};
-  const evaluator = await ensureEvaluator(options.evaluatorDir ?? join(runs, "evaluator", "align-reward"), evaluatorConfig, "evaluator");
-  const heldoutEvaluator = await ensureEvaluator(options.heldoutEvaluatorDir ?? join(runs, "evaluator", "align-heldout"), secondConfig(evaluatorConfig), "heldoutEvaluator");
+  const evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
+  const heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondConfig(evaluatorConfig), "heldoutEvaluator");
 
   let rewardModel: TextScorer | undefined;
   if (options.rewardModel) {
@@ -189,5 +235,6 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
     sources,
     seconds,
     cache: new Map(),
+    identity: componentIdentity(options) ?? undefined,
   };
 }

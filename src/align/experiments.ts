@@ -77,9 +77,9 @@ export function loadRun(dir: string): StoredRun {
 }
 
 /** The identity of a run's configuration: equal keys mean the stored run can stand in for a new one. */
-export function configKey(options: AlignOptions): string {
+export function configKey(options: AlignOptions, identity?: string | null): string {
   const { method, target, seed, ppo, n, testPrompts, threshold, dimensions, evalTemperature } = options;
-  return JSON.stringify({ method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? 0.3, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null });
+  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? 0.3, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null });
 }
 
 /** Where named experiment runs live (runs/align/NAME). */
@@ -91,22 +91,26 @@ export function alignRunDir(name: string): string {
  * The stored run in `options.outDir` if it was made with the same
  * configuration, otherwise a new run (loading the components on first need).
  */
-export async function alignOrLoad(components: AlignComponents | (() => Promise<AlignComponents>), options: AlignOptions & { outDir: string; force?: boolean }): Promise<StoredRun> {
-  const key = configKey(options);
+export async function alignOrLoad(
+  components: AlignComponents | ((() => Promise<AlignComponents>) & { identity?: () => string | null }),
+  options: AlignOptions & { outDir: string; force?: boolean },
+): Promise<StoredRun> {
   const file = join(options.outDir, "summary.json");
-  if (!options.force && existsSync(file)) {
+  // Which models the run would use, known without loading them when the loader can tell.
+  const identity = typeof components === "function" ? (components.identity ? components.identity() : undefined) : (components.identity ?? null);
+  if (!options.force && identity !== null && existsSync(file)) {
     const stored = loadRun(options.outDir);
-    if (stored.summary.config_key === key && stored.answers.length > 0) return stored;
+    if (stored.summary.config_key === configKey(options, identity) && stored.answers.length > 0) return stored;
   }
   const parts = typeof components === "function" ? await components() : components;
-  await align(parts, { ...options, configKey: key });
+  await align(parts, { ...options, configKey: configKey(options, parts.identity) });
   return { ...loadRun(options.outDir), reused: false };
 }
 
 /** Loads components once, on first call (shared by several alignOrLoad calls). */
-export function lazyComponents(load: () => Promise<AlignComponents>): () => Promise<AlignComponents> {
+export function lazyComponents(load: () => Promise<AlignComponents>, identity?: () => string | null): (() => Promise<AlignComponents>) & { identity?: () => string | null } {
   let pending: Promise<AlignComponents> | undefined;
-  return () => (pending ??= load());
+  return Object.assign(() => (pending ??= load()), identity ? { identity } : {});
 }
 
 /**

@@ -54,6 +54,8 @@ export interface AlignComponents {
   seconds: Record<string, number>;
   /** Reference answers and their scores, reused by runs that share the components. */
   cache?: Map<string, EvaluatedAnswers>;
+  /** A hash of the models' files (see componentIdentity); part of a stored run's configuration key. */
+  identity?: string;
 }
 
 export interface AlignOptions extends MaskOptions {
