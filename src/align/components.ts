@@ -10,7 +10,7 @@
  * The seconds spent on each part are reported in the run's summary.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { kitPaths, requireDataFile } from "../data/paths.js";
@@ -168,7 +168,9 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
   const paths = componentPaths(options);
   const policyDir = paths.policyDir;
-  const hadPolicy = existsSync(join(policyDir, "model.safetensors"));
+  const policyFile = join(policyDir, "model.safetensors");
+  const hadPolicy = existsSync(policyFile);
+  const stampBefore = hadPolicy ? statSync(policyFile).mtimeMs : 0;
   const loadSftPolicy = need<(dir: string) => { model: CausalLmLike; tokenizer: LmTokenizerLike }>(lm, "loadSftPolicy", "src/lm");
   let note = hadPolicy ? "cached" : "trained now";
   const [sft, policySeconds] = await timed(async () => {
@@ -181,6 +183,8 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
       return loadSftPolicy(policyDir);
     }
   });
+  // ensureSftPolicy retrains when the cached policy was made with another configuration.
+  if (hadPolicy && note === "cached" && statSync(policyFile).mtimeMs !== stampBefore) note = "trained now: the cached one was made with another SFT configuration";
   sources.policy = `${policyDir} (${note})`;
   seconds.policy = policySeconds;
 
