@@ -19,7 +19,7 @@ import { initBackend } from "../runtime/backend.js";
 import type { AlignComponents } from "./run.js";
 import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
 import { asValueScorer } from "../metrics/score.js";
-import type { TextScorer } from "./reward.js";
+import type { TextScorer, ValueScorer } from "./reward.js";
 
 /** The parts of src/lm's CausalLm the aligner uses. */
 interface CausalLmLike {
@@ -87,6 +87,8 @@ export interface ComponentOptions {
   sftConfig?: Record<string, unknown>;
   /** Load (or train) the helpfulness reward model too. */
   rewardModel?: boolean;
+  /** Load only this part (see preparePart); the others are left out of the result. */
+  only?: "policy" | "evaluators" | "rewardModel";
   /** Longest prompt, in tokens, kept when formatting (the rest of the context is the response). */
   maxPromptTokens?: number;
   quiet?: boolean;
@@ -151,6 +153,28 @@ export function lazyAlignComponents(options: ComponentOptions = {}): (() => Prom
   return Object.assign(() => (pending ??= loadAlignComponents(options)), { identity: () => componentIdentity(options) });
 }
 
+/**
+ * The notebooks' parts: a smaller SFT policy of their own (200 steps instead
+ * of the lm module's default, in runs/lm/sft-notebook) so that a notebook run
+ * on a machine without caches stays within a few minutes; the evaluators and
+ * the reward model are the same as the CLI's.
+ */
+export function notebookComponentOptions(): ComponentOptions {
+  return { policyDir: join(kitPaths().runsDir, "lm", "sft-notebook"), sftConfig: { steps: 200 }, rewardModel: true, quiet: true };
+}
+
+/**
+ * Trains (or checks) one part and leaves it cached, without loading the rest:
+ * lets a notebook spread the first-time training over several cells.
+ */
+export async function preparePart(options: ComponentOptions, part: "policy" | "evaluators" | "rewardModel"): Promise<{ part: string; seconds: number; source: string }> {
+  const started = Date.now();
+  const one: ComponentOptions = { ...options, only: part };
+  const c = await loadAlignComponents(one);
+  const source = Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`).join("; ");
+  return { part, seconds: (Date.now() - started) / 1000, source };
+}
+
 export async function loadAlignComponents(options: ComponentOptions = {}): Promise<AlignComponents> {
   await initBackend({ quiet: options.quiet });
   const runs = kitPaths().runsDir;
@@ -163,17 +187,22 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const trainPrompts = readRecords("questions", trainFile).map((q) => q.prompt);
   const testPrompts = readRecords("questions", testFile).map((q) => q.prompt);
 
+  const want = (part: "policy" | "evaluators" | "rewardModel") => !options.only || options.only === part;
+  let sft: { model: CausalLmLike; tokenizer: LmTokenizerLike } | undefined;
+  let evaluator: ValueScorer | undefined;
+  let heldoutEvaluator: ValueScorer | undefined;
+  const paths = componentPaths(options);
+  if (want("policy")) {
   // The SFT policy (trained and cached by src/lm when absent).
   const lm = (await import("../lm/index.js")) as AnyModule;
   const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
-  const paths = componentPaths(options);
   const policyDir = paths.policyDir;
   const policyFile = join(policyDir, "model.safetensors");
   const hadPolicy = existsSync(policyFile);
   const stampBefore = hadPolicy ? statSync(policyFile).mtimeMs : 0;
   const loadSftPolicy = need<(dir: string) => { model: CausalLmLike; tokenizer: LmTokenizerLike }>(lm, "loadSftPolicy", "src/lm");
   let note = hadPolicy ? "cached" : "trained now";
-  const [sft, policySeconds] = await timed(async () => {
+  const [loaded, policySeconds] = await timed(async () => {
     try {
       return await ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig });
     } catch (e) {
@@ -187,6 +216,9 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   if (hadPolicy && note === "cached" && statSync(policyFile).mtimeMs !== stampBefore) note = "trained now: the cached one was made with another SFT configuration";
   sources.policy = `${policyDir} (${note})`;
   seconds.policy = policySeconds;
+  sft = loaded;
+  }
+  if (want("evaluators")) {
 
   // Two value evaluators: the reward's, and a second one (another seed and the
   // other head, see the evaluator module) that the policy never optimises against.
@@ -212,11 +244,12 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
     return asValueScorer(e);
   };
   const evaluatorConfig = options.evaluatorConfig ?? {};
-  const evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
-  const heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondConfig(evaluatorConfig), "heldoutEvaluator");
+  evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
+  heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondConfig(evaluatorConfig), "heldoutEvaluator");
+  }
 
   let rewardModel: TextScorer | undefined;
-  if (options.rewardModel) {
+  if (options.rewardModel && want("rewardModel")) {
     const { loadOrTrainRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
     const had = existsSync(defaultRewardModelPath());
     const [rm, rmSeconds] = await timed(() => loadOrTrainRewardModel(defaultRewardModelPath(), { quiet: options.quiet }));
@@ -225,11 +258,17 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
     seconds.rewardModel = rmSeconds;
   }
 
-  const maxPromptTokens = options.maxPromptTokens ?? Math.floor(sft.model.config.contextLength / 2);
+  if (options.only) {
+    // A preparation call: the parts are cached; nothing is handed back to use.
+    return { sources, seconds } as unknown as AlignComponents;
+  }
+  if (!sft || !evaluator || !heldoutEvaluator) throw new Error("internal: a part was not loaded");
+  const policy = sft;
+  const maxPromptTokens = options.maxPromptTokens ?? Math.floor(policy.model.config.contextLength / 2);
   return {
-    policy: new LmPolicy(sft.model),
-    tokenizer: lmTokenizer(sft.tokenizer),
-    formatPrompt: (p) => sft.tokenizer.formatPrompt(p, maxPromptTokens),
+    policy: new LmPolicy(policy.model),
+    tokenizer: lmTokenizer(policy.tokenizer),
+    formatPrompt: (p) => policy.tokenizer.formatPrompt(p, maxPromptTokens),
     evaluator,
     heldoutEvaluator,
     rewardModel,
