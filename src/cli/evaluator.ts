@@ -1,10 +1,143 @@
-import type { Command } from "./command.js";
+/** `fulcra evaluator`: train the value evaluator, and report how well it measures. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import {
+  DEFAULT_EVALUATOR_CONFIG,
+  EVALUATOR_CONFIG_HELP,
+  defaultEvaluatorDir,
+  evaluatorReport,
+  formatReport,
+  reportSummary,
+  trainEvaluator,
+  type EvaluatorConfig,
+} from "../evaluator/index.js";
+import { parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
+
+/** camelCase config field → --kebab-case option. */
+export function optionName(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** Fields that are set by other options (--out, --quiet, --no-resume). */
+const SPECIAL = new Set<keyof EvaluatorConfig>(["outDir", "quiet", "resume"]);
+const CONFIG_FIELDS = (Object.keys(DEFAULT_EVALUATOR_CONFIG) as (keyof EvaluatorConfig)[]).filter((k) => !SPECIAL.has(k));
+
+function configOptions(): OptionSpec {
+  return Object.fromEntries(CONFIG_FIELDS.map((k) => [optionName(k), { type: "string" as const }]));
+}
+
+function describeDefault(v: unknown): string {
+  if (Array.isArray(v)) return v.join(",");
+  return String(v);
+}
+
+function configHelp(): string {
+  return CONFIG_FIELDS.map((k) => {
+    const flag = `  --${optionName(k)} ${typeof DEFAULT_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`;
+    return `${flag.padEnd(34)} ${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`;
+  }).join("\n");
+}
+
+/** Reads the config options given on the command line; each value is checked against its field's type. */
+export function configFromOptions(values: Record<string, unknown>): Partial<EvaluatorConfig> {
+  const out: Record<string, unknown> = {};
+  for (const k of CONFIG_FIELDS) {
+    const raw = values[optionName(k)];
+    if (raw === undefined) continue;
+    const text = String(raw).trim();
+    const def = DEFAULT_EVALUATOR_CONFIG[k];
+    const flag = `--${optionName(k)}`;
+    if (k === "labelledFiles" || k === "scoredFiles") {
+      out[k] = text === "auto" ? "auto" : text === "none" || text === "" ? [] : text.split(",").map((s) => s.trim());
+    } else if (Array.isArray(def)) {
+      out[k] = text.split(",").map((s) => s.trim()).filter(Boolean);
+    } else if (typeof def === "number") {
+      const n = Number(text);
+      if (text === "" || !Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${text}"`);
+      out[k] = n;
+    } else if (typeof def === "boolean") {
+      if (!["true", "false", "yes", "no", "1", "0"].includes(text)) throw new UsageError(`${flag} expects true or false, got "${text}"`);
+      out[k] = ["true", "yes", "1"].includes(text);
+    } else {
+      out[k] = text;
+    }
+  }
+  return out as Partial<EvaluatorConfig>;
+}
+
+const HELP = `fulcra evaluator <subcommand> — the value evaluator (10 basic values, 3 labels each)
+
+Subcommands:
+  train [--out DIR] [options]
+        Trains an evaluator and saves it to DIR (default ${defaultEvaluatorDir()}),
+        with a checkpoint after every epoch; run the same command again to
+        resume after an interruption. A second evaluator for BaseAlign, one
+        the policy never optimises against: add --seed 2 --vector-head regression.
+      --no-resume        start over even if DIR holds a checkpoint
+      --quiet            no progress bars
+${configHelp()}
+
+  report [--model DIR] [--out DIR] [--parts LIST] [options]
+        Trains evaluators with DIR's configuration (or the defaults and the
+        options given) on held-out splits and measures them: the original's
+        90/10 evaluation on the labelled records, agreement with the paper's
+        evaluator on models left out of training, the models' ranking by
+        e-distance, and majority / TF-IDF baselines beside each. Writes
+        report.md and report.json to --out (default: the model folder, or
+        runs/evaluator/report). Takes a few minutes.
+      --parts LIST       fulcra-split,leave-model-out,labels-only (default all)
+
+Examples:
+  fulcra evaluator train --out runs/evaluator/default
+  fulcra evaluator train --out runs/evaluator/second --seed 2 --vector-head regression
+  fulcra evaluator report --model runs/evaluator/default
+  fulcra evaluate --model runs/evaluator/default --input answers.jsonl --output scored.jsonl`;
+
+async function train(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
+  if (values.help) return console.log(HELP), 0;
+  const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
+  const config = { ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
+  const ev = await trainEvaluator(config);
+  const last = ev.training.history[ev.training.history.length - 1];
+  console.log(`evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`);
+  if (last?.test) console.log(`held-out (${last.test.items}): macro-F1 ${last.test.macroF1.toFixed(3)}${last.test.signAgreement !== undefined ? `, sign agreement ${last.test.signAgreement.toFixed(3)}, r ${last.test.pearson?.toFixed(3)}` : ""}`);
+  ev.dispose();
+  return 0;
+}
+
+async function report(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { model: { type: "string" }, out: { type: "string" }, parts: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
+  if (values.help) return console.log(HELP), 0;
+  let config: Partial<EvaluatorConfig> = {};
+  if (values.model) {
+    const file = join(resolve(values.model), "config.json");
+    if (!existsSync(file)) throw new UsageError(`${values.model} holds no trained evaluator (config.json missing); train one with \`fulcra evaluator train --out ${values.model}\``);
+    config = JSON.parse(readFileSync(file, "utf8")) as Partial<EvaluatorConfig>;
+  }
+  config = { ...config, ...configFromOptions(values), outDir: null, quiet: Boolean(values.quiet) };
+  const parts = values.parts?.split(",").map((s) => s.trim()) as ("fulcra-split" | "leave-model-out" | "labels-only")[] | undefined;
+  for (const p of parts ?? []) if (!["fulcra-split", "leave-model-out", "labels-only"].includes(p)) throw new UsageError(`--parts: unknown part "${p}"; use fulcra-split, leave-model-out, labels-only`);
+  const r = await evaluatorReport({ config, parts, quiet: Boolean(values.quiet) });
+  const outDir = resolve(values.out ?? values.model ?? join(defaultEvaluatorDir(), "..", "report"));
+  mkdirSync(outDir, { recursive: true });
+  const md = formatReport(r);
+  writeFileSync(join(outDir, "report.md"), md + "\n");
+  writeFileSync(join(outDir, "report.json"), JSON.stringify(r) + "\n");
+  writeFileSync(join(outDir, "report-summary.json"), JSON.stringify(reportSummary(r), null, 2) + "\n");
+  console.log(md);
+  console.log(`\nreport written to ${join(outDir, "report.md")} and report.json`);
+  return 0;
+}
 
 export const command: Command = {
-  summary: "(not yet available)",
-  help: "fulcra evaluator: not yet available in this version.",
-  async run() {
-    console.error("fulcra evaluator: not yet available in this version.");
-    return 1;
+  summary: "train the value evaluator and report how it agrees with the paper's",
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (sub === "train") return train(rest);
+    if (sub === "report") return report(rest);
+    if (sub === "--help" || sub === "-h") return console.log(HELP), 0;
+    throw new UsageError(`unknown subcommand "${sub ?? ""}"; use train or report (see \`fulcra evaluator --help\`)`);
   },
 };

@@ -41,6 +41,8 @@ export interface ValueScore {
   labels: Polarity[];
   /** Per value: [P(opposed), P(no connection), P(important)]. */
   probabilities: [number, number, number][];
+  /** The tanh regressor's 10 outputs (the same as `vector` when the evaluator's vector head is the regressor). */
+  regression: number[];
 }
 
 /** Everything needed to turn text into the network's input. Saved as features.json. */
@@ -134,14 +136,16 @@ export class ValueEvaluator {
     const vector: number[] = [];
     const labels: Polarity[] = [];
     const probs: [number, number, number][] = [];
+    const regression: number[] = [];
     for (let v = 0; v < VALUE_COUNT; v++) {
       const o = (b * VALUE_COUNT + v) * LABEL_COUNT;
       const p: [number, number, number] = [probabilities[o], probabilities[o + 1], probabilities[o + 2]];
       probs.push(p);
       labels.push((p[0] >= p[1] && p[0] >= p[2] ? -1 : p[2] > p[1] ? 1 : 0) as Polarity);
+      regression.push(scores[b * VALUE_COUNT + v]);
       vector.push(this.vectorHead === "regression" ? scores[b * VALUE_COUNT + v] : p[2] - p[0]);
     }
-    return { vector, labels, probabilities: probs };
+    return { vector, labels, probabilities: probs, regression };
   }
 
   /** Scores dialogues synchronously (the wasm and cpu backends compute in place). */

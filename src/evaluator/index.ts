@@ -12,3 +12,4 @@ export * from "./io.js";
 export * from "./evaluator.js";
 export * from "./train.js";
 export * from "./baseline.js";
+export * from "./report.js";

@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { kitPaths } from "../data/paths.js";
 import { initBackend } from "../runtime/backend.js";
 import { Progress } from "../runtime/progress.js";
 import { provenance } from "../runtime/provenance.js";
@@ -39,7 +40,7 @@ import {
   type Protocol,
   type ProtocolSplit,
 } from "./data.js";
-import { ANNOTATORS, fieldBags, loadEvaluatorParts, ValueEvaluator, type AnnotatorName, type FeatureSettings, type FieldPooling, type ValueScore, type VectorHead } from "./evaluator.js";
+import { ANNOTATORS, fieldBags, loadEvaluator, loadEvaluatorParts, ValueEvaluator, type AnnotatorName, type FeatureSettings, type FieldPooling, type ValueScore, type VectorHead } from "./evaluator.js";
 import { writeFileAtomic } from "./io.js";
 import { agreementReport, classificationReport, regressionReport } from "./metrics.js";
 import { LABEL_COUNT, VALUE_COUNT, ValueNetwork, weightBag, type DenseWeightName, type FieldBag, type Pooling, type WeightedBag } from "./network.js";
@@ -115,7 +116,7 @@ export const DEFAULT_EVALUATOR_CONFIG: EvaluatorConfig = {
   buckets: 1 << 22,
   maxTokens: 1024,
   expandContractions: true,
-  prefixLength: 0,
+  prefixLength: 5,
   minDocuments: 2,
   pooling: "tfidf",
   fieldPooling: "joint",
@@ -123,12 +124,12 @@ export const DEFAULT_EVALUATOR_CONFIG: EvaluatorConfig = {
   embeddingDim: 64,
   hiddenSize: 128,
   dropout: 0.1,
-  vectorHead: "regression",
+  vectorHead: "classification",
   classificationWeight: 1,
   regressionWeight: 1,
   classWeightPower: 0.5,
-  epochs: 8,
-  batchSize: 32,
+  epochs: 10,
+  batchSize: 8,
   optimizer: "sgd",
   learningRate: 0.5,
   embeddingLearningRate: 5,
@@ -609,4 +610,18 @@ async function writeCheckpoint(dir: string, evaluator: ValueEvaluator, optimizer
 /** Removes a run's checkpoint (the saved evaluator stays). */
 export function removeCheckpoint(outDir: string): void {
   rmSync(join(resolve(outDir), CHECKPOINT), { recursive: true, force: true });
+}
+
+/** Where the kit keeps its default evaluator (the HH metrics and the aligner look there too). */
+export function defaultEvaluatorDir(): string {
+  return join(kitPaths().runsDir, "evaluator", "default");
+}
+
+/**
+ * The evaluator saved in `dir`, or, when there is none, one trained with
+ * `config` (defaults otherwise) and saved there first.
+ */
+export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), config: Partial<EvaluatorConfig> = {}): Promise<ValueEvaluator> {
+  if (existsSync(join(resolve(dir), "model.json"))) return loadEvaluator(dir);
+  return trainEvaluator({ ...config, outDir: dir });
 }
