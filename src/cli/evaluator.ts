@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
+  annotateFile,
   DEFAULT_EVALUATOR_CONFIG,
   EVALUATOR_CONFIG_HELP,
   defaultEvaluatorDir,
@@ -87,6 +88,14 @@ ${configHelp()}
         runs/evaluator/report). Takes a few minutes.
       --parts LIST       fulcra-split,leave-model-out,labels-only (default all)
 
+  annotate --input FILE.jsonl --output FILE.jsonl [--concurrency N]
+        Labels dialogues the paper's way, with an LLM over the 54 value items,
+        through an OpenAI-compatible endpoint (FULCRA_LLM_BASE_URL,
+        FULCRA_LLM_MODEL, FULCRA_LLM_API_KEY). Input lines hold "dialogue", or
+        "prompt" and "answer"; the output is in FULCRA's record format (usable
+        with --labelled-files) plus item, refined and basic vectors. Answers
+        are cached; an interrupted run resumes when started again.
+
 Examples:
   fulcra evaluator train --out runs/evaluator/default
   fulcra evaluator train --out runs/evaluator/second --seed 2 --vector-head regression
@@ -130,6 +139,18 @@ async function report(args: string[]): Promise<number> {
   return 0;
 }
 
+async function annotate(args: string[]): Promise<number> {
+  const { values } = parseOptions(args, { input: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "evaluator", false);
+  if (values.help) return console.log(HELP), 0;
+  if (!values.input || !values.output) throw new UsageError("annotate needs --input and --output (see `fulcra evaluator --help`)");
+  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new UsageError(`--concurrency expects a whole number > 0, got "${values.concurrency}"`);
+  const r = await annotateFile(resolve(values.input), resolve(values.output), { concurrency, quiet: Boolean(values.quiet) });
+  for (const b of r.badLines) console.error(`${values.input}:${b.line}: ${b.error} (line not annotated)`);
+  console.log(`annotated ${r.annotated} dialogue(s) now, ${r.resumed} from an earlier run; written to ${r.output}`);
+  return r.badLines.length > 0 ? 1 : 0;
+}
+
 export const command: Command = {
   summary: "train the value evaluator and report how it agrees with the paper's",
   help: HELP,
@@ -137,7 +158,8 @@ export const command: Command = {
     const [sub, ...rest] = args;
     if (sub === "train") return train(rest);
     if (sub === "report") return report(rest);
+    if (sub === "annotate") return annotate(rest);
     if (sub === "--help" || sub === "-h") return console.log(HELP), 0;
-    throw new UsageError(`unknown subcommand "${sub ?? ""}"; use train or report (see \`fulcra evaluator --help\`)`);
+    throw new UsageError(`unknown subcommand "${sub ?? ""}"; use train, report or annotate (see \`fulcra evaluator --help\`)`);
   },
 };

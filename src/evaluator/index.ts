@@ -13,3 +13,4 @@ export * from "./evaluator.js";
 export * from "./train.js";
 export * from "./baseline.js";
 export * from "./report.js";
+export * from "./annotator.js";
