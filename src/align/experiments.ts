@@ -156,14 +156,14 @@ export const NOTEBOOK_ALIGN = {
 
 /**
  * Notebook 07's configuration: three PPO runs have to fit in a few minutes of
- * CI, so each gets 20 steps (instead of 30) and 96 held-out prompts; its
+ * CI, so each gets 12 steps (instead of 20) and 96 held-out prompts; its
  * numbers are therefore weaker than a default `fulcra align` run per target.
  */
 export const CULTURAL_ALIGN = {
   seed: 1,
   testPrompts: 96,
   n: 4,
-  ppo: { steps: 20 } as Partial<import("./ppo.js").PPOConfig>,
+  ppo: { steps: 12 } as Partial<import("./ppo.js").PPOConfig>,
 };
 
 export interface ExperimentOptions {

@@ -30,9 +30,9 @@ import { groupByLength, responseLogProbs, sampleResponses, type PolicyTokenizer,
 // kit's tiny decoder); `PPO_GPU_CONFIG` below is the larger one.
 export const PPO_OPTIONS = {
   seed: { default: 1, help: "seeds prompt choice, sampling and minibatch order (each step re-seeds from (seed, step), so resume is exact)" },
-  steps: { default: 30, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
-  batch_size: { default: 32, help: "rollouts (prompt + sampled response) per PPO step" },
-  mini_batch_size: { default: 8, help: "rollouts per gradient step; must divide batch_size" },
+  steps: { default: 20, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
+  batch_size: { default: 64, help: "rollouts (prompt + sampled response) per PPO step" },
+  mini_batch_size: { default: 16, help: "rollouts per gradient step; must divide batch_size" },
   ppo_epochs: { default: 4, help: "passes over each batch of rollouts" },
   learning_rate: { default: 1.5e-4, help: "Adam learning rate" },
   adam_eps: { default: 1e-5, help: "Adam epsilon" },
