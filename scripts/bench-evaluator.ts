@@ -9,23 +9,60 @@
  *
  *   npm run bench:evaluator                    # full default training per backend
  *   node dist/scripts/bench-evaluator.js --epochs 2 --backends wasm
+ *   node dist/scripts/bench-evaluator.js --ablations   # design choices, measured (≈ 2 min each)
+ *
+ * --ablations trains the held-out evaluations (the original's 90/10 split and
+ * leave one model out, see report.ts) for the default configuration and for
+ * one change at a time, and prints macro-F1, sign agreement and Pearson r:
+ * the measurements behind the default text encoding and training choices.
  *
  * Goals (issue: evaluator): default training under 5 minutes, inference at
  * least 1,000 dialogues/s on the best backend present.
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { DEFAULT_EVALUATOR_CONFIG, EmbeddingBag, loadTrainingData, trainEvaluator, type WeightedBag } from "../src/evaluator/index.js";
+import { DEFAULT_EVALUATOR_CONFIG, EmbeddingBag, evaluatorReport, loadTrainingData, trainEvaluator, type EvaluatorConfig, type WeightedBag } from "../src/evaluator/index.js";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
 import { seededRandom } from "../src/runtime/random.js";
 import type { DialogueInput } from "../src/text/features.js";
 
-const { values } = parseArgs({ options: { epochs: { type: "string" }, backends: { type: "string" }, repeats: { type: "string" } } });
+const { values } = parseArgs({ options: { epochs: { type: "string" }, backends: { type: "string" }, repeats: { type: "string" }, ablations: { type: "boolean" }, only: { type: "string" } } });
 const epochs = Number(values.epochs ?? DEFAULT_EVALUATOR_CONFIG.epochs);
 const backends = (values.backends ?? "cpu,wasm").split(",") as BackendName[];
 const repeats = Number(values.repeats ?? 3);
 
 const data = loadTrainingData(DEFAULT_EVALUATOR_CONFIG);
+
+if (values.ablations) {
+  await initBackend({ quiet: true });
+  const variants: [string, Partial<EvaluatorConfig>][] = [
+    ["default", {}],
+    ["answer only (no prompt features)", { fields: ["answer"] }],
+    ["prompt and answer in separate bags", { fieldPooling: "separate" }],
+    ["mean pooling instead of tf-idf", { pooling: "mean" }],
+    ["words only (no bigrams)", { maxN: 1 }],
+    ["no prefixes, no contraction expansion", { prefixLength: 0, expandContractions: false }],
+    ["one annotator (labels and paper's scores mixed)", { separateAnnotators: false }],
+    ["no hidden layer (linear, as fastText)", { hiddenSize: 0 }],
+    ["vector from the tanh regressor", { vectorHead: "regression" }],
+    ["Adam instead of SGD", { optimizer: "adam", learningRate: 0.003, embeddingLearningRate: 0.003, batchSize: 32 }],
+    ["no distillation (FULCRA labels only)", { scoredFiles: [] }],
+  ];
+  const only = values.only?.split(",").map(Number);
+  console.log("| variant | macro-F1 (90/10) | TF-IDF macro-F1 | sign agr. (held-out models) | r | TF-IDF sign | TF-IDF r | ranking as paper |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const [k, [name, change]] of variants.entries()) {
+    if (only && !only.includes(k)) continue;
+    const parts: ("fulcra-split" | "leave-model-out")[] = change.scoredFiles ? ["fulcra-split"] : ["fulcra-split", "leave-model-out"];
+    const r = await evaluatorReport({ config: { ...change, quiet: true }, parts, quiet: true, data: change.scoredFiles ? { ...data, distilled: [] } : data });
+    const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(3));
+    const lo = r.leaveModelOut;
+    console.log(
+      `| ${name} | ${f(r.fulcraSplit?.evaluator.classification.macroF1)} | ${f(r.fulcraSplit?.tfidf.classification.macroF1)} | ${f(lo?.pooled.evaluator.meanSignAgreement)} | ${f(lo?.pooled.evaluator.meanPearson)} | ${f(lo?.pooled.tfidf.meanSignAgreement)} | ${f(lo?.pooled.tfidf.meanPearson)} | ${lo ? (lo.ranking.evaluatorMatchesPaper ? "yes" : "no") : "—"} |`,
+    );
+  }
+  process.exit(0);
+}
 const dialogues: DialogueInput[] = [...data.labelled.flat(), ...data.distilled].map((e) => ({ prompt: e.prompt, answer: e.answer }));
 console.log(`data: ${data.labelled.flat().length} labelled + ${data.distilled.length} distilled dialogues; default config, ${epochs} epochs`);
 

@@ -14,3 +14,4 @@ export * from "./train.js";
 export * from "./baseline.js";
 export * from "./report.js";
 export * from "./annotator.js";
+export * from "./present.js";

@@ -186,8 +186,8 @@ export class ValueNetwork {
       return v;
     };
     if (shape.hiddenSize > 0) {
-      dense.set("hidden/kernel", variable(kernel(input, width)));
-      dense.set("hidden/bias", variable(tf.zeros([width])));
+      dense.set("hidden/kernel", variable(kernel(input, shape.hiddenSize)));
+      dense.set("hidden/bias", variable(tf.zeros([shape.hiddenSize])));
     }
     dense.set("classify/kernel", variable(kernel(width, VALUE_COUNT * LABEL_COUNT)));
     dense.set("classify/bias", variable(tf.zeros([VALUE_COUNT * LABEL_COUNT])));

@@ -618,10 +618,25 @@ export function defaultEvaluatorDir(): string {
 }
 
 /**
- * The evaluator saved in `dir`, or, when there is none, one trained with
- * `config` (defaults otherwise) and saved there first.
+ * The evaluator saved in `dir` when it was trained with `config` (defaults
+ * otherwise; where and how loudly it runs do not count); else one trained
+ * with `config` now and saved there (an interrupted training resumes).
  */
 export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), config: Partial<EvaluatorConfig> = {}): Promise<ValueEvaluator> {
-  if (existsSync(join(resolve(dir), "model.json"))) return loadEvaluator(dir);
-  return trainEvaluator({ ...config, outDir: dir });
+  const folder = resolve(dir);
+  const wanted = resolveConfig({ ...config, outDir: folder });
+  const savedConfig = join(folder, "config.json");
+  if (existsSync(join(folder, "model.json")) && existsSync(savedConfig)) {
+    let same = false;
+    try {
+      const saved = resolveConfig({ ...(JSON.parse(readFileSync(savedConfig, "utf8")) as Partial<EvaluatorConfig>), outDir: folder });
+      same = configFingerprint(saved) === configFingerprint(wanted);
+    } catch {
+      // A config this version cannot read counts as different.
+    }
+    if (same) return loadEvaluator(folder);
+    if (!wanted.quiet) console.error(`evaluator: ${folder} holds an evaluator trained with another configuration; training the requested one there`);
+    removeCheckpoint(folder);
+  }
+  return trainEvaluator(wanted);
 }
