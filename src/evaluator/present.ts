@@ -212,17 +212,21 @@ export function baselineComparisonFigure(r: EvaluatorReport): Figure {
   const fs = r.fulcraSplit;
   const lo = r.leaveModelOut;
   const v = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 0 : x);
-  return barChart({
+  const fig = barChart({
     title: "The evaluator beside its baselines",
     categories,
     series: [
       { name: "evaluator", values: [v(fs?.evaluator.classification.macroF1), v(lo?.pooled.evaluator.meanSignAgreement), v(lo?.pooled.evaluator.meanPearson)] },
       { name: "TF-IDF + logistic regression", values: [v(fs?.tfidf.classification.macroF1), v(lo?.pooled.tfidf.meanSignAgreement), v(lo?.pooled.tfidf.meanPearson)] },
-      { name: "majority", values: [v(fs?.majority.classification.macroF1), v(lo?.pooled.majority.meanSignAgreement), 0] },
+      // A constant prediction has no Pearson r: no bar.
+      { name: "majority", values: [v(fs?.majority.classification.macroF1), v(lo?.pooled.majority.meanSignAgreement), NaN] },
     ],
     valueFormat: ".3f",
     range: [0, 1],
   });
+  // The majority's constant prediction has no Pearson r: say so instead of drawing a bar.
+  (fig.data[2] as Record<string, unknown>).texttemplate = ["%{y:.3f}", "%{y:.3f}", "r undefined"];
+  return fig;
 }
 
 /** Rows behind the scatter (one per answer and value), for the CSV export. */
