@@ -34,8 +34,8 @@ function describeDefault(v: unknown): string {
 
 function configHelp(): string {
   return CONFIG_FIELDS.map((k) => {
-    const flag = `  --${optionName(k)} ${typeof DEFAULT_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`;
-    return `${flag.padEnd(34)} ${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`;
+    const flag = `      --${optionName(k)} ${typeof DEFAULT_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`;
+    return `${flag.padEnd(36)} ${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`;
   }).join("\n");
 }
 
