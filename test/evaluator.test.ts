@@ -11,6 +11,9 @@ import {
   DEFAULT_EVALUATOR_CONFIG,
   distilledExamples,
   EmbeddingBag,
+  ensureEvaluatorReport,
+  evaluatorReport,
+  formatReport,
   fileSystemIO,
   labelledExamples,
   loadEvaluator,
@@ -267,4 +270,44 @@ test("the majority baseline predicts each annotator's most frequent label", () =
   const p = MajorityBaseline.fit(train).predict([mk("labelled", Z), mk("distilled", Z)]);
   assert.deepEqual(p.labels[0], row(5, 1));
   assert.deepEqual(p.labels[1], row(5, -1));
+});
+
+test("the report: held-out items cover every answer once, e-distances match the released scores, baselines sit beside", async () => {
+  await initBackend({ quiet: true });
+  const data = loadTrainingData({ ...DEFAULT_EVALUATOR_CONFIG, ...TINY });
+  const r = await evaluatorReport({ config: TINY, data, quiet: true });
+  const lo = r.leaveModelOut!;
+  assert.deepEqual(lo.models.map((m) => [m.model, m.items]), [
+    ["gpt-4", 80],
+    ["gpt-35-turbo", 80],
+  ]);
+  assert.equal(lo.histories.length, 4, "two models × two prompt folds");
+  // Each answer is scored once, by the evaluator of its own prompt fold.
+  for (const model of ["gpt-4", "gpt-35-turbo"]) {
+    const lines = lo.items.filter((it) => it.model === model).map((it) => it.line).sort((a, b) => a - b);
+    assert.deepEqual(lines, Array.from({ length: 80 }, (_, i) => i + 1));
+    assert.ok(lo.items.filter((it) => it.model === model).every((it) => promptFold(data.distilled.find((e) => e.model === model && e.line === it.line)!.prompt, 2) === it.fold));
+  }
+  // The paper's mean e-distance is the mean of the released e_distance field over the same answers.
+  const released = distilledExamples(dataFile("harmless_test_gpt-4")).slice(0, 80);
+  const eField = readFileSync(dataFile("harmless_test_gpt-4"), "utf8").split("\n").slice(0, 80).map((l) => JSON.parse(l).e_distance as number);
+  assert.equal(released.length, 80);
+  assert.ok(Math.abs(lo.models[0].meanE.paper - eField.reduce((a, b) => a + b, 0) / 80) < 1e-9);
+  assert.deepEqual(lo.ranking.paper, [...lo.models].sort((a, b) => a.meanE.paper - b.meanE.paper).map((m) => m.model));
+  assert.equal(r.fulcraSplit!.testRecords, 8, "the last 10% of 80 records");
+  assert.equal(r.fulcraSplit!.majority.classification.items, 8);
+  assert.equal(r.goals.length, 4);
+  const md = formatReport(r);
+  assert.match(md, /\| evaluator \| 0\.\d{3} \|/);
+  assert.match(md, /TF-IDF \+ logistic regression/);
+  assert.match(md, /Confusion matrix per value/);
+
+  // Cached: a second call with the same configuration and data reads the file.
+  const dir = tempDir();
+  const first = await ensureEvaluatorReport(dir, TINY, { data, quiet: true, parts: ["fulcra-split"] });
+  const again = await ensureEvaluatorReport(dir, TINY, { data, quiet: true, parts: ["fulcra-split"] });
+  assert.equal(again.seconds, first.seconds);
+  assert.equal(again.provenance.timestamp, first.provenance.timestamp);
+  const other = await ensureEvaluatorReport(dir, { ...TINY, seed: 3 }, { data, quiet: true, parts: ["fulcra-split"] });
+  assert.notEqual(other.provenance.timestamp, first.provenance.timestamp);
 });

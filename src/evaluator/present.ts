@@ -11,7 +11,7 @@ import type { ReportNumber } from "../report/numbers.js";
 import { sha256File } from "../runtime/provenance.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { LABEL_NAMES } from "./metrics.js";
-import { evaluatorReport, formatReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
+import { CONFUSION_CELLS, evaluatorReport, formatReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
 import { MANIFEST } from "../data/manifest.js";
 import { configFingerprint, defaultEvaluatorDir, loadTrainingData, resolveConfig, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
 
@@ -80,6 +80,16 @@ export function labelRows(r: EvaluatorReport) {
   const fs = r.fulcraSplit;
   if (!fs) return [];
   return fs.evaluator.classification.pooled.map((s, l) => ({ label: LABEL_NAMES[l], precision: s.precision, recall: s.recall, f1: s.f1, support: s.support, tfidf_f1: fs.tfidf.classification.pooled[l].f1 }));
+}
+
+/** Per value, the evaluator's confusion matrix on the held-out labelled records, flattened (label → evaluator). */
+export function perValueConfusionRows(r: EvaluatorReport): Record<string, string | number>[] {
+  const fs = r.fulcraSplit;
+  if (!fs) return [];
+  return fs.evaluator.classification.perValue.map((p, v) => ({
+    value: BASIC_VALUE_LABELS[BASIC_VALUES[v]],
+    ...Object.fromEntries(CONFUSION_CELLS.map((name, k) => [name, p.confusion[Math.floor(k / 3)][k % 3]])),
+  }));
 }
 
 export function agreementModelRows(r: EvaluatorReport) {

@@ -388,6 +388,14 @@ function qualityGoals(r: EvaluatorReport): EvaluatorReport["goals"] {
 
 // ─── Markdown ──────────────────────────────────────────────────────────────
 
+/** Column names of a flattened 3 × 3 confusion matrix, label → prediction. */
+export const CONFUSION_CELLS = ["−→−", "−→0", "−→+", "0→−", "0→0", "0→+", "+→−", "+→0", "+→+"] as const;
+
+/** One row per value: its confusion matrix flattened in CONFUSION_CELLS order. */
+export function confusionRowsOf(c: ClassificationReport): string[][] {
+  return c.perValue.map((p, v) => [BASIC_VALUE_LABELS[BASIC_VALUES[v]], ...p.confusion.flat().map(String)]);
+}
+
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
 
 function table(header: string[], rows: (string | number)[][]): string {
@@ -447,6 +455,10 @@ export function formatReport(r: EvaluatorReport): string {
         ["", ...LABEL_NAMES],
         fs.evaluator.classification.confusion.map((row, l) => [LABEL_NAMES[l], ...row.map(String)]),
       ),
+      "",
+      "Confusion matrix per value (label → evaluator; −: opposed, 0: no connection, +: important):",
+      "",
+      table(["value", ...CONFUSION_CELLS], confusionRowsOf(fs.evaluator.classification)),
       "",
     );
   }
