@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -11,6 +11,7 @@ import {
   DEFAULT_EVALUATOR_CONFIG,
   distilledExamples,
   EmbeddingBag,
+  ensureEvaluator,
   ensureEvaluatorReport,
   evaluatorReport,
   formatReport,
@@ -29,6 +30,7 @@ import {
   splitForProtocol,
   trainEvaluator,
   TrainingDivergedError,
+  trainingCodeHash,
   weightBag,
   type EvaluatorConfig,
   type EvaluatorExample,
@@ -310,4 +312,24 @@ test("the report: held-out items cover every answer once, e-distances match the 
   assert.equal(again.provenance.timestamp, first.provenance.timestamp);
   const other = await ensureEvaluatorReport(dir, { ...TINY, seed: 3 }, { data, quiet: true, parts: ["fulcra-split"] });
   assert.notEqual(other.provenance.timestamp, first.provenance.timestamp);
+});
+
+test("ensureEvaluator loads an evaluator of the same configuration and code, and retrains otherwise", async () => {
+  const dir = tempDir();
+  const stamp = () => JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8")).timestamp as string;
+  const a = await ensureEvaluator(dir, TINY);
+  const t1 = stamp();
+  assert.equal(JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8")).codeHash, trainingCodeHash());
+  const b = await ensureEvaluator(dir, { ...TINY, quiet: false });
+  assert.equal(stamp(), t1, "same configuration (quietness does not count): loaded, not retrained");
+  assert.deepEqual(await b.score(["Human: hi\nBob: hello"]), await a.score(["Human: hi\nBob: hello"]));
+  const c = await ensureEvaluator(dir, { ...TINY, seed: 7 });
+  assert.notEqual(stamp(), t1, "another configuration: retrained in place");
+  assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).seed, 7);
+  // An evaluator written by other code is not reused either.
+  const prov = JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8"));
+  writeFileSync(join(dir, "provenance.json"), JSON.stringify({ ...prov, codeHash: "0000" }));
+  const d = await ensureEvaluator(dir, { ...TINY, seed: 7 });
+  assert.notEqual(JSON.parse(readFileSync(join(dir, "provenance.json"), "utf8")).codeHash, "0000");
+  for (const e of [a, b, c, d]) e.dispose();
 });

@@ -13,7 +13,7 @@ import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { LABEL_NAMES } from "./metrics.js";
 import { CONFUSION_CELLS, evaluatorReport, formatReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
 import { MANIFEST } from "../data/manifest.js";
-import { configFingerprint, defaultEvaluatorDir, loadTrainingData, resolveConfig, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
+import { configFingerprint, defaultEvaluatorDir, loadTrainingData, resolveConfig, trainingCodeHash, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
 
 // ─── Caching the report ────────────────────────────────────────────────────
 
@@ -24,13 +24,13 @@ export function defaultReportDir(): string {
 
 /**
  * The report for `config` (defaults otherwise): read from `dir` when a report
- * there was made with the same configuration and the same data files
+ * there was made with the same configuration, training code and data files
  * (sha256), computed and written there otherwise (a few minutes).
  */
 export async function ensureEvaluatorReport(dir: string = defaultReportDir(), config: Partial<EvaluatorConfig> = {}, options: Omit<ReportOptions, "config"> = {}): Promise<EvaluatorReport> {
   const c = resolveConfig({ ...config, outDir: null });
   const data = options.data ?? loadTrainingData(c);
-  const key = { fingerprint: configFingerprint(c), parts: options.parts ?? "all", data: data.files.map((f) => sha256File(f).sha256) };
+  const key = { fingerprint: configFingerprint(c), code: trainingCodeHash(), parts: options.parts ?? "all", data: data.files.map((f) => sha256File(f).sha256) };
   const file = join(resolve(dir), "report.json");
   const keyFile = join(resolve(dir), "report-key.json");
   if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === JSON.stringify(key)) {

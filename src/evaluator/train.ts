@@ -18,8 +18,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { kitPaths } from "../data/paths.js";
 import { initBackend } from "../runtime/backend.js";
 import { Progress } from "../runtime/progress.js";
@@ -251,6 +252,26 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   return c;
 }
 
+/**
+ * A hash of the code that decides what training produces (this module's
+ * training, network, optimizer, data and saving files, and the text
+ * features), so that an evaluator or report saved by other code is not
+ * mistaken for one this code would make.
+ */
+export function trainingCodeHash(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const files = [
+    ...["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f)),
+    ...readdirSync(join(here, "..", "text"))
+      .filter((f) => f.endsWith(".js"))
+      .sort()
+      .map((f) => join(here, "..", "text", f)),
+  ];
+  const h = createHash("sha256");
+  for (const f of files) if (existsSync(f)) h.update(f.slice(here.length)).update(readFileSync(f));
+  return h.digest("hex").slice(0, 16);
+}
+
 /** Fields that change the trained weights (everything but where and how loudly it runs). */
 export function configFingerprint(c: EvaluatorConfig): string {
   const { outDir: _o, resume: _r, quiet: _q, ...rest } = c;
@@ -430,6 +451,7 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
         seed: c.seed,
         extra: {
           fingerprint,
+          codeHash: trainingCodeHash(),
           split: protocolOf(c),
           excluded: split.excluded,
           counts: countsOf(split),
@@ -619,8 +641,9 @@ export function defaultEvaluatorDir(): string {
 
 /**
  * The evaluator saved in `dir` when it was trained with `config` (defaults
- * otherwise; where and how loudly it runs do not count); else one trained
- * with `config` now and saved there (an interrupted training resumes).
+ * otherwise; where and how loudly it runs do not count) by this code; else
+ * one trained with `config` now and saved there (an interrupted training
+ * resumes).
  */
 export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), config: Partial<EvaluatorConfig> = {}): Promise<ValueEvaluator> {
   const folder = resolve(dir);
@@ -630,12 +653,13 @@ export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), confi
     let same = false;
     try {
       const saved = resolveConfig({ ...(JSON.parse(readFileSync(savedConfig, "utf8")) as Partial<EvaluatorConfig>), outDir: folder });
-      same = configFingerprint(saved) === configFingerprint(wanted);
+      const prov = JSON.parse(readFileSync(join(folder, "provenance.json"), "utf8")) as { codeHash?: string };
+      same = configFingerprint(saved) === configFingerprint(wanted) && prov.codeHash === trainingCodeHash();
     } catch {
-      // A config this version cannot read counts as different.
+      // A config or provenance this version cannot read counts as different.
     }
     if (same) return loadEvaluator(folder);
-    if (!wanted.quiet) console.error(`evaluator: ${folder} holds an evaluator trained with another configuration; training the requested one there`);
+    if (!wanted.quiet) console.error(`evaluator: ${folder} holds an evaluator trained with another configuration or by other code; training the requested one there`);
     removeCheckpoint(folder);
   }
   return trainEvaluator(wanted);
