@@ -10,6 +10,7 @@
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { polarity } from "../values/vectors.js";
 import type { Polarity } from "../values/labels.js";
+import { pearson as sharedPearson } from "../metrics/stats.js";
 
 export const LABEL_NAMES = ["opposed", "no connection", "important"] as const;
 
@@ -112,24 +113,10 @@ export function regressionReport(reference: readonly (readonly number[])[], pred
   return { mse, meanMse: mean(mse) };
 }
 
-/** Pearson correlation; NaN when either side is constant (r is undefined then). */
+/** Pearson correlation (the kit's one, in metrics/stats.ts), refusing samples of different lengths. */
 export function pearson(x: readonly number[], y: readonly number[]): number {
   if (x.length !== y.length) throw new RangeError(`pearson: ${x.length} vs ${y.length} numbers`);
-  const n = x.length;
-  if (n < 2) return NaN;
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
+  return sharedPearson(x, y);
 }
 
 export interface ValueAgreement {
