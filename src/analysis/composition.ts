@@ -16,17 +16,22 @@ export type GroupCount = {
   share: number;
 };
 
-/** Records per distinct value of a column (e.g. "query_source", "response_source", "file"), most first. */
-export function recordsBy(table: ColumnTable, column: string): GroupCount[] {
-  if (!table.columnNames().includes(column)) {
-    throw new Error(`recordsBy: the table has no column "${column}"; columns: ${table.columnNames().join(", ")}`);
-  }
+/** Records per distinct value of `column`, with their share of all records. */
+function countWithShare(table: ColumnTable, column: string): ColumnTable {
   const total = table.numRows();
   return table
     .groupby(column)
     .count({ as: "records" })
     .params({ total })
-    .derive({ share: (d: { records: number }, $: { total: number }) => d.records / $.total })
+    .derive({ share: (d: { records: number }, $: { total: number }) => d.records / $.total });
+}
+
+/** Records per distinct value of a column (e.g. "query_source", "response_source", "file"), most first. */
+export function recordsBy(table: ColumnTable, column: string): GroupCount[] {
+  if (!table.columnNames().includes(column)) {
+    throw new Error(`recordsBy: the table has no column "${column}"; columns: ${table.columnNames().join(", ")}`);
+  }
+  return countWithShare(table, column)
     .rename({ [column]: "key" })
     .orderby(aq.desc("records"), "key")
     .objects() as unknown as GroupCount[];
@@ -41,12 +46,7 @@ export type LabelsPerRecord = {
 
 /** How many records carry 0, 1, 2, … labels in `value_types` ("n_types") or `value_items` ("n_items"). */
 export function labelsPerRecord(table: ColumnTable, column: "n_types" | "n_items" = "n_types"): LabelsPerRecord[] {
-  const total = table.numRows();
-  return table
-    .groupby(column)
-    .count({ as: "records" })
-    .params({ total })
-    .derive({ share: (d: { records: number }, $: { total: number }) => d.records / $.total })
+  return countWithShare(table, column)
     .rename({ [column]: "labels" })
     .orderby("labels")
     .objects() as unknown as LabelsPerRecord[];
