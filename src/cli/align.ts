@@ -1,7 +1,10 @@
 /** `fulcra align`: BaseAlign (PPO with the value reward), the RLHF baseline, and best-of-N. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError, numberOption, parseOptions, type Command, type OptionSpec } from "./command.js";
+import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, parseFlags, type Command, type FlagDef, type Flags } from "./command.js";
+import { targetFlag, thresholdFlag } from "./flags.js";
+import { BASIC_VALUES } from "../values/taxonomy.js";
+import type { z } from "zod";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
 import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
@@ -61,45 +64,84 @@ heldout_distance_before / heldout_distance_after (the second evaluator), kl_mean
 seconds, backend, and a reward-hacking flag; DIR/train_log.jsonl (one line per PPO step) and
 DIR/examples.jsonl (answers side by side).`;
 
+/** Checks of the PPO options, by name; an option not listed here only needs to be a finite number. */
+const PPO_CHECKS: Record<string, z.ZodType> = {
+  steps: intFlag({ min: 1 }),
+  batch_size: intFlag({ min: 1 }),
+  mini_batch_size: intFlag({ min: 1 }),
+  ppo_epochs: intFlag({ min: 1 }),
+  query_length: intFlag({ min: 1 }),
+  response_length: intFlag({ min: 1 }),
+  horizon: intFlag({ min: 1 }),
+  top_k: intFlag({ min: 0 }),
+  save_every: intFlag({ min: 0 }),
+  learning_rate: numberFlag({ min: 0, minExclusive: true }),
+  adam_eps: numberFlag({ min: 0, minExclusive: true }),
+  temperature: numberFlag({ min: 0, minExclusive: true }),
+  cliprange: numberFlag({ min: 0, minExclusive: true }),
+  cliprange_value: numberFlag({ min: 0, minExclusive: true }),
+  max_grad_norm: numberFlag({ min: 0, minExclusive: true }),
+  gamma: numberFlag({ min: 0, max: 1 }),
+  lam: numberFlag({ min: 0, max: 1 }),
+  top_p: numberFlag({ min: 0, max: 1, minExclusive: true }),
+  vf_coef: numberFlag({ min: 0 }),
+  ent_coef: numberFlag({ min: 0 }),
+  init_kl_coef: numberFlag({ min: 0 }),
+  target_kl: numberFlag({ min: 0 }),
+  target_kl_early_stop: numberFlag({ min: 0 }),
+  reward_clip: numberFlag({ min: 0 }),
+  reward_scaling: oneOfFlag(["none", "scale", "normalize"]),
+};
+
+/** Every flag of `fulcra align`, with its check; nothing is loaded or trained before all pass. */
+function alignFlags(): Flags {
+  const flags: Flags = {
+    method: { type: "string", required: true, schema: oneOfFlag(ALIGN_METHODS) },
+    target: { type: "string", schema: targetFlag, default: "basealign-ideal" },
+    out: { type: "string", required: true },
+    seed: { type: "string", schema: intFlag(), default: "1" },
+    threshold: { type: "string", schema: thresholdFlag, default: "0.3" },
+    dimensions: { type: "string", schema: listFlag(oneOfFlag(BASIC_VALUES)) },
+    "test-prompts": { type: "string", schema: intFlag({ min: 1, max: 1523 }), default: "128" },
+    n: { type: "string", schema: intFlag({ min: 1 }), default: "8" },
+    "from-files": { type: "boolean" },
+    "gpu-config": { type: "boolean" },
+    resume: { type: "boolean" },
+    "policy-dir": { type: "string" },
+    "evaluator-dir": { type: "string" },
+    "heldout-evaluator-dir": { type: "string" },
+    quiet: { type: "boolean" },
+  };
+  for (const [k, o] of Object.entries(PPO_OPTIONS)) {
+    if (k === "seed") continue;
+    const d = o.default as unknown;
+    const schema: z.ZodType = PPO_CHECKS[k] ?? (typeof d === "boolean" ? oneOfFlag(["true", "false"]) : typeof d === "number" ? numberFlag() : oneOfFlag([String(d)]));
+    const def: FlagDef = { type: "string", schema: typeof d === "boolean" ? oneOfFlag(["true", "false"]).transform((x) => x === "true") : schema };
+    flags[k] = def;
+  }
+  return flags;
+}
+
 export const command: Command = {
   summary: "BaseAlign (PPO to a value target), the RLHF baseline, best-of-N",
   help: HELP,
   async run(args) {
-    if (args.includes("--help") || args.includes("-h")) {
-      console.log(HELP);
-      return 0;
-    }
-    const spec: OptionSpec = {
-      method: { type: "string" },
-      target: { type: "string" },
-      out: { type: "string" },
-      seed: { type: "string" },
-      threshold: { type: "string" },
-      dimensions: { type: "string" },
-      "test-prompts": { type: "string" },
-      n: { type: "string" },
-      "from-files": { type: "boolean" },
-      "gpu-config": { type: "boolean" },
-      resume: { type: "boolean" },
-      "policy-dir": { type: "string" },
-      "evaluator-dir": { type: "string" },
-      "heldout-evaluator-dir": { type: "string" },
-      quiet: { type: "boolean" },
-    };
-    for (const k of Object.keys(PPO_OPTIONS)) if (k !== "seed") spec[k] = { type: "string" };
-    const { values: v } = parseOptions(args, spec, "align", false);
-    const opt = v as Record<string, string | boolean | undefined>;
-    const method = opt.method as AlignMethod | undefined;
-    if (!method || !ALIGN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${ALIGN_METHODS.join(", ")}${method ? `, got "${method}"` : ""}`);
-    const out = opt.out as string | undefined;
-    if (!out) throw new UsageError("--out DIR is required (where summary.json goes)");
-    const target = (opt.target as string | undefined) ?? "basealign-ideal";
-    const seed = numberOption(opt.seed as string | undefined, "seed", 1);
-    const threshold = numberOption(opt.threshold as string | undefined, "threshold", 0.3);
-    const dimensions = opt.dimensions ? (opt.dimensions as string).split(",").map((s) => s.trim()) : undefined;
+    const { values: v } = parseFlags(args, alignFlags(), "align", { positionals: false });
+    const opt = v as Record<string, unknown>;
+    const method = opt.method as AlignMethod;
+    const out = opt.out as string;
+    const target = opt.target as string;
+    const seed = opt.seed as number;
+    const threshold = opt.threshold as number;
+    const dimensions = opt.dimensions as string[] | undefined;
+    if (opt["from-files"] && method !== "bon") throw new UsageError("--from-files goes with --method bon");
+    const ppoChecked: Partial<PPOConfig> = {};
+    for (const k of Object.keys(PPO_OPTIONS)) if (k !== "seed" && opt[k] !== undefined) (ppoChecked as Record<string, unknown>)[k] = opt[k];
+    const mb = (ppoChecked.mini_batch_size ?? (opt["gpu-config"] ? PPO_GPU_CONFIG.mini_batch_size : undefined)) as number | undefined;
+    const bs = (ppoChecked.batch_size ?? (opt["gpu-config"] ? PPO_GPU_CONFIG.batch_size : undefined)) as number | undefined;
+    if (mb !== undefined && bs !== undefined && bs % mb !== 0) throw new UsageError(`--mini_batch_size ${mb} must divide --batch_size ${bs}`);
 
     if (opt["from-files"]) {
-      if (method !== "bon") throw new UsageError("--from-files goes with --method bon");
       const present = availableDataFiles().filter((e) => RELEASED_OUTPUTS.includes(e.name));
       if (present.length < 2) throw new UsageError(`best-of-N over files needs at least two of ${RELEASED_OUTPUTS.join(", ")} in data/raw; run \`npx fulcra data fetch\``);
       const started = Date.now();
@@ -127,17 +169,7 @@ export const command: Command = {
       return 0;
     }
 
-    const ppo: Partial<PPOConfig> = opt["gpu-config"] ? { ...PPO_GPU_CONFIG } : {};
-    for (const [k, o] of Object.entries(PPO_OPTIONS)) {
-      const raw = opt[k] as string | undefined;
-      if (raw === undefined || k === "seed") continue;
-      const d = o.default as unknown;
-      if (typeof d === "number") (ppo as Record<string, unknown>)[k] = numberOption(raw, k, d);
-      else if (typeof d === "boolean") {
-        if (!["true", "false"].includes(raw)) throw new UsageError(`--${k} expects true or false, got "${raw}"`);
-        (ppo as Record<string, unknown>)[k] = raw === "true";
-      } else (ppo as Record<string, unknown>)[k] = raw;
-    }
+    const ppo: Partial<PPOConfig> = opt["gpu-config"] ? { ...PPO_GPU_CONFIG, ...ppoChecked } : { ...ppoChecked };
     const { loadAlignComponents } = await import("../align/components.js");
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
@@ -164,8 +196,8 @@ export const command: Command = {
       threshold,
       dimensions,
       ppo,
-      n: numberOption(opt.n as string | undefined, "n", 8),
-      testPrompts: numberOption(opt["test-prompts"] as string | undefined, "test-prompts", 128),
+      n: opt.n as number,
+      testPrompts: opt["test-prompts"] as number,
       resume: Boolean(opt.resume),
       quiet,
     });

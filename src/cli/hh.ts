@@ -3,7 +3,9 @@ import { BASIC_VALUES } from "../values/taxonomy.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "../metrics/harm.js";
 import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
 import { resolveTarget, TARGET_NAMES } from "../metrics/targets.js";
-import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
+import { existsSync, statSync } from "node:fs";
+import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
+import { folderFlag, inputFileFlag, outputFileFlag, targetFlag, thresholdFlag } from "./flags.js";
 
 const HELP = `fulcra hh <subcommand> — helpfulness, harmlessness and value metrics
 
@@ -17,10 +19,13 @@ Subcommands:
         from value_reward, never read from the stored fields.
       --target NAME|v1,...,v10   ${TARGET_NAMES.join(", ")}, or 10 numbers in
                                  paper order (default ideal)
-      --threshold T              |v| threshold of the masked distance (default 0.3)
+      --threshold T              |v| threshold of the masked distance, 0 ≤ T < 1 (default 0.3)
       --json                     one JSON object per file instead of a table
-        FILE may also be a manifest name, e.g. harmless_test_gpt-4.
-        Exits 1 when a file has unreadable lines (listed by line number).
+      --lenient                  exit 0 despite unreadable lines (their count is in the output)
+        FILE may also be a manifest name, e.g. harmless_test_gpt-4. An official
+        file under data/raw/ is checked against the manifest first.
+        Exits 1 when a file is missing, tampered or has unreadable lines (listed
+        by line number); 2 for a bad flag.
 
   score --model-outputs FILE --out FILE [--reward-model FILE] [--evaluator DIR]
         scores any JSONL of prompts and answers (fields prompt and answer;
@@ -32,9 +37,9 @@ Subcommands:
         (each trained on first use if absent).
       --target NAME|v1,...,v10   target of the distance fields (default ideal,
                                  as in the released files)
-      --batch-size N             answers scored per call (default 64)
+      --batch-size N             answers scored per call, ≥ 1 (default 64)
 
-  reward-model train [--out DIR] [--seed N] [--epochs N]
+  reward-model train [--out DIR] [--seed N] [--epochs N ≥ 1]
         trains the helpfulness reward model on the helpful_test preference
         pairs (Bradley–Terry loss), reports held-out pairwise accuracy, saves it.
 
@@ -66,7 +71,7 @@ export function formatSummary(s: HhSummary): string {
   lines.push("");
   lines.push("value profile (mean value_reward)");
   s.value_mean.forEach((v, i) => {
-    const bar = "█".repeat(Math.round(Math.abs(v) * 20));
+    const bar = "█".repeat(Math.min(20, Math.round(Math.abs(v) * 20)) || 0);
     lines.push(`  ${BASIC_VALUES[i].padEnd(15)} ${fmt(v)}  ${v < 0 ? "-" : "+"}${bar}`);
   });
   lines.push("");
@@ -81,22 +86,17 @@ export function formatSummary(s: HhSummary): string {
   return lines.join("\n");
 }
 
+const SUMMARY_FLAGS = {
+  target: { type: "string", schema: targetFlag },
+  threshold: { type: "string", schema: thresholdFlag, default: "0.3" },
+  json: { type: "boolean" },
+  lenient: { type: "boolean" },
+} satisfies Flags;
+
 async function summary(args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(
-    args,
-    { target: { type: "string" }, threshold: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    "hh summary",
-  );
-  if (values.help) return console.log(HELP), 0;
+  const { values, positionals } = parseFlags(args, SUMMARY_FLAGS, "hh summary");
   if (positionals.length === 0) throw new UsageError("hh summary needs a scored-output file, e.g. `fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl`");
-  const threshold = numberOption(values.threshold, "threshold", 0.3);
-  if (values.target !== undefined) {
-    try {
-      resolveTarget(values.target);
-    } catch (e) {
-      throw new UsageError(`--target: ${(e as Error).message}`);
-    }
-  }
+  const threshold = values.threshold;
   let badFiles = 0;
   const blocks: string[] = [];
   for (const file of positionals) {
@@ -104,14 +104,14 @@ async function summary(args: string[]): Promise<number> {
     try {
       s = summarizeScoredOutputs(file, { target: values.target, threshold });
     } catch (e) {
-      console.error(`fulcra hh summary: ${(e as Error).message}`);
+      console.error(`fulcra hh summary: ${(e as Error).message.split("\n")[0]}`);
       badFiles++;
       continue;
     }
     for (const b of s.bad_lines) console.error(`${s.source}:${b.line}: ${b.reason}`);
     if (s.bad_lines.length > 0) {
       console.error(`fulcra hh summary: ${s.source}: ${s.bad_lines.length} unreadable line(s); the numbers are over the other ${s.n}`);
-      badFiles++;
+      if (!values.lenient) badFiles++;
     }
     blocks.push(values.json ? JSON.stringify(s) : formatSummary(s));
   }
@@ -119,23 +119,20 @@ async function summary(args: string[]): Promise<number> {
   return badFiles > 0 ? 1 : 0;
 }
 
+const SCORE_FLAGS = {
+  "model-outputs": { type: "string", required: true, schema: inputFileFlag },
+  out: { type: "string", required: true, schema: outputFileFlag },
+  "reward-model": { type: "string", schema: inputFileFlag },
+  evaluator: { type: "string", schema: folderFlag },
+  target: { type: "string", schema: targetFlag },
+  "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "64" },
+  lenient: { type: "boolean" },
+} satisfies Flags;
+
 async function score(args: string[]): Promise<number> {
-  const { values } = parseOptions(
-    args,
-    {
-      "model-outputs": { type: "string" },
-      out: { type: "string" },
-      "reward-model": { type: "string" },
-      evaluator: { type: "string" },
-      target: { type: "string" },
-      "batch-size": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    "hh score",
-    false,
-  );
-  if (values.help) return console.log(HELP), 0;
-  if (!values["model-outputs"] || !values.out) throw new UsageError("hh score needs --model-outputs FILE (prompts and answers, JSONL) and --out FILE");
+  // Every flag is checked here, before any model is loaded or trained.
+  const { values } = parseFlags(args, SCORE_FLAGS, "hh score", { positionals: false });
+  if (values["model-outputs"] === values.out) throw new UsageError("--out must differ from --model-outputs");
   const { readPromptAnswers, scoreOutputs, writeScoredOutputs, kitValueScorer } = await import("../metrics/score.js");
   const { loadOrTrainRewardModel, HelpfulnessRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
   const { items, errors } = readPromptAnswers(values["model-outputs"]);
@@ -150,29 +147,32 @@ async function score(args: string[]): Promise<number> {
     reward,
     values: evaluator,
     target: values.target,
-    batchSize: numberOption(values["batch-size"], "batch-size", 64),
+    batchSize: values["batch-size"],
   });
   writeScoredOutputs(values.out, records);
   console.log(`hh score: ${records.length} answers scored into ${values.out}${errors.length ? `; ${errors.length} unreadable line(s) skipped (listed above)` : ""}`);
   console.log(`summarise with: npx fulcra hh summary ${values.out}`);
-  return errors.length > 0 ? 1 : 0;
+  return errors.length > 0 && !values.lenient ? 1 : 0;
 }
+
+const REWARD_MODEL_FLAGS = {
+  out: { type: "string" },
+  seed: { type: "string", schema: intFlag() },
+  epochs: { type: "string", schema: intFlag({ min: 1 }) },
+} satisfies Flags;
 
 async function rewardModel(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== "train") throw new UsageError(`unknown reward-model action "${sub ?? ""}"; use \`fulcra hh reward-model train\``);
-  const { values } = parseOptions(
-    rest,
-    { out: { type: "string" }, seed: { type: "string" }, epochs: { type: "string" }, help: { type: "boolean", short: "h" } },
-    "hh reward-model train",
-    false,
-  );
-  if (values.help) return console.log(HELP), 0;
+  const { values } = parseFlags(rest, REWARD_MODEL_FLAGS, "hh reward-model train", { positionals: false });
+  if (values.out !== undefined && !values.out.endsWith(".json") && existsSync(values.out) && !statSync(values.out).isDirectory()) {
+    throw new UsageError(`--out ${values.out}: exists and is not a folder`);
+  }
   const { trainRewardModel, defaultRewardModelPath, DEFAULT_REWARD_MODEL_CONFIG } = await import("../metrics/reward-model.js");
   const model = await trainRewardModel({
     config: {
-      seed: numberOption(values.seed, "seed", DEFAULT_REWARD_MODEL_CONFIG.seed),
-      epochs: numberOption(values.epochs, "epochs", DEFAULT_REWARD_MODEL_CONFIG.epochs),
+      seed: values.seed ?? DEFAULT_REWARD_MODEL_CONFIG.seed,
+      epochs: values.epochs ?? DEFAULT_REWARD_MODEL_CONFIG.epochs,
     },
   });
   const file = model.save(values.out ? (values.out.endsWith(".json") ? values.out : `${values.out}/model.json`) : defaultRewardModelPath());

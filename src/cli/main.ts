@@ -1,5 +1,5 @@
 /** Entry point of the `fulcra` command. Each command lives in its own module. */
-import { UsageError, type Command } from "./command.js";
+import { describeError, UsageError, wantsHelp, type Command } from "./command.js";
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -24,6 +24,10 @@ async function usage(): Promise<string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // --debug anywhere (before --) shows stacks; so does FULCRA_DEBUG=1.
+  const end = argv.indexOf("--");
+  const debug = Boolean(process.env.FULCRA_DEBUG) || argv.slice(0, end < 0 ? argv.length : end).includes("--debug");
+  argv = argv.filter((a, i) => a !== "--debug" || (end >= 0 && i > end));
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(await usage());
@@ -40,21 +44,25 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command } = await load();
-  if (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h") {
-    if (rest.length > 0 || command.help.includes("<subcommand>")) {
-      console.log(command.help);
-      return rest.length > 0 ? 0 : 2;
-    }
+  // --help never runs the command.
+  if (wantsHelp(rest)) {
+    console.log(command.help);
+    return 0;
+  }
+  if (rest.length === 0 && command.help.includes("<subcommand>")) {
+    console.log(command.help);
+    return 2;
   }
   try {
     return await command.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`fulcra ${name}: ${e.message}`);
+      if (debug) console.error(e.stack);
       return 2;
     }
-    console.error(`fulcra ${name}: ${(e as Error).message}`);
-    if (process.env.FULCRA_DEBUG) console.error((e as Error).stack);
+    console.error(`fulcra ${name}: ${describeError(e)}`);
+    if (debug) console.error((e as Error)?.stack ?? e);
     return 1;
   }
 }

@@ -6,18 +6,19 @@
  * sha256 and size where known), and only then renamed into place. A file
  * that fails verification never reaches data/raw/.
  */
+import { closeSync, constants, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, writeSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { openExclusive } from "./atomic.js";
+import { hashFile, manifestMismatch, type Hashes } from "./integrity.js";
 import { MANIFEST, rawUrl, type ManifestEntry } from "./manifest.js";
 import { kitPaths } from "./paths.js";
 import { Progress } from "../runtime/progress.js";
 
-export interface Hashes {
-  gitBlobSha1: string;
-  sha256: string;
-  bytes: number;
-}
+export type { Hashes } from "./integrity.js";
+
+/** Largest download accepted for a file whose size the manifest does not give. */
+export const MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
 
 /** git's object id of a file: SHA-1 of "blob <bytes>\0<content>". */
 export function gitBlobSha1(content: Buffer): string {
@@ -50,7 +51,22 @@ export function verifyContent(entry: ManifestEntry, content: Buffer, file: strin
   return h;
 }
 
-export type FileStatus = "fetched" | "present" | "missing-at-source" | "failed";
+/** Checks a file on disk against its manifest entry, reading it in chunks (size first). */
+export function verifyFile(entry: ManifestEntry, file: string): Hashes {
+  const size = statSync(file).size;
+  if (entry.bytes !== undefined && size !== entry.bytes) throw new VerificationError(entry, file, "bytes", entry.bytes, size);
+  const h = hashFile(file);
+  const bad = manifestMismatch(entry, h);
+  if (bad) throw new VerificationError(entry, file, bad.field, bad.expected, bad.actual);
+  return h;
+}
+
+/**
+ * "fetched" / "present": verified in place. "not-offered": a mirror whose
+ * MANIFEST.json says it does not hold the file. "missing-at-source": the
+ * source lacks it (a failure unless lenient). "failed": anything else.
+ */
+export type FileStatus = "fetched" | "present" | "not-offered" | "missing-at-source" | "failed";
 
 export interface FileResult {
   name: string;
@@ -85,7 +101,7 @@ function selectEntries(names?: string[]): ManifestEntry[] {
 /** Moves a verified `.part` file into place, or deletes it and rethrows. */
 function settle(entry: ManifestEntry, part: string, dest: string): void {
   try {
-    verifyContent(entry, readFileSync(part), dest);
+    verifyFile(entry, part);
   } catch (e) {
     rmSync(part, { force: true });
     throw e;
@@ -93,29 +109,69 @@ function settle(entry: ManifestEntry, part: string, dest: string): void {
   renameSync(part, dest);
 }
 
-async function download(entry: ManifestEntry, part: string, options: FetchOptions): Promise<void> {
+/** Size of a resumable partial download at `part`: 0 when none; refuses a symlink or a folder there. */
+function partialSize(entry: ManifestEntry, part: string): number {
+  let st;
+  try {
+    st = lstatSync(part);
+  } catch {
+    return 0;
+  }
+  if (st.isSymbolicLink()) throw new Error(`${part}: refusing to write through a symlink at the download's temporary path; remove it`);
+  if (!st.isFile()) throw new Error(`${part}: not a plain file; remove it`);
+  // A partial longer than the whole file cannot be a prefix of it.
+  if (entry.bytes !== undefined && st.size >= entry.bytes) {
+    rmSync(part);
+    return 0;
+  }
+  return st.size;
+}
+
+function openPart(part: string, append: boolean): number {
+  if (!append) {
+    rmSync(part, { force: true });
+    return openExclusive(part);
+  }
+  return openSync(part, constants.O_WRONLY | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0));
+}
+
+function sizeCap(entry: ManifestEntry): number {
+  return entry.bytes ?? MAX_DOWNLOAD_BYTES;
+}
+
+async function download(entry: ManifestEntry, part: string, options: FetchOptions): Promise<{ resumedFrom: number }> {
   const doFetch = options.fetchImpl ?? fetch;
   const url = rawUrl(entry);
   const retries = options.retries ?? 4;
+  const cap = sizeCap(entry);
   let lastError: unknown;
+  let resumedFrom = 0;
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
     // Resume a partial download where the server allows ranges.
-    const have = existsSync(part) ? statSync(part).size : 0;
+    const have = partialSize(entry, part);
     try {
       const res = await doFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
       if (res.status === 404) throw Object.assign(new Error(`not found at source (${url})`), { notFound: true });
       if (!res.ok && res.status !== 206) throw new Error(`HTTP ${res.status} for ${url}`);
       const append = res.status === 206 && have > 0;
-      const total = Number(res.headers.get("content-length") ?? 0) + (append ? have : 0);
-      const fd = openSync(part, append ? "a" : "w");
-      const bar = new Progress({ label: `fetch ${entry.name}`, total: total || entry.bytes, quiet: options.quiet });
+      if (append) resumedFrom = have;
+      const announced = Number(res.headers.get("content-length") ?? 0) + (append ? have : 0);
+      if (announced > cap) throw Object.assign(new Error(`${url} is ${announced} bytes, more than the ${cap} expected`), { fatal: true });
+      const fd = openPart(part, append);
+      const bar = new Progress({ label: `fetch ${entry.name}`, total: announced || entry.bytes, quiet: options.quiet });
+      let written = append ? have : 0;
       try {
         if (append) bar.tick(have);
         const reader = res.body!.getReader();
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          written += value.length;
+          if (written > cap) {
+            await reader.cancel().catch(() => undefined);
+            throw Object.assign(new Error(`${url} sent more than the ${cap} bytes expected; stopped`), { fatal: true });
+          }
           writeSync(fd, value);
           bar.tick(value.length);
         }
@@ -123,30 +179,76 @@ async function download(entry: ManifestEntry, part: string, options: FetchOption
         closeSync(fd);
         bar.finish();
       }
-      return;
+      return { resumedFrom };
     } catch (e) {
       lastError = e;
       if ((e as { notFound?: boolean }).notFound) throw e;
+      if ((e as { fatal?: boolean }).fatal) {
+        rmSync(part, { force: true });
+        throw e;
+      }
     }
   }
   throw new Error(`download of ${entry.name} failed after ${retries + 1} attempts: ${(lastError as Error).message}`);
 }
 
+/** Copies a mirror's file to `part` in chunks, refusing one larger than the manifest says. */
+async function copyFromMirror(entry: ManifestEntry, src: string, part: string): Promise<void> {
+  const st = statSync(src);
+  if (!st.isFile()) throw new Error(`${src}: not a plain file`);
+  if (st.size > sizeCap(entry)) throw new Error(`${src} is ${st.size} bytes, more than the ${sizeCap(entry)} expected`);
+  partialSize(entry, part); // refuses a symlink at the temporary path
+  const fd = openPart(part, false);
+  try {
+    for await (const chunk of createReadStream(src)) writeSync(fd, chunk as Buffer);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The files a mirror folder says it holds (its MANIFEST.json "in_this_mirror"), or undefined without one. */
+export function mirrorOffers(from: string): Set<string> | undefined {
+  const file = join(from, "MANIFEST.json");
+  if (!existsSync(file)) return undefined;
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const files = (m as { files?: unknown }).files;
+  if (!Array.isArray(files)) throw new Error(`${file}: field "files" should be a list`);
+  const offered = new Set<string>();
+  files.forEach((f: { name?: unknown; in_this_mirror?: unknown }, i) => {
+    if (typeof f?.name !== "string") throw new Error(`${file}: files[${i}].name should be a string`);
+    if (typeof f.in_this_mirror === "string" && f.in_this_mirror !== "") offered.add(f.name);
+  });
+  return offered;
+}
+
 /**
- * Fetches the selected files into data/raw/. Files the source lacks are reported as
- * "missing-at-source"; they are an error only when asked for by name.
+ * Fetches the selected files into data/raw/. Files a mirror says it does not
+ * hold are "not-offered"; files the source lacks are "missing-at-source"
+ * ("failed" when asked for by name). No folder is created for a file that
+ * cannot be had.
  */
 export async function fetchData(options: FetchOptions = {}): Promise<FileResult[]> {
   const rawDir = options.rawDir ?? kitPaths().rawDir;
   const explicit = Boolean(options.names && options.names.length > 0);
+  const entries = selectEntries(options.names);
+  let offered: Set<string> | undefined;
+  if (options.from !== undefined) {
+    const from = resolve(options.from);
+    if (!existsSync(from) || !statSync(from).isDirectory()) throw new Error(`--from ${options.from}: no such folder`);
+    offered = mirrorOffers(from);
+  }
   const results: FileResult[] = [];
-  for (const entry of selectEntries(options.names)) {
+  for (const entry of entries) {
     const dest = join(rawDir, entry.localPath);
     const part = dest + ".part";
-    mkdirSync(dirname(dest), { recursive: true });
     if (!options.force && existsSync(dest)) {
       try {
-        verifyContent(entry, readFileSync(dest), dest);
+        verifyFile(entry, dest);
         results.push({ name: entry.name, status: "present", path: dest });
         continue;
       } catch {
@@ -154,20 +256,32 @@ export async function fetchData(options: FetchOptions = {}): Promise<FileResult[
       }
     }
     try {
-      if (options.from) {
+      if (options.from !== undefined) {
         const src = join(options.from, entry.localPath);
-        if (!existsSync(src)) {
-          const r: FileResult = { name: entry.name, status: "missing-at-source", path: dest, message: `not in mirror ${options.from}` };
-          if (explicit) r.status = "failed";
-          results.push(r);
+        if (offered && !offered.has(entry.name)) {
+          results.push({ name: entry.name, status: explicit ? "failed" : "not-offered", path: dest, message: `the mirror's MANIFEST.json says it does not hold this file` });
           continue;
         }
-        copyFileSync(src, part);
+        if (!existsSync(src)) {
+          const listed = offered?.has(entry.name);
+          results.push({
+            name: entry.name,
+            status: explicit || listed ? "failed" : "missing-at-source",
+            path: dest,
+            message: listed ? `listed in ${join(options.from, "MANIFEST.json")} but ${src} is absent` : `not in mirror ${options.from}`,
+          });
+          continue;
+        }
+        mkdirSync(dirname(dest), { recursive: true });
+        await copyFromMirror(entry, src, part);
+        settle(entry, part, dest);
+        results.push({ name: entry.name, status: "fetched", path: dest });
       } else {
-        await download(entry, part, options);
+        mkdirSync(dirname(dest), { recursive: true });
+        const { resumedFrom } = await download(entry, part, options);
+        settle(entry, part, dest);
+        results.push({ name: entry.name, status: "fetched", path: dest, ...(resumedFrom > 0 ? { message: `resumed from byte ${resumedFrom}` } : {}) });
       }
-      settle(entry, part, dest);
-      results.push({ name: entry.name, status: "fetched", path: dest });
     } catch (e) {
       const notFound = (e as { notFound?: boolean }).notFound;
       results.push({ name: entry.name, status: notFound && !explicit ? "missing-at-source" : "failed", path: dest, message: (e as Error).message });
@@ -179,20 +293,34 @@ export async function fetchData(options: FetchOptions = {}): Promise<FileResult[
 export interface VerifyResult {
   name: string;
   path: string;
-  status: "ok" | "absent" | "bad";
+  /** "partial": no verified file, but an interrupted download (`.part`) is there. */
+  status: "ok" | "absent" | "bad" | "partial";
   message?: string;
 }
 
-/** Re-checks every file present under data/raw/ against the manifest. */
+/** Re-checks every file present under data/raw/ against the manifest (reading each in chunks). */
 export function verifyData(rawDir = kitPaths().rawDir): VerifyResult[] {
-  return MANIFEST.map((entry) => {
+  const out: VerifyResult[] = [];
+  for (const entry of MANIFEST) {
     const path = join(rawDir, entry.localPath);
-    if (!existsSync(path)) return { name: entry.name, path, status: "absent" as const };
+    const part = `${path}.part`;
+    let partNote: string | undefined;
     try {
-      verifyContent(entry, readFileSync(path), path);
-      return { name: entry.name, path, status: "ok" as const };
-    } catch (e) {
-      return { name: entry.name, path, status: "bad" as const, message: (e as Error).message };
+      const st = lstatSync(part);
+      partNote = st.isSymbolicLink() ? `${part} is a symlink (remove it)` : `interrupted download ${part} (${st.size}${entry.bytes ? ` of ${entry.bytes}` : ""} bytes); \`fulcra data fetch\` resumes it`;
+    } catch {
+      partNote = undefined;
     }
-  });
+    if (!existsSync(path)) {
+      out.push(partNote ? { name: entry.name, path, status: "partial", message: partNote } : { name: entry.name, path, status: "absent" });
+      continue;
+    }
+    try {
+      verifyFile(entry, path);
+      out.push({ name: entry.name, path, status: "ok", ...(partNote ? { message: `also ${partNote}` } : {}) });
+    } catch (e) {
+      out.push({ name: entry.name, path, status: "bad", message: (e as Error).message });
+    }
+  }
+  return out;
 }

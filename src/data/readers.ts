@@ -3,8 +3,10 @@
  * Every error names the file, the line and the field, so that a broken
  * record can be found and fixed.
  */
-import { createReadStream, readFileSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
+import { checkDataFile } from "./integrity.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { parseValueLabels, type LabelIssueLog, type LabelMode, type ValueLabels } from "../values/labels.js";
 import type { RecordKind } from "./manifest.js";
@@ -77,6 +79,9 @@ export interface ReadOptions {
 
 type Obj = Record<string, unknown>;
 
+/** How far past ±1 a value score may be (rounding in the released files) before a line is refused. */
+export const VALUE_RANGE_SLACK = 1e-6;
+
 function need(obj: Obj, field: string, type: "string" | "number", file: string, line: number): void {
   if (!(field in obj)) throw new RecordError(file, line, `missing field "${field}"`);
   const v = obj[field];
@@ -148,6 +153,9 @@ export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: stri
       if (!Array.isArray(vr) || vr.length !== BASIC_VALUES.length || vr.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
         throw new RecordError(file, line, `field "value_reward" should be ${BASIC_VALUES.length} finite numbers, got ${describe(vr)}`);
       }
+      // Value scores live in [-1, 1]; a little float slack, nothing more.
+      const out = (vr as number[]).findIndex((x) => Math.abs(x) > 1 + VALUE_RANGE_SLACK);
+      if (out >= 0) throw new RecordError(file, line, `field "value_reward"[${out}] should be in [-1, 1], got ${vr[out]}`);
       return {
         prompt: o.prompt as string,
         safety_issues: o.safety_issues as string[],
@@ -187,25 +195,81 @@ function handle<K extends RecordKind>(kind: K, text: string, file: string, line:
   }
 }
 
-/** Streams the records of a JSONL file one at a time. Blank lines are skipped. */
+/** Refuses a folder or a missing file with a message that names it. */
+function checkReadable(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new Error(`${file}: no such file`);
+  }
+  if (st.isDirectory()) throw new Error(`${file}: is a folder, not a file`);
+}
+
+/**
+ * The lines of a text file, read in chunks (memory stays constant whatever
+ * the file's size): a UTF-8 byte-order mark is dropped, CRLF ends lines like
+ * LF. Yields [1-based line number, text].
+ */
+export function* readLinesSync(file: string, chunkBytes = 1 << 20): Generator<[number, string]> {
+  checkReadable(file);
+  const fd = openSync(file, "r");
+  try {
+    if (fstatSync(fd).isDirectory()) throw new Error(`${file}: is a folder, not a file`);
+    const decoder = new StringDecoder("utf8");
+    const buf = Buffer.allocUnsafe(chunkBytes);
+    let rest = "";
+    let line = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, chunkBytes, null);
+      const text = n > 0 ? rest + decoder.write(buf.subarray(0, n)) : rest + decoder.end();
+      let start = 0;
+      for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+        let t = text.slice(start, nl);
+        if (t.endsWith("\r")) t = t.slice(0, -1);
+        if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+        yield [++line, t];
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+      if (n === 0) break;
+    }
+    if (rest !== "") {
+      let t = rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+      if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+      yield [++line, t];
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Streams the records of a JSONL file one at a time. Blank lines are skipped.
+ * An official file is first checked against the manifest (see integrity.ts).
+ */
 export async function* streamRecords<K extends RecordKind>(kind: K, file: string, options: ReadOptions = {}): AsyncGenerator<RecordOfKind[K]> {
+  checkReadable(file);
+  checkDataFile(file);
   const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
   let line = 0;
-  for await (const text of rl) {
+  for await (let text of rl) {
     line++;
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     const rec = handle(kind, text, file, line, options);
     if (rec !== undefined) yield rec;
   }
 }
 
-/** Reads a whole JSONL file (the released files are a few MB each). */
+/**
+ * Reads a whole JSONL file into an array of records, line by line (the text
+ * is never held whole). An official file is first checked against the manifest.
+ */
 export function readRecords<K extends RecordKind>(kind: K, file: string, options: ReadOptions = {}): RecordOfKind[K][] {
-  const text = readFileSync(file, "utf8");
+  checkDataFile(file);
   const out: RecordOfKind[K][] = [];
-  const lines = text.split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const t = lines[i].endsWith("\r") ? lines[i].slice(0, -1) : lines[i];
-    const rec = handle(kind, t, file, i + 1, options);
+  for (const [line, text] of readLinesSync(file)) {
+    const rec = handle(kind, text, file, line, options);
     if (rec !== undefined) out.push(rec);
   }
   return out;
