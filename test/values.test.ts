@@ -77,9 +77,9 @@ test("strict mode names file, line and label; lenient mode counts and skips", ()
   assert.match(log.summary(), /3 skipped/);
 });
 
-test("every label in the mirror's FULCRA file parses in strict mode", () => {
+test("every label in the mirror's FULCRA file parses in lenient mode, each variant counted", () => {
   const log = new LabelIssueLog();
-  const recs = readRecords("fulcra", dataFile("trustworthy_data"), { labelMode: "strict", labelLog: log });
+  const recs = readRecords("fulcra", dataFile("trustworthy_data"), { labelMode: "lenient", labelLog: log });
   assert.equal(recs.length, 1718);
   assert.equal(log.dropped(), 0);
   // Quirks documented with the data: the odd scores, humility, "be respectful", one empty type list.
@@ -87,6 +87,30 @@ test("every label in the mirror's FULCRA file parses in strict mode", () => {
   assert.equal(log.count("refined-as-basic"), 11);
   assert.equal(log.list().find((i) => i.label === "be respectful")!.count, 17);
   assert.equal(log.count("empty-types"), 1);
+});
+
+test("strict mode refuses the variants lenient mode reads: 1+, =1, humility, be respectful", () => {
+  const at = { file: "s.jsonl", line: 3 };
+  const strict = (items: string[], types: string[]) => () => parseValueLabels(items, types, { mode: "strict", location: at });
+  assert.throws(strict(["be obedient: 1+"], []), (e: unknown) => e instanceof LabelError && /s\.jsonl:3, field value_items/.test(e.message) && /1\+/.test(e.message));
+  assert.throws(strict([], ["achievement: =1"]), (e: unknown) => e instanceof LabelError && /field value_types/.test(e.message) && /=1/.test(e.message));
+  assert.throws(strict([], ["humility: +1"]), (e: unknown) => e instanceof LabelError && /refined value/.test(e.message) && /humility/.test(e.message));
+  assert.throws(strict(["be respectful: +1"], []), (e: unknown) => e instanceof LabelError && /be respectful/.test(e.message));
+  assert.throws(strict(["have social recognition: -1"], []), LabelError);
+  // Canonical names and scores still pass in strict mode.
+  const v = parseValueLabels(["be polite: +1", "have a social recognition: -1"], ["conformity: 1", "power: -1"], { mode: "strict", location: at });
+  assert.equal(v.basic[7], 1);
+  assert.equal(v.basic[4], -1);
+  // Lenient mode reads the same variants, and counts them.
+  const log = new LabelIssueLog();
+  const l = parseValueLabels(["be obedient: 1+", "be respectful: +1"], ["humility: +1", "achievement: =1"], { log });
+  assert.equal(l.basic[3], 1);
+  assert.equal(l.basic[7], 1);
+  assert.equal(log.count("score-typo"), 2);
+  assert.equal(log.count("alias"), 1);
+  assert.equal(log.count("refined-as-basic"), 1);
+  // The released file has these variants: strict mode stops at the first, naming it.
+  assert.throws(() => readRecords("fulcra", dataFile("trustworthy_data"), { labelMode: "strict" }), (e: unknown) => e instanceof LabelError && /trustworthy_data\.jsonl:4, field value_items/.test(e.message));
 });
 
 test("polarity thresholds and named vectors", () => {

@@ -1,11 +1,10 @@
 /** `fulcra evaluate`: score a JSONL file of dialogues with a trained value evaluator. */
-import { createReadStream, createWriteStream, existsSync, renameSync } from "node:fs";
-import { once } from "node:events";
-import { resolve } from "node:path";
-import { createInterface } from "node:readline";
+import { AtomicFile } from "../data/atomic.js";
+import { readLinesSync } from "../data/readers.js";
 import { loadEvaluator, type AnnotatorName } from "../evaluator/index.js";
 import type { DialogueInput } from "../text/features.js";
-import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
+import { intFlag, oneOfFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
+import { inputFileFlag, outputFileFlag } from "./flags.js";
 
 const HELP = `fulcra evaluate --model DIR --input FILE.jsonl --output FILE.jsonl
 
@@ -19,12 +18,26 @@ the input object plus
                   tradition, conformity, benevolence, universalism)
   "value_labels": 10 of −1 / 0 / +1 (opposed / no connection / important)
 Lines that cannot be read are reported with their line numbers and written
-nowhere; the command then exits with status 1. Blank lines are skipped.
+nowhere; the command then exits with status 1 (0 with --lenient). Blank
+lines are skipped. An input with no dialogue at all is an error (exit 1, no
+output written). The output is written to a temporary file beside it and
+renamed into place at the end. Bad flags exit with 2 before anything loads.
 
 Options:
   --batch-size N     dialogues per forward pass (default 512)
   --annotator NAME   imitate "paper-evaluator" (default when learned) or "fulcra-labels"
+  --lenient          exit 0 even when some lines could not be read
   --quiet            no summary line`;
+
+const FLAGS = {
+  model: { type: "string", required: true },
+  input: { type: "string", required: true, schema: inputFileFlag },
+  output: { type: "string", required: true, schema: outputFileFlag },
+  "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "512" },
+  annotator: { type: "string", schema: oneOfFlag(["paper-evaluator", "fulcra-labels"] as const) },
+  lenient: { type: "boolean" },
+  quiet: { type: "boolean" },
+} satisfies Flags;
 
 /** What one input line asks to score, or why it cannot be scored. */
 export function readInputLine(text: string): { input: DialogueInput; record: Record<string, unknown> } | { error: string } {
@@ -47,23 +60,16 @@ export const command: Command = {
   summary: "score a JSONL file of dialogues with a trained value evaluator",
   help: HELP,
   async run(args) {
-    const { values } = parseOptions(args, { model: { type: "string" }, input: { type: "string" }, output: { type: "string" }, "batch-size": { type: "string" }, annotator: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "evaluate", false);
-    if (values.help) return console.log(HELP), 0;
-    if (!values.model || !values.input || !values.output) throw new UsageError("--model, --input and --output are all required (see `fulcra evaluate --help`)");
-    const input = resolve(values.input);
-    const output = resolve(values.output);
-    if (!existsSync(input)) throw new UsageError(`input file not found: ${input}`);
+    const { values } = parseFlags(args, FLAGS, "evaluate", { positionals: false });
+    const { input, output, lenient } = values;
     if (input === output) throw new UsageError("--output must differ from --input");
-    const batchSize = numberOption(values["batch-size"], "batch-size", 512);
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size expects a whole number > 0, got ${batchSize}`);
+    const batchSize = values["batch-size"];
     const annotator = values.annotator as AnnotatorName | undefined;
-    if (annotator !== undefined && annotator !== "paper-evaluator" && annotator !== "fulcra-labels") throw new UsageError(`--annotator: use paper-evaluator or fulcra-labels, got "${annotator}"`);
     const evaluator = await loadEvaluator(values.model);
     if (annotator && !evaluator.features.annotators.includes(annotator)) throw new UsageError(`this evaluator did not learn "${annotator}"; it knows ${evaluator.features.annotators.join(", ")}`);
 
-    // Written to a .part file and renamed at the end, so a half-written output never looks finished.
-    const part = `${output}.part`;
-    const out = createWriteStream(part, { encoding: "utf8" });
+    // Written to a temporary file beside the output and renamed at the end, so a half-written output never looks finished.
+    const out = new AtomicFile(output);
     const bad: { line: number; error: string }[] = [];
     let written = 0;
     let pending: { input: DialogueInput; record: Record<string, unknown> }[] = [];
@@ -73,28 +79,33 @@ export const command: Command = {
         pending.map((p) => p.input),
         { batchSize, annotator },
       );
-      const text = pending.map((p, i) => JSON.stringify({ ...p.record, value_vector: scores[i].vector.map((x) => Math.round(x * 1e6) / 1e6), value_labels: scores[i].labels }) + "\n").join("");
-      if (!out.write(text)) await once(out, "drain");
+      out.write(pending.map((p, i) => JSON.stringify({ ...p.record, value_vector: scores[i].vector.map((x) => Math.round(x * 1e6) / 1e6), value_labels: scores[i].labels }) + "\n").join(""));
       written += pending.length;
       pending = [];
     };
-    const rl = createInterface({ input: createReadStream(input, { encoding: "utf8" }), crlfDelay: Infinity });
-    let lineNo = 0;
-    for await (const text of rl) {
-      lineNo++;
-      if (text.trim() === "") continue;
-      const r = readInputLine(text);
-      if ("error" in r) bad.push({ line: lineNo, error: r.error });
-      else pending.push(r);
-      if (pending.length >= batchSize) await flush();
+    try {
+      for (const [lineNo, text] of readLinesSync(input)) {
+        if (text.trim() === "") continue;
+        const r = readInputLine(text);
+        if ("error" in r) bad.push({ line: lineNo, error: r.error });
+        else pending.push(r);
+        if (pending.length >= batchSize) await flush();
+      }
+      await flush();
+    } catch (e) {
+      out.abort();
+      evaluator.dispose();
+      throw e;
     }
-    await flush();
-    out.end();
-    await once(out, "finish");
-    renameSync(part, output);
     evaluator.dispose();
     for (const b of bad) console.error(`${input}:${b.line}: ${b.error} (line not scored)`);
+    if (written === 0) {
+      out.abort();
+      console.error(`fulcra evaluate: ${input}: no dialogue to score${bad.length ? ` (${bad.length} unreadable line(s))` : " (the file is empty)"}; nothing written`);
+      return 1;
+    }
+    out.commit();
     if (!values.quiet) console.error(`evaluate: ${written} dialogue(s) scored into ${output}${bad.length ? `; ${bad.length} line(s) could not be read` : ""}`);
-    return bad.length > 0 ? 1 : 0;
+    return bad.length > 0 && !lenient ? 1 : 0;
   },
 };

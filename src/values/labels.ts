@@ -3,10 +3,15 @@
  *
  * The released labels were written by GPT-4 and corrected by people, so the
  * spellings vary. Every variant the kit accepts is listed in an explicit
- * table below; anything else is an unknown label. In strict mode an unknown
- * or malformed label throws a LabelError naming file, line and label; in
- * lenient mode (the default for reproduction) it is counted in a
- * LabelIssueLog, skipped, and reported once in a summary.
+ * table below; anything else is an unknown label.
+ *
+ * Strict mode accepts only the taxonomy's own names (case, spacing and
+ * hyphens aside) with a score of +1, 1, -1 or 0: an alias ("be respectful",
+ * "have social recognition"), a refined value in `value_types` ("humility"),
+ * a score typo ("1+", "=1"), an unknown or a malformed label each throw a
+ * LabelError naming file, line, field and label. Lenient mode (the default
+ * for reproduction) reads the listed variants, skips unknown and malformed
+ * labels, and counts all of them in a LabelIssueLog reported once in a summary.
  */
 import {
   BASIC_OF_REFINED,
@@ -264,8 +269,8 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
       fail(mode, log, "unknown-name", p.raw, "skipped", itemLoc, "unknown value item");
       continue;
     }
-    if (hit.alias) log?.add("alias", p.raw, VALUE_ITEMS[hit.index].name, itemLoc);
-    if (p.scoreTypo) log?.add("score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, itemLoc);
+    if (hit.alias) fail(mode, log, "alias", p.raw, VALUE_ITEMS[hit.index].name, itemLoc, `not one of the 54 value items (lenient mode reads it as "${VALUE_ITEMS[hit.index].name}")`);
+    if (p.scoreTypo) fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, itemLoc, "score is not +1, -1 or 0");
     const before = items[hit.index];
     items[hit.index] = merge(before, p.score);
     if (before !== 0 && before !== p.score) log?.add("conflict", String(label).trim(), "opposite labels cancel to 0", itemLoc);
@@ -290,9 +295,9 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
       fail(mode, log, "unknown-name", p.raw, "skipped", typeLoc, "unknown value type");
       continue;
     }
-    if (hit.via === "refined") log?.add("refined-as-basic", p.raw, hit.basic, typeLoc);
-    if (hit.via === "alias") log?.add("alias", p.raw, hit.basic, typeLoc);
-    if (p.scoreTypo) log?.add("score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, typeLoc);
+    if (hit.via === "refined") fail(mode, log, "refined-as-basic", p.raw, hit.basic, typeLoc, `a refined value, not one of the 10 basic values (lenient mode folds it into "${hit.basic}")`);
+    if (hit.via === "alias") fail(mode, log, "alias", p.raw, hit.basic, typeLoc, `not one of the 10 basic values (lenient mode reads it as "${hit.basic}")`);
+    if (p.scoreTypo) fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, typeLoc, "score is not +1, -1 or 0");
     const b = basicValueIndex(hit.basic)!;
     const explicit = hit.via !== "refined";
     if (p.score > 0) basicAligned[b] = true;
