@@ -1,5 +1,5 @@
 /** `fulcra evaluator`: train the value evaluator, and report how well it measures. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   annotateFile,
@@ -50,6 +50,10 @@ export function configFromOptions(values: Record<string, unknown>): Partial<Eval
     const flag = `--${optionName(k)}`;
     if (k === "labelledFiles" || k === "scoredFiles") {
       out[k] = text === "auto" ? "auto" : text === "none" || text === "" ? [] : text.split(",").map((s) => s.trim());
+      for (const f of Array.isArray(out[k]) ? (out[k] as string[]) : []) {
+        if (!existsSync(f)) throw new UsageError(`${flag}: ${resolve(f)}: no such file`);
+        if (statSync(f).isDirectory()) throw new UsageError(`${flag}: ${resolve(f)}: is a folder, not a file`);
+      }
     } else if (Array.isArray(def)) {
       out[k] = text.split(",").map((s) => s.trim()).filter(Boolean);
     } else if (typeof def === "number") {
@@ -94,7 +98,9 @@ ${configHelp()}
         FULCRA_LLM_MODEL, FULCRA_LLM_API_KEY). Input lines hold "dialogue", or
         "prompt" and "answer"; the output is in FULCRA's record format (usable
         with --labelled-files) plus item, refined and basic vectors. Answers
-        are cached; an interrupted run resumes when started again.
+        are cached; an interrupted run resumes when started again. A reply
+        with no readable label (and no "none") is reported and left out,
+        never read as all zeros; it makes the exit code 1 unless --lenient.
 
 Examples:
   fulcra evaluator train --out runs/evaluator/default
@@ -140,15 +146,16 @@ async function report(args: string[]): Promise<number> {
 }
 
 async function annotate(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { input: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "evaluator", false);
+  const { values } = parseOptions(args, { input: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, lenient: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "evaluator annotate", false);
   if (values.help) return console.log(HELP), 0;
   if (!values.input || !values.output) throw new UsageError("annotate needs --input and --output (see `fulcra evaluator --help`)");
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
   if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new UsageError(`--concurrency expects a whole number > 0, got "${values.concurrency}"`);
   const r = await annotateFile(resolve(values.input), resolve(values.output), { concurrency, quiet: Boolean(values.quiet) });
   for (const b of r.badLines) console.error(`${values.input}:${b.line}: ${b.error} (line not annotated)`);
-  console.log(`annotated ${r.annotated} dialogue(s) now, ${r.resumed} from an earlier run; written to ${r.output}`);
-  return r.badLines.length > 0 ? 1 : 0;
+  for (const u of r.unreadable) console.error(`${values.input}:${u.line}: the model's reply holds no readable label (${JSON.stringify(u.reply)}); left out of the output`);
+  console.log(`annotated ${r.annotated} dialogue(s) now, ${r.resumed} from an earlier run; written to ${r.output}${r.unreadable.length ? `; ${r.unreadable.length} unreadable repl${r.unreadable.length === 1 ? "y" : "ies"} left out` : ""}`);
+  return (r.badLines.length > 0 || r.unreadable.length > 0) && !values.lenient ? 1 : 0;
 }
 
 export const command: Command = {

@@ -133,6 +133,13 @@ export interface AnnotateFileResult {
   badLines: { line: number; error: string }[];
   /** The FULCRA-format file written (dialogue, value_items, value_types, vectors). */
   output: string;
+  /** Dialogues whose answer held no readable label and no "none": left out of the output, never read as all zeros. */
+  unreadable: { line: number; reply: string }[];
+}
+
+/** Whether an answer says something: at least one label read, or an explicit "none". */
+export function annotationReadable(answer: string, a: Annotation): boolean {
+  return a.value_items.length > 0 || /^\s*(?:[-*•]\s*)?(?:\*\*)?none\.?(?:\*\*)?\s*$/im.test(answer);
 }
 
 /**
@@ -178,8 +185,14 @@ export async function annotateFile(input: string, output: string, options: Annot
     label: "annotate",
     quiet: options.quiet,
   });
-  const lines = rows.map((r) => {
-    const a = parseAnnotation((results.get(idOf(r)) as { answer: string }).answer);
+  const unreadable: AnnotateFileResult["unreadable"] = [];
+  const lines = rows.flatMap((r) => {
+    const answer = (results.get(idOf(r)) as { answer: string }).answer;
+    const a = parseAnnotation(answer);
+    if (!annotationReadable(answer, a)) {
+      unreadable.push({ line: r.line, reply: answer.slice(0, 120) });
+      return [];
+    }
     return JSON.stringify({
       ...r.record,
       dialogue: r.dialogue,
@@ -195,5 +208,5 @@ export async function annotateFile(input: string, output: string, options: Annot
     });
   });
   writeFileAtomic(output, lines.join("\n") + (lines.length ? "\n" : ""));
-  return { annotated: ran, resumed: Math.min(before, unique.length), badLines, output };
+  return { annotated: ran, resumed: Math.min(before, unique.length), badLines, output, unreadable };
 }

@@ -92,8 +92,12 @@ export function promptFold(prompt: string, folds: number): number {
   return fnv1a(promptKey(prompt)) % folds;
 }
 
-export function labelledExamples(file: string, log = new LabelIssueLog()): EvaluatorExample[] {
-  return readRecords("fulcra", file, { labelLog: log }).map((r) => {
+export function labelledExamples(file: string, log?: LabelIssueLog): EvaluatorExample[] {
+  // Unknown or malformed labels are skipped, never silently: without a caller's log, they are reported here.
+  const own = log ?? new LabelIssueLog();
+  const records = readRecords("fulcra", file, { labelLog: own });
+  if (!log && own.dropped() > 0) console.error(`${file}: ${own.dropped()} unknown or malformed label(s) skipped\n${own.summary()}`);
+  return records.map((r) => {
     const { prompt, answer } = splitPromptAnswer(r.dialogue);
     const labels = r.labels.basic.slice() as Polarity[];
     return { prompt, answer, target: labels.slice(), labels, kind: "labelled", model: r.response_source, file, line: r.line };

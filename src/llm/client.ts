@@ -12,7 +12,9 @@
  *   a message that says what to fix;
  * - the API key goes into the Authorization header and nowhere else: not in
  *   the cache key, the cache files, error messages, logs, or `JSON.stringify`
- *   / `console.log` of the client.
+ *   / `console.log` of the client. A server that echoes the key back (even in
+ *   a 200 answer) has it replaced by "[redacted key]" before the text leaves
+ *   the client, so it cannot reach the cache, a jobs file or an output.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -205,7 +207,7 @@ export class ChatClient {
     if (!path || !existsSync(path)) return undefined;
     try {
       const entry = JSON.parse(readFileSync(path, "utf8")) as { response?: unknown };
-      return typeof entry.response === "string" ? entry.response : undefined;
+      return typeof entry.response === "string" ? this.#redact(entry.response) : undefined;
     } catch {
       // A torn cache file (crash mid-write) is treated as a miss and rewritten.
       return undefined;
@@ -292,7 +294,7 @@ export class ChatClient {
         1,
       );
     }
-    return content;
+    return this.#redact(content);
   }
 }
 
