@@ -50,6 +50,7 @@ export const command: Command = {
       const paths = positionals.length ? positionals.map((n) => resolveNotebook(n)) : listNotebooks();
       if (paths.length === 0) throw new UsageError(`no notebooks in ${kitPaths().notebooksDir}`);
       const timeout = numberOption(values.timeout, "timeout", Number(process.env.FULCRA_CELL_TIMEOUT) || 900);
+    if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
       const results = await runNotebooks(paths, {
         cellTimeout: timeout,
         html: !values["no-html"],

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
 import { fetchData, verifyData } from "../data/fetch.js";
 import { kitPaths } from "../data/paths.js";
 import { closeSharedRenderer } from "../figures/renderer.js";
@@ -20,7 +20,10 @@ Steps:
      numbers beside their references, plus provenance and the data used
 
 Options:
-  --from DIR         fetch the data from a mirror folder first (e.g. ../shared/data/fulcra)
+  --from DIR         fetch the data from a mirror folder first (e.g. ../shared/data/fulcra);
+                     without it and with no data yet, the data comes from FULCRA_MIRROR
+                     (default ../shared/data/fulcra) when that folder exists, else from
+                     the pinned URLs; the command says which it used
   --only NAME        run only this notebook (repeatable; name, prefix or path);
                      the report still lists numbers recorded earlier, marked as such
   --skip-notebooks   only gather figures/numbers/ and write the report
@@ -50,16 +53,29 @@ export const command: Command = {
     if (values.help) return console.log(HELP), 0;
     const startedAt = new Date().toISOString();
     const timeout = numberOption(values.timeout, "timeout", Number(process.env.FULCRA_CELL_TIMEOUT) || 900);
+    if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
     const { figuresDir } = kitPaths();
 
-    // 1. Data.
-    if (values.from) {
-      if (!existsSync(values.from)) throw new UsageError(`--from ${values.from}: no such folder`);
-      console.log(`reproduce: fetching data from ${values.from}`);
-      const fetched = await fetchData({ from: values.from, quiet: values.quiet });
-      const failed = fetched.filter((r) => r.status === "failed");
+    // 1. Data: --from, else what is in data/raw/; with none, the mirror (FULCRA_MIRROR,
+    // default ../shared/data/fulcra) when present, else the pinned URLs.
+    if (values.from !== undefined && !(existsSync(values.from) && statSync(values.from).isDirectory())) throw new UsageError(`--from ${values.from}: no such folder`);
+    let from = values.from;
+    let source = from ? `mirror ${from}` : "";
+    if (!from && !verifyData().some((r) => r.status === "ok")) {
+      const mirror = resolve(kitPaths().root, process.env.FULCRA_MIRROR ?? join("..", "shared", "data", "fulcra"));
+      if (existsSync(mirror) && statSync(mirror).isDirectory()) {
+        from = mirror;
+        source = `mirror ${mirror} (FULCRA_MIRROR${process.env.FULCRA_MIRROR ? "" : " default"})`;
+      } else source = "the pinned URLs (no mirror at " + mirror + ")";
+      console.log(`reproduce: no data in ${kitPaths().rawDir} yet; fetching from ${source}`);
+    }
+    if (source) {
+      if (values.from) console.log(`reproduce: fetching data from ${source}`);
+      const fetched = await fetchData({ from, quiet: values.quiet });
+      const failed = fetched.filter((r) => r.status === "failed" || r.status === "missing-at-source");
       for (const r of failed) console.error(`reproduce: ${r.name}: ${r.message}`);
-      if (failed.length) return 1;
+      console.log(`reproduce: data from ${source}: ${fetched.filter((r) => r.status === "fetched" || r.status === "present").length} verified, ${fetched.filter((r) => r.status === "not-offered").length} not offered, ${failed.length} failed`);
+      if (failed.some((r) => r.status === "failed")) return 1;
     }
     const verified = verifyData();
     const counts = {
