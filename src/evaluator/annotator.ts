@@ -19,7 +19,8 @@
  * labels: a basic value is +1 when its items are marked +1, −1 when they are
  * marked −1, and both are written (cancelling to 0) when its items disagree.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readLinesSync } from "../data/readers.js";
 import { createHash } from "node:crypto";
 import { chatClientFromEnv, type ChatClient, type ChatMessage } from "../llm/client.js";
 import { readDoneJobs, runResumable } from "../llm/jobs.js";
@@ -154,20 +155,18 @@ export async function annotateFile(input: string, output: string, options: Annot
   const client = options.client ?? chatClientFromEnv();
   const rows: { line: number; dialogue: string; record: Record<string, unknown> }[] = [];
   const badLines: AnnotateFileResult["badLines"] = [];
-  readFileSync(input, "utf8")
-    .split("\n")
-    .forEach((text, i) => {
-      if (text.trim() === "") return;
-      try {
-        const rec = JSON.parse(text) as Record<string, unknown>;
-        if (typeof rec !== "object" || rec === null || Array.isArray(rec)) throw new Error("expected a JSON object");
-        const dialogue = typeof rec.dialogue === "string" ? rec.dialogue : typeof rec.prompt === "string" && typeof rec.answer === "string" ? joinPromptAnswer(rec.prompt, rec.answer) : undefined;
-        if (dialogue === undefined) throw new Error(`needs "dialogue", or "prompt" and "answer" strings`);
-        rows.push({ line: i + 1, dialogue, record: rec });
-      } catch (e) {
-        badLines.push({ line: i + 1, error: (e as Error).message });
-      }
-    });
+  for (const [lineNo, text] of readLinesSync(input)) {
+    if (text.trim() === "") continue;
+    try {
+      const rec = JSON.parse(text) as Record<string, unknown>;
+      if (typeof rec !== "object" || rec === null || Array.isArray(rec)) throw new Error("expected a JSON object");
+      const dialogue = typeof rec.dialogue === "string" ? rec.dialogue : typeof rec.prompt === "string" && typeof rec.answer === "string" ? joinPromptAnswer(rec.prompt, rec.answer) : undefined;
+      if (dialogue === undefined) throw new Error(`needs "dialogue", or "prompt" and "answer" strings`);
+      rows.push({ line: lineNo, dialogue, record: rec });
+    } catch (e) {
+      badLines.push({ line: lineNo, error: (e as Error).message });
+    }
+  }
   const jobsFile = `${output}.jobs`;
   const before = readDoneJobs(jobsFile).results.size;
   // A job is identified by its dialogue (and the model asked), so a reordered input still resumes.

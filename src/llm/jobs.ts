@@ -5,7 +5,22 @@
  *
  * Line format: `{"id": "<job id>", "result": <whatever the job returned>}`.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from "node:fs";
+import { readLinesSync } from "../data/readers.js";
+
+/** Whether a file is empty or ends with a newline (reads only its last byte). */
+function endsWithNewline(file: string): boolean {
+  const size = statSync(file).size;
+  if (size === 0) return true;
+  const fd = openSync(file, "r");
+  try {
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
 import { dirname } from "node:path";
 import { Progress } from "../runtime/progress.js";
 
@@ -47,17 +62,16 @@ export function readDoneJobs<R>(outFile: string): { results: Map<string, R>; bad
   const results = new Map<string, R>();
   const badLines: number[] = [];
   if (!existsSync(outFile)) return { results, badLines };
-  const lines = readFileSync(outFile, "utf8").split("\n");
-  lines.forEach((text, i) => {
-    if (text.trim() === "") return;
+  for (const [line, text] of readLinesSync(outFile)) {
+    if (text.trim() === "") continue;
     try {
       const obj = JSON.parse(text) as { id?: unknown; result?: unknown };
       if (typeof obj.id !== "string" || !("result" in obj)) throw new Error("no id/result");
       results.set(obj.id, obj.result as R);
     } catch {
-      badLines.push(i + 1);
+      badLines.push(line);
     }
-  });
+  }
   return { results, badLines };
 }
 
@@ -74,8 +88,7 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
   }
   // A file torn mid-line gets a fresh line before anything is appended.
   if (existsSync(outFile)) {
-    const text = readFileSync(outFile, "utf8");
-    if (text.length > 0 && !text.endsWith("\n")) appendFileSync(outFile, "\n");
+    if (!endsWithNewline(outFile)) appendFileSync(outFile, "\n");
   }
 
   const ids = items.map((item, i) => idOf(item, i));

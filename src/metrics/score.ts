@@ -5,7 +5,8 @@
  * has the released format, so `summarizeScoredOutputs` and the notebooks
  * treat a new model exactly like GPT-4 or GPT-3.5-turbo.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { readLinesSync } from "../data/readers.js";
 import { dirname, join } from "node:path";
 import { kitPaths, rawPath } from "../data/paths.js";
 import { readRecords, RecordError, splitDialogue, toDialogue, type ScoredOutput } from "../data/readers.js";
@@ -47,19 +48,19 @@ export function readPromptAnswers(file: string): { items: PromptAnswer[]; errors
   if (!existsSync(file)) throw new Error(`no such file: ${file}`);
   const items: PromptAnswer[] = [];
   const errors: RecordError[] = [];
-  readFileSync(file, "utf8").split("\n").forEach((text, i) => {
-    const line = i + 1;
-    if (text.trim() === "") return;
+  // Line by line (BOM and CRLF handled, constant memory), see data/readers.ts.
+  for (const [line, text] of readLinesSync(file)) {
+    if (text.trim() === "") continue;
     let o: Record<string, unknown>;
     try {
       o = JSON.parse(text);
     } catch (e) {
       errors.push(new RecordError(file, line, `bad JSON (${(e as Error).message})`));
-      return;
+      continue;
     }
     if (typeof o !== "object" || o === null || Array.isArray(o)) {
       errors.push(new RecordError(file, line, "expected a JSON object"));
-      return;
+      continue;
     }
     let prompt = o.prompt;
     let answer = ANSWER_FIELDS.map((f) => o[f]).find((v) => v !== undefined);
@@ -68,19 +69,19 @@ export function readPromptAnswers(file: string): { items: PromptAnswer[]; errors
     }
     if (typeof prompt !== "string") {
       errors.push(new RecordError(file, line, `field "prompt" should be a string (or give a "dialogue")`));
-      return;
+      continue;
     }
     if (typeof answer !== "string") {
       errors.push(new RecordError(file, line, `no answer: give a string field ${ANSWER_FIELDS.map((f) => `"${f}"`).join(", ")} (or a "dialogue")`));
-      return;
+      continue;
     }
     const si = o.safety_issues;
     if (si !== undefined && !(Array.isArray(si) && si.every((x) => typeof x === "string"))) {
       errors.push(new RecordError(file, line, `field "safety_issues" should be a list of strings`));
-      return;
+      continue;
     }
     items.push({ prompt, answer, safety_issues: si as string[] | undefined, line });
-  });
+  }
   return { items, errors };
 }
 
