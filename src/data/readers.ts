@@ -4,7 +4,6 @@
  * record can be found and fixed.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { StringDecoder } from "node:string_decoder";
 import { checkDataFile } from "./integrity.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
@@ -251,13 +250,41 @@ export function* readLinesSync(file: string, chunkBytes = 1 << 20): Generator<[n
 export async function* streamRecords<K extends RecordKind>(kind: K, file: string, options: ReadOptions = {}): AsyncGenerator<RecordOfKind[K]> {
   checkReadable(file);
   checkDataFile(file);
-  const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Infinity });
-  let line = 0;
-  for await (let text of rl) {
-    line++;
-    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  for await (const [line, text] of readLines(file)) {
     const rec = handle(kind, text, file, line, options);
     if (rec !== undefined) yield rec;
+  }
+}
+
+/**
+ * The lines of a text file as a stream, split like readLinesSync: only "\n"
+ * (or "\r\n") ends a line, so a stray "\r" inside a line cannot shift the
+ * line numbers (node's readline would split there).
+ */
+export async function* readLines(file: string): AsyncGenerator<[number, string]> {
+  checkReadable(file);
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  let line = 0;
+  const clean = (t: string) => {
+    if (t.endsWith("\r")) t = t.slice(0, -1);
+    if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+    return t;
+  };
+  for await (const chunk of createReadStream(file)) {
+    const text = rest + decoder.write(chunk as Buffer);
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      const t = clean(text.slice(start, nl));
+      yield [++line, t];
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  if (rest !== "") {
+    const t = clean(rest);
+    yield [++line, t];
   }
 }
 
