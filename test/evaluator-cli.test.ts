@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { command as evaluate, readInputLine } from "../src/cli/evaluate.js";
 import { command as evaluatorCommand, configFromOptions, optionName } from "../src/cli/evaluator.js";
@@ -82,6 +82,14 @@ test("fulcra evaluator train, then fulcra evaluate: scores good lines, reports b
   writeFileSync(input, JSON.stringify({ dialogue: "Human: hi\nBob: hello" }) + "\n");
   assert.equal((await run(evaluate, ["--model", model, "--input", input, "--output", output, "--quiet"])).code, 0);
   await assert.rejects(() => evaluate.run(["--model", model, "--input", input]), /--model, --input and --output are all required/);
+  // An input with nothing to score is a failure, and no output is written (no temporary file left either).
+  const emptyDir = tempDir();
+  const empty = join(emptyDir, "empty.jsonl");
+  writeFileSync(empty, "\n\n");
+  const e = await run(evaluate, ["--model", model, "--input", empty, "--output", join(emptyDir, "out.jsonl")]);
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, /empty\.jsonl: no dialogue to score \(the file is empty\); nothing written/);
+  assert.deepEqual(readdirSync(emptyDir), ["empty.jsonl"]);
   await assert.rejects(() => evaluate.run(["--model", dir, "--input", input, "--output", output]), /is not a saved evaluator: features\.json is missing/);
 });
 

@@ -30,9 +30,9 @@ Options:
   --quiet            no summary line`;
 
 const FLAGS = {
-  model: { type: "string", required: true },
-  input: { type: "string", required: true, schema: inputFileFlag },
-  output: { type: "string", required: true, schema: outputFileFlag },
+  model: { type: "string" },
+  input: { type: "string", schema: inputFileFlag },
+  output: { type: "string", schema: outputFileFlag },
   "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "512" },
   annotator: { type: "string", schema: oneOfFlag(["paper-evaluator", "fulcra-labels"] as const) },
   lenient: { type: "boolean" },
@@ -61,11 +61,12 @@ export const command: Command = {
   help: HELP,
   async run(args) {
     const { values } = parseFlags(args, FLAGS, "evaluate", { positionals: false });
-    const { input, output, lenient } = values;
+    const { model, input, output, lenient } = values;
+    if (!model || !input || !output) throw new UsageError("--model, --input and --output are all required (see `fulcra evaluate --help`)");
     if (input === output) throw new UsageError("--output must differ from --input");
     const batchSize = values["batch-size"];
     const annotator = values.annotator as AnnotatorName | undefined;
-    const evaluator = await loadEvaluator(values.model);
+    const evaluator = await loadEvaluator(model);
     if (annotator && !evaluator.features.annotators.includes(annotator)) throw new UsageError(`this evaluator did not learn "${annotator}"; it knows ${evaluator.features.annotators.join(", ")}`);
 
     // Written to a temporary file beside the output and renamed at the end, so a half-written output never looks finished.

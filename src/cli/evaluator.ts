@@ -39,6 +39,17 @@ function configHelp(): string {
   }).join("\n");
 }
 
+/** Refuses --labelled-files / --scored-files naming a missing file or a folder, before any work. */
+function checkDataFiles(config: Partial<EvaluatorConfig>): void {
+  for (const k of ["labelledFiles", "scoredFiles"] as const) {
+    const files = config[k];
+    for (const f of Array.isArray(files) ? files : []) {
+      if (!existsSync(f)) throw new UsageError(`--${optionName(k)}: ${resolve(f)}: no such file`);
+      if (statSync(f).isDirectory()) throw new UsageError(`--${optionName(k)}: ${resolve(f)}: is a folder, not a file`);
+    }
+  }
+}
+
 /** Reads the config options given on the command line; each value is checked against its field's type. */
 export function configFromOptions(values: Record<string, unknown>): Partial<EvaluatorConfig> {
   const out: Record<string, unknown> = {};
@@ -50,10 +61,7 @@ export function configFromOptions(values: Record<string, unknown>): Partial<Eval
     const flag = `--${optionName(k)}`;
     if (k === "labelledFiles" || k === "scoredFiles") {
       out[k] = text === "auto" ? "auto" : text === "none" || text === "" ? [] : text.split(",").map((s) => s.trim());
-      for (const f of Array.isArray(out[k]) ? (out[k] as string[]) : []) {
-        if (!existsSync(f)) throw new UsageError(`${flag}: ${resolve(f)}: no such file`);
-        if (statSync(f).isDirectory()) throw new UsageError(`${flag}: ${resolve(f)}: is a folder, not a file`);
-      }
+
     } else if (Array.isArray(def)) {
       out[k] = text.split(",").map((s) => s.trim()).filter(Boolean);
     } else if (typeof def === "number") {
@@ -113,6 +121,7 @@ async function train(args: string[]): Promise<number> {
   if (values.help) return console.log(HELP), 0;
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
   const config = { ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
+  checkDataFiles(config);
   const ev = await trainEvaluator(config);
   const last = ev.training.history[ev.training.history.length - 1];
   console.log(`evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`);
@@ -131,6 +140,7 @@ async function report(args: string[]): Promise<number> {
     config = JSON.parse(readFileSync(file, "utf8")) as Partial<EvaluatorConfig>;
   }
   config = { ...config, ...configFromOptions(values), outDir: null, quiet: Boolean(values.quiet) };
+  checkDataFiles(config);
   const parts = values.parts?.split(",").map((s) => s.trim()) as ("fulcra-split" | "leave-model-out" | "labels-only")[] | undefined;
   for (const p of parts ?? []) if (!["fulcra-split", "leave-model-out", "labels-only"].includes(p)) throw new UsageError(`--parts: unknown part "${p}"; use fulcra-split, leave-model-out, labels-only`);
   const r = await evaluatorReport({ config, parts, quiet: Boolean(values.quiet) });
