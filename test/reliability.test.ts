@@ -415,3 +415,30 @@ test("reproduce with no data fetches from FULCRA_MIRROR and says so", () => {
   assert.match(r.stdout, /data 6 ok, 0 bad, 4 absent/);
   assert.ok(existsSync(join(dir, "data", "raw", "data", "trustworthy_data.jsonl")));
 });
+
+test("record schemas: the first problem of a line, in words, by field", () => {
+  const o = JSON.parse(scoredLines()[0]);
+  const file = join(tempDir(), "fields.jsonl");
+  const bad = [
+    { ...o, reward: "high" },
+    { ...o, safety_issues: ["a", 3] },
+    (({ answer: _a, ...rest }) => rest)(o),
+    { ...o, value_reward: [1, 2] },
+    { ...o, e_distance: null },
+    [1],
+  ];
+  writeFileSync(file, bad.map((b) => JSON.stringify(b)).join("\n") + "\n");
+  const errors: RecordError[] = [];
+  assert.equal(readRecords("scored_outputs", file, { onError: "collect", errors }).length, 0);
+  assert.deepEqual(
+    errors.map((e) => e.message.slice(file.length + 1)),
+    [
+      '1: field "reward" should be a finite number, got the string "high"',
+      '2: field "safety_issues"[1] should be a string, got the number 3',
+      '3: missing field "answer"',
+      '4: field "value_reward" should be 10 finite numbers, got a list of 2',
+      '5: field "e_distance" should be a finite number, got null',
+      "6: expected a JSON object, got a list of 1",
+    ],
+  );
+});

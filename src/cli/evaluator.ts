@@ -1,5 +1,6 @@
 /** `fulcra evaluator`: train the value evaluator, and report how well it measures. */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { writeFileAtomicSync } from "../data/atomic.js";
 import { join, resolve } from "node:path";
 import {
   annotateFile,
@@ -147,9 +148,9 @@ async function report(args: string[]): Promise<number> {
   const outDir = resolve(values.out ?? values.model ?? join(defaultEvaluatorDir(), "..", "report"));
   mkdirSync(outDir, { recursive: true });
   const md = formatReport(r);
-  writeFileSync(join(outDir, "report.md"), md + "\n");
-  writeFileSync(join(outDir, "report.json"), JSON.stringify(r) + "\n");
-  writeFileSync(join(outDir, "report-summary.json"), JSON.stringify(reportSummary(r), null, 2) + "\n");
+  writeFileAtomicSync(join(outDir, "report.md"), md + "\n");
+  writeFileAtomicSync(join(outDir, "report.json"), JSON.stringify(r) + "\n");
+  writeFileAtomicSync(join(outDir, "report-summary.json"), JSON.stringify(reportSummary(r), null, 2) + "\n");
   console.log(md);
   console.log(`\nreport written to ${join(outDir, "report.md")} and report.json`);
   return 0;

@@ -6,6 +6,8 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { checkDataFile } from "./integrity.js";
+import { recordProblem } from "./schemas.js";
+export { RECORD_SCHEMAS, VALUE_RANGE_SLACK } from "./schemas.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { parseValueLabels, type LabelIssueLog, type LabelMode, type ValueLabels } from "../values/labels.js";
 import type { RecordKind } from "./manifest.js";
@@ -78,44 +80,13 @@ export interface ReadOptions {
 
 type Obj = Record<string, unknown>;
 
-/** How far past ±1 a value score may be (rounding in the released files) before a line is refused. */
-export const VALUE_RANGE_SLACK = 1e-6;
-
-function need(obj: Obj, field: string, type: "string" | "number", file: string, line: number): void {
-  if (!(field in obj)) throw new RecordError(file, line, `missing field "${field}"`);
-  const v = obj[field];
-  if (typeof v !== type || (type === "number" && !Number.isFinite(v as number))) {
-    throw new RecordError(file, line, `field "${field}" should be a ${type === "number" ? "finite number" : type}, got ${describe(v)}`);
-  }
-}
-
-function needStrings(obj: Obj, field: string, file: string, line: number): void {
-  if (!(field in obj)) throw new RecordError(file, line, `missing field "${field}"`);
-  const v = obj[field];
-  if (!Array.isArray(v)) throw new RecordError(file, line, `field "${field}" should be a list of strings, got ${describe(v)}`);
-  v.forEach((x, i) => {
-    if (typeof x !== "string") throw new RecordError(file, line, `field "${field}"[${i}] should be a string, got ${describe(x)}`);
-  });
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
-
 /** Validates and types one parsed JSON object. */
 export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: string, line: number, options: ReadOptions = {}): RecordOfKind[K] {
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
-    throw new RecordError(file, line, `expected a JSON object, got ${describe(obj)}`);
-  }
+  const problem = recordProblem(kind, obj);
+  if (problem !== undefined) throw new RecordError(file, line, problem);
   const o = obj as Obj;
   switch (kind) {
     case "fulcra": {
-      need(o, "dialogue", "string", file, line);
-      needStrings(o, "value_items", file, line);
-      needStrings(o, "value_types", file, line);
       const labels = parseValueLabels(o.value_items as string[], o.value_types as string[], {
         mode: options.labelMode ?? "lenient",
         log: options.labelLog,
@@ -132,29 +103,13 @@ export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: stri
       } satisfies FulcraRecord as RecordOfKind[K];
     }
     case "questions": {
-      need(o, "prompt", "string", file, line);
-      needStrings(o, "safety_issues", file, line);
       return { prompt: o.prompt as string, safety_issues: o.safety_issues as string[], line } satisfies QuestionRecord as RecordOfKind[K];
     }
     case "preference_pairs": {
-      need(o, "chosen", "string", file, line);
-      need(o, "rejected", "string", file, line);
       return { chosen: o.chosen as string, rejected: o.rejected as string, line } satisfies PreferencePair as RecordOfKind[K];
     }
     case "scored_outputs": {
-      need(o, "prompt", "string", file, line);
-      needStrings(o, "safety_issues", file, line);
-      need(o, "answer", "string", file, line);
-      need(o, "reward", "number", file, line);
-      need(o, "e_distance", "number", file, line);
-      need(o, "h_distance", "number", file, line);
       const vr = o.value_reward;
-      if (!Array.isArray(vr) || vr.length !== BASIC_VALUES.length || vr.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
-        throw new RecordError(file, line, `field "value_reward" should be ${BASIC_VALUES.length} finite numbers, got ${describe(vr)}`);
-      }
-      // Value scores live in [-1, 1]; a little float slack, nothing more.
-      const out = (vr as number[]).findIndex((x) => Math.abs(x) > 1 + VALUE_RANGE_SLACK);
-      if (out >= 0) throw new RecordError(file, line, `field "value_reward"[${out}] should be in [-1, 1], got ${vr[out]}`);
       return {
         prompt: o.prompt as string,
         safety_issues: o.safety_issues as string[],

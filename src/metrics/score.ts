@@ -5,7 +5,8 @@
  * has the released format, so `summarizeScoredOutputs` and the notebooks
  * treat a new model exactly like GPT-4 or GPT-3.5-turbo.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { writeFileAtomicSync } from "../data/atomic.js";
 import { readLinesSync } from "../data/readers.js";
 import { dirname, join } from "node:path";
 import { kitPaths, rawPath } from "../data/paths.js";
@@ -147,7 +148,7 @@ export async function scoreOutputs(items: readonly PromptAnswer[], options: Scor
 
 export function writeScoredOutputs(file: string, records: readonly ScoredOutputRecord[]): string {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : ""));
+  writeFileAtomicSync(file, records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : ""));
   return file;
 }
 
