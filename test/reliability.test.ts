@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/data/paths.js";
 import { fetchData, verifyData, verifyFile, VerificationError } from "../src/data/fetch.js";
@@ -335,6 +335,14 @@ test("an interrupted download is listed by data verify and resumed from where it
   assert.match(r.message!, /resumed from byte 100000/);
   assert.deepEqual(readFileSync(dest), full);
   assert.equal(existsSync(dest + ".part"), false);
+  // A partial whose bytes are wrong: the resumed file fails its hash, and is fetched again from the start.
+  rmSync(dest);
+  writeFileSync(dest + ".part", Buffer.alloc(50_000, 120));
+  ranges.length = 0;
+  const [again] = await fetchData({ rawDir: raw, names: ["saferlhf_test_questions"], quiet: true, fetchImpl });
+  assert.equal(again.status, "fetched", again.message);
+  assert.deepEqual(ranges, ["bytes=50000-", null]);
+  assert.deepEqual(readFileSync(dest), full);
 });
 
 test("a download larger than the manifest's size is stopped and discarded; a wrong-size file fails on its size", async () => {

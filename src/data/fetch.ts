@@ -278,8 +278,16 @@ export async function fetchData(options: FetchOptions = {}): Promise<FileResult[
         results.push({ name: entry.name, status: "fetched", path: dest });
       } else {
         mkdirSync(dirname(dest), { recursive: true });
-        const { resumedFrom } = await download(entry, part, options);
-        settle(entry, part, dest);
+        let { resumedFrom } = await download(entry, part, options);
+        try {
+          settle(entry, part, dest);
+        } catch (e) {
+          // A resumed file that fails its hash had a bad prefix: fetch it once more from the start.
+          if (!(e instanceof VerificationError) || resumedFrom === 0) throw e;
+          rmSync(part, { force: true });
+          ({ resumedFrom } = await download(entry, part, options));
+          settle(entry, part, dest);
+        }
         results.push({ name: entry.name, status: "fetched", path: dest, ...(resumedFrom > 0 ? { message: `resumed from byte ${resumedFrom}` } : {}) });
       }
     } catch (e) {
