@@ -112,6 +112,10 @@ test("hh reward-model train --epochs 0 is refused (it used to save an untrained 
   assert.equal(r.status, 2);
   assert.match(oneLine(r.stderr), /--epochs expects a whole number ≥ 1, got "0"/);
   assert.deepEqual(readdirSync(dir), []);
+  const ev = fulcra(["evaluator", "train", "--epochs", "0", "--out", join(dir, "ev")], { FULCRA_RUNS_DIR: join(dir, "runs") }, 20_000);
+  assert.equal(ev.status, 2);
+  assert.match(oneLine(ev.stderr), /--epochs expects a whole number ≥ 1, got "0"/);
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test("parseFlags: unknown flags, missing required flags and schema failures are UsageErrors", () => {

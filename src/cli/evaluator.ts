@@ -13,7 +13,8 @@ import {
   trainEvaluator,
   type EvaluatorConfig,
 } from "../evaluator/index.js";
-import { parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
+import { intFlag, numberFlag, parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
+import type { z } from "zod";
 
 /** camelCase config field → --kebab-case option. */
 export function optionName(field: string): string {
@@ -39,6 +40,34 @@ function configHelp(): string {
     return `${flag.padEnd(36)} ${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`;
   }).join("\n");
 }
+
+/** Ranges of the numeric settings, checked before any training starts. */
+const CONFIG_RANGES: Partial<Record<keyof EvaluatorConfig, z.ZodType<number, string>>> = {
+  seed: intFlag(),
+  epochs: intFlag({ min: 1 }),
+  batchSize: intFlag({ min: 1 }),
+  embeddingDim: intFlag({ min: 1 }),
+  hiddenSize: intFlag({ min: 1 }),
+  maxN: intFlag({ min: 1 }),
+  buckets: intFlag({ min: 1 }),
+  maxTokens: intFlag({ min: 1 }),
+  promptFolds: intFlag({ min: 1 }),
+  promptFold: intFlag({ min: 0 }),
+  minDocuments: intFlag({ min: 1 }),
+  prefixLength: intFlag({ min: 0 }),
+  maxPerFile: intFlag({ min: 0 }),
+  trainFraction: numberFlag({ min: 0, max: 1, minExclusive: true, maxExclusive: true }),
+  dropout: numberFlag({ min: 0, max: 1, maxExclusive: true }),
+  featureDropout: numberFlag({ min: 0, max: 1, maxExclusive: true }),
+  learningRate: numberFlag({ min: 0, minExclusive: true }),
+  embeddingLearningRate: numberFlag({ min: 0, minExclusive: true }),
+  maxGradNorm: numberFlag({ min: 0, minExclusive: true }),
+  weightDecay: numberFlag({ min: 0 }),
+  distillWeight: numberFlag({ min: 0 }),
+  classificationWeight: numberFlag({ min: 0 }),
+  regressionWeight: numberFlag({ min: 0 }),
+  classWeightPower: numberFlag({ min: 0 }),
+};
 
 /** Refuses --labelled-files / --scored-files naming a missing file or a folder, before any work. */
 function checkDataFiles(config: Partial<EvaluatorConfig>): void {
@@ -68,6 +97,11 @@ export function configFromOptions(values: Record<string, unknown>): Partial<Eval
     } else if (typeof def === "number") {
       const n = Number(text);
       if (text === "" || !Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${text}"`);
+      const range = CONFIG_RANGES[k];
+      if (range) {
+        const r = range.safeParse(text);
+        if (!r.success) throw new UsageError(`${flag} ${r.error.issues[0]?.message ?? "is out of range"}`);
+      }
       out[k] = n;
     } else if (typeof def === "boolean") {
       if (!["true", "false", "yes", "no", "1", "0"].includes(text)) throw new UsageError(`${flag} expects true or false, got "${text}"`);
