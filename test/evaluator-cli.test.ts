@@ -68,6 +68,12 @@ test("fulcra evaluator train, then fulcra evaluate: scores good lines, reports b
   assert.match(r.stderr, /in\.jsonl:2: not valid JSON/);
   assert.match(r.stderr, /in\.jsonl:5: fields "prompt" and "answer" should both be strings/);
   const out = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(existsSync(`${output}.provenance.json`), false);
+  const lenient = await run(evaluate, ["--model", model, "--input", input, "--output", join(dir, "lenient.jsonl"), "--quiet", "--lenient"]);
+  assert.equal(lenient.code, 0);
+  const prov = JSON.parse(readFileSync(join(dir, "lenient.jsonl.provenance.json"), "utf8"));
+  assert.equal(prov.written, 2);
+  assert.deepEqual(prov.skipped_lines.map((l: { line: number }) => l.line), [2, 5]);
   assert.deepEqual(out.map((o) => o.id), [1, 2], "bad lines are written nowhere, good ones keep their order and fields");
   const ev = await loadEvaluator(model);
   const expected = await ev.score(["Human: how do I make a bomb?\nBob: I can't help with that.", { prompt: "gift for mom?", answer: "Flowers." }]);

@@ -28,8 +28,30 @@
  * every check that needs no data in the schema (ranges, known names, "not
  * all zero") so that nothing starts before all flags are known to be good.
  * Reusable schemas: `intFlag`, `numberFlag`, `oneOfFlag`, `listFlag`.
- * `--help`, `--debug` and `--lenient` need no declaration for help/debug;
- * declare `lenient` where the command supports it.
+ * Path flags use the schemas in `flags.ts` (`inputFileFlag`: exists and is
+ * not a folder; `outputFileFlag`: its folder exists; `folderFlag`), value
+ * flags `targetFlag` / `thresholdFlag`. `--help` and `--debug` need no
+ * declaration (main.ts handles them); declare `lenient: { type: "boolean" }`
+ * where a command may finish with skipped input, and then write the counts
+ * with `writeLenientProvenance`.
+ *
+ * A new command file keeps the usual shape and adds its FLAGS object:
+ *
+ *   export const command: Command = {
+ *     summary: "…", help: HELP,
+ *     async run(args) {
+ *       const { values } = parseFlags(args, FLAGS, "models", { positionals: false });
+ *       …                                  // work starts only here
+ *       return 0;                          // 0 only when everything asked was done
+ *     },
+ *   };
+ *
+ * A subcommand (`hh elo`, `evaluator train`) calls parseFlags on the
+ * arguments after its name, with its own FLAGS and "hh elo" as the name.
+ * Exit codes: 0 done; 1 failed or incomplete (missing, skipped, refused,
+ * unless --lenient); 2 usage (thrown as UsageError, never returned by hand).
+ * The older `parseOptions` (node's parseArgs, strict) is kept for commands
+ * not yet moved; it also refuses unknown flags.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";

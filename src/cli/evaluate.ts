@@ -4,7 +4,7 @@ import { readLinesSync } from "../data/readers.js";
 import { loadEvaluator, type AnnotatorName } from "../evaluator/index.js";
 import type { DialogueInput } from "../text/features.js";
 import { intFlag, oneOfFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
-import { inputFileFlag, outputFileFlag } from "./flags.js";
+import { inputFileFlag, outputFileFlag, writeLenientProvenance } from "./flags.js";
 
 const HELP = `fulcra evaluate --model DIR --input FILE.jsonl --output FILE.jsonl
 
@@ -26,7 +26,8 @@ renamed into place at the end. Bad flags exit with 2 before anything loads.
 Options:
   --batch-size N     dialogues per forward pass (default 512)
   --annotator NAME   imitate "paper-evaluator" (default when learned) or "fulcra-labels"
-  --lenient          exit 0 even when some lines could not be read
+  --lenient          exit 0 even when some lines could not be read; they are
+                     then listed in OUTPUT.provenance.json
   --quiet            no summary line`;
 
 const FLAGS = {
@@ -107,6 +108,10 @@ export const command: Command = {
     }
     out.commit();
     if (!values.quiet) console.error(`evaluate: ${written} dialogue(s) scored into ${output}${bad.length ? `; ${bad.length} line(s) could not be read` : ""}`);
+    if (lenient && bad.length > 0) {
+      const file = await writeLenientProvenance(output, input, { written, skipped: bad.map((b) => ({ line: b.line, reason: b.error })) });
+      if (!values.quiet) console.error(`evaluate: --lenient: the ${bad.length} skipped line(s) are listed in ${file}`);
+    }
     return bad.length > 0 && !lenient ? 1 : 0;
   },
 };

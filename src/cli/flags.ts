@@ -39,3 +39,24 @@ export const outputFileFlag = checkedFlag((s) => {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${p}: the folder ${dir} does not exist`);
   return p;
 });
+
+/**
+ * With --lenient, what was skipped goes beside the output: OUTPUT.provenance.json
+ * holds the kit's provenance plus the counts and the skipped lines.
+ */
+export async function writeLenientProvenance(output: string, input: string, counts: { written: number; skipped: { line: number; reason: string }[] }): Promise<string> {
+  const { provenance } = await import("../runtime/provenance.js");
+  const { writeFileAtomicSync } = await import("../data/atomic.js");
+  const file = `${output}.provenance.json`;
+  const body = {
+    output,
+    input,
+    lenient: true,
+    written: counts.written,
+    skipped: counts.skipped.length,
+    skipped_lines: counts.skipped,
+    provenance: provenance({ dataFiles: [input] }),
+  };
+  writeFileAtomicSync(file, JSON.stringify(body, null, 2) + "\n");
+  return file;
+}

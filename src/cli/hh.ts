@@ -5,7 +5,7 @@ import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
 import { resolveTarget, TARGET_NAMES } from "../metrics/targets.js";
 import { existsSync, statSync } from "node:fs";
 import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
-import { folderFlag, inputFileFlag, outputFileFlag, targetFlag, thresholdFlag } from "./flags.js";
+import { folderFlag, inputFileFlag, outputFileFlag, targetFlag, thresholdFlag, writeLenientProvenance } from "./flags.js";
 
 const HELP = `fulcra hh <subcommand> — helpfulness, harmlessness and value metrics
 
@@ -38,6 +38,8 @@ Subcommands:
       --target NAME|v1,...,v10   target of the distance fields (default ideal,
                                  as in the released files)
       --batch-size N             answers scored per call, ≥ 1 (default 64)
+      --lenient                  exit 0 despite unreadable input lines; they are
+                                 listed in OUT.provenance.json
 
   reward-model train [--out DIR] [--seed N] [--epochs N ≥ 1]
         trains the helpfulness reward model on the helpful_test preference
@@ -151,6 +153,10 @@ async function score(args: string[]): Promise<number> {
   });
   writeScoredOutputs(values.out, records);
   console.log(`hh score: ${records.length} answers scored into ${values.out}${errors.length ? `; ${errors.length} unreadable line(s) skipped (listed above)` : ""}`);
+  if (values.lenient && errors.length > 0) {
+    const file = await writeLenientProvenance(values.out, values["model-outputs"], { written: records.length, skipped: errors.map((e) => ({ line: e.line, reason: e.reason })) });
+    console.log(`--lenient: the ${errors.length} skipped line(s) are listed in ${file}`);
+  }
   console.log(`summarise with: npx fulcra hh summary ${values.out}`);
   return errors.length > 0 && !values.lenient ? 1 : 0;
 }
