@@ -16,6 +16,7 @@ import { summarizeScoredOutputs } from "../src/metrics/summary.js";
 import { readPromptAnswers } from "../src/metrics/score.js";
 import { readInputLine } from "../src/cli/evaluate.js";
 import { readDoneJobs } from "../src/llm/jobs.js";
+import { parseAnnotation, annotationReadable } from "../src/evaluator/annotator.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 const SEED = Number(process.env.FULCRA_FUZZ_SEED ?? 20240601);
@@ -165,5 +166,21 @@ test("fuzz: hh summary and evaluate's input check on mutated files: exit 0 or 1 
     assert.equal(s.n + s.bad_lines.length, nonBlank);
     assert.equal(res.status, s.bad_lines.length > 0 ? 1 : 0);
     for (const b of s.bad_lines) assert.match(res.stderr, new RegExp(`s${round}\\.jsonl:${b.line}: `));
+  }
+});
+
+test("fuzz: mutated label lists as LLM replies: the annotator never throws, reads only -1/0/+1, and says when nothing was readable", () => {
+  const r = rng(SEED + 2);
+  const source = [...readLinesSync(dataFile("trustworthy_data"))].map(([, t]) => JSON.parse(t) as { value_items: string[] });
+  for (let i = 0; i < 400; i++) {
+    const items = source[Math.floor(r() * source.length)].value_items;
+    const reply = mutate(items.join("\n"), r);
+    const a = parseAnnotation(reply);
+    for (const v of [a.items, a.refined, a.basic]) assert.ok(v.every((x) => x === -1 || x === 0 || x === 1));
+    const readable = annotationReadable(reply, a);
+    if (!readable) assert.ok(a.value_items.length === 0 && a.basic.every((x) => x === 0));
+    // Every non-empty line of the reply is either read or listed as unread.
+    const nonEmpty = reply.split(/\r?\n/).filter((l) => l.trim() !== "" && !/^\s*(?:[-*•]|\d+[.)])?\s*none\.?\s*$/i.test(l.replace(/\*\*|`/g, ""))).length;
+    assert.equal(a.value_items.length + a.unread.length, nonEmpty, JSON.stringify(reply));
   }
 });
