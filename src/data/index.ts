@@ -4,3 +4,5 @@ export * from "./readers.js";
 export * from "./splits.js";
 export * from "./fetch.js";
 export * from "./tables.js";
+export * from "./integrity.js";
+export * from "./atomic.js";
