@@ -1,0 +1,5 @@
+/** Hugging Face hub checkpoints (config.json + safetensors + tokenizer files) run through TensorFlow.js. */
+export * from "./folder.js";
+export * from "./deberta.js";
+export * from "./unigram.js";
+export * from "./score.js";
