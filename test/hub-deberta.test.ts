@@ -208,7 +208,7 @@ test("fulcra models score: reproduces the fixture logits; clear errors for missi
   const { mkdirSync } = await import("node:fs");
   mkdirSync(unknown);
   writeFileSync(join(unknown, "config.json"), JSON.stringify({ architectures: ["BertForMaskedLM"] }));
-  assert.match((await run(["score", unknown, "--input", input, "--output", output, "--quiet"])).error ?? "", /architecture "BertForMaskedLM" is not supported; supported: DebertaV2ForSequenceClassification, DebertaV2Model, GPT2LMHeadModel/);
+  assert.match((await run(["score", unknown, "--input", input, "--output", output, "--quiet"])).error ?? "", /architecture "BertForMaskedLM" is not supported; supported: DebertaV2ForSequenceClassification, DebertaV2Model, DebertaV2ForMaskedLM, GPT2LMHeadModel/);
 
   // spm.model alone (400 pieces) beside weights with vocab_size 7.
   const mismatch = join(tmp, "mismatch");

@@ -58,6 +58,13 @@ export interface DebertaV2Config {
   pad_token_id: number;
   num_labels: number;
   conv_kernel_size: number;
+  /** Dropout rates, used only when training. */
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  pooler_dropout: number;
+  /** Dropout before the classifier (cls_dropout, else hidden_dropout_prob). */
+  cls_dropout: number;
+  initializer_range: number;
 }
 
 /**
@@ -116,6 +123,11 @@ export function parseDebertaConfig(raw: Record<string, unknown>, source = "confi
     pad_token_id: num("pad_token_id", 0),
     num_labels: num("num_labels", id2label ?? 2),
     conv_kernel_size: num("conv_kernel_size", 0),
+    hidden_dropout_prob: num("hidden_dropout_prob", 0.1, false),
+    attention_probs_dropout_prob: num("attention_probs_dropout_prob", 0.1, false),
+    pooler_dropout: num("pooler_dropout", 0, false),
+    cls_dropout: raw.cls_dropout === undefined || raw.cls_dropout === null ? num("hidden_dropout_prob", 0.1, false) : num("cls_dropout", 0, false),
+    initializer_range: num("initializer_range", 0.02, false),
   };
   if (config.conv_kernel_size > 0) throw new Error(`${source}: conv_kernel_size ${config.conv_kernel_size} (the DeBERTa-v2 convolution layer) is not supported; DeBERTa-v3 checkpoints have none`);
   return config;
@@ -285,6 +297,8 @@ export interface DebertaInputs {
   attentionMask?: number[][];
   /** Segment ids (0 for text, 1 for text_pair); used only when type_vocab_size > 0. */
   tokenTypeIds?: number[][];
+  /** Training mode: dropout at the config's rates, seeded from this number (model.train() in PyTorch). */
+  dropoutSeed?: number;
 }
 
 export interface DebertaOutputs {
@@ -352,11 +366,14 @@ export class DebertaV2 {
   }
 
   /**
-   * The forward pass (inference: dropout is off, as in model.eval()). Call
-   * inside tf.tidy, or dispose the outputs.
+   * The forward pass: inference (no dropout, as model.eval()) unless
+   * `dropoutSeed` is given. Call inside tf.tidy, or dispose the outputs.
    */
   forward(inputs: DebertaInputs): DebertaOutputs {
     const c = this.config;
+    let dropCalls = 0;
+    const drop = <T extends tf.Tensor>(t: T, rate: number): T =>
+      inputs.dropoutSeed === undefined || rate <= 0 ? t : (tf.dropout(t, rate, undefined, inputs.dropoutSeed * 1000 + dropCalls++) as T);
     const B = inputs.inputIds.length;
     const L = inputs.inputIds[0]?.length ?? 0;
     if (B === 0 || L === 0) throw new Error("DeBERTa forward: empty batch");
@@ -385,7 +402,7 @@ export class DebertaV2 {
     let h = tf.reshape(x, [B * L, c.embedding_size]) as tf.Tensor2D;
     if (c.embedding_size !== H) h = this.linear(h, "deberta.embeddings.embed_proj");
     h = layerNorm(h, this.w("deberta.embeddings.LayerNorm.weight"), this.w("deberta.embeddings.LayerNorm.bias"), c.layer_norm_eps) as tf.Tensor2D;
-    h = tf.mul(h, tf.reshape(mask, [B * L, 1]));
+    h = drop(tf.mul(h, tf.reshape(mask, [B * L, 1])), c.hidden_dropout_prob);
 
     // ---- encoder: pairwise mask, relative embeddings, relative positions
     const pairMask = tf.greater(tf.mul(tf.reshape(mask, [B, 1, L, 1]), tf.reshape(mask, [B, 1, 1, L])), 0); // [B, 1, L, L]
@@ -411,32 +428,33 @@ export class DebertaV2 {
       const q = split(this.linear(h, `${p}attention.self.query_proj`));
       const k = split(this.linear(h, `${p}attention.self.key_proj`));
       const v = split(this.linear(h, `${p}attention.self.value_proj`));
+      const relLayer = rel ? drop(rel, c.hidden_dropout_prob) : undefined;
       let scores = bmm(q, tf.div(tf.transpose(k, [0, 2, 1]), scale) as tf.Tensor3D) as tf.Tensor;
       if (rel && index) {
         if (c.pos_att_type.includes("c2p")) {
-          const posKey = splitRel(this.linear(rel, `${p}attention.self.${c.share_att_key ? "key_proj" : "pos_key_proj"}`));
+          const posKey = splitRel(this.linear(relLayer!, `${p}attention.self.${c.share_att_key ? "key_proj" : "pos_key_proj"}`));
           const table = bmm(q, tf.transpose(posKey, [0, 2, 1]) as tf.Tensor3D); // [B·heads, L, C]
           scores = tf.add(scores, tf.div(gatherRelative(table, index.c2p, L), scale));
         }
         if (c.pos_att_type.includes("p2c")) {
-          const posQuery = splitRel(this.linear(rel, `${p}attention.self.${c.share_att_key ? "query_proj" : "pos_query_proj"}`));
+          const posQuery = splitRel(this.linear(relLayer!, `${p}attention.self.${c.share_att_key ? "query_proj" : "pos_query_proj"}`));
           const table = bmm(k, tf.transpose(posQuery, [0, 2, 1]) as tf.Tensor3D); // [B·heads, L(keys), C]
           scores = tf.add(scores, tf.div(gatherRelative(table, index.p2c, L), scale));
         }
       }
-      const probs = tf.softmax(tf.where(allowed, scores, lowest), -1) as tf.Tensor3D;
+      const probs = drop(tf.softmax(tf.where(allowed, scores, lowest), -1) as tf.Tensor3D, c.attention_probs_dropout_prob);
       const context = tf.reshape(tf.transpose(tf.reshape(bmm(probs, v), [B, heads, L, d]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
-      const attended = layerNorm(tf.add(this.linear(context, `${p}attention.output.dense`), h), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
+      const attended = layerNorm(tf.add(drop(this.linear(context, `${p}attention.output.dense`), c.hidden_dropout_prob), h), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
       const inner = activation(c.hidden_act, this.linear(attended, `${p}intermediate.dense`)) as tf.Tensor2D;
-      h = layerNorm(tf.add(this.linear(inner, `${p}output.dense`), attended), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
+      h = layerNorm(tf.add(drop(this.linear(inner, `${p}output.dense`), c.hidden_dropout_prob), attended), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
     }
     const lastHiddenState = tf.reshape(h, [B, L, H]) as tf.Tensor3D;
     if (!this.withHead) return { lastHiddenState };
 
     // ---- ContextPooler on the first token, then the classifier
     const first = tf.reshape(tf.slice(lastHiddenState, [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
-    const pooled = activation(c.pooler_hidden_act, this.linear(first, "pooler.dense")) as tf.Tensor2D;
-    return { lastHiddenState, logits: this.linear(pooled, "classifier") };
+    const pooled = activation(c.pooler_hidden_act, this.linear(drop(first, c.pooler_dropout), "pooler.dense")) as tf.Tensor2D;
+    return { lastHiddenState, logits: this.linear(drop(pooled, c.cls_dropout), "classifier") };
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@ import { loadDeberta, type DebertaV2 } from "./deberta.js";
 import { loadUnigramTokenizer, type UnigramTokenizer } from "./unigram.js";
 
 /** Architectures this build loads (config.json "architectures"[0]). */
-export const SUPPORTED_ARCHITECTURES = ["DebertaV2ForSequenceClassification", "DebertaV2Model", "GPT2LMHeadModel"] as const;
+export const SUPPORTED_ARCHITECTURES = ["DebertaV2ForSequenceClassification", "DebertaV2Model", "DebertaV2ForMaskedLM", "GPT2LMHeadModel"] as const;
 export type HubArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export interface HubConfig {
@@ -32,7 +32,9 @@ export function readHubConfig(dir: string): HubConfig {
     throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
   }
   const list = raw.architectures;
-  const name = Array.isArray(list) && typeof list[0] === "string" ? list[0] : undefined;
+  let name = Array.isArray(list) && typeof list[0] === "string" ? list[0] : undefined;
+  // Pretrained DeBERTa-v3 backbones (microsoft/deberta-v3-*) name no architecture, only the model type.
+  if (!name && raw.model_type === "deberta-v2") name = "DebertaV2Model";
   if (!name) throw new Error(`${file}: field "architectures" is missing or empty; supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`);
   if (!(SUPPORTED_ARCHITECTURES as readonly string[]).includes(name)) {
     throw new Error(`${file}: architecture "${name}" is not supported; supported: ${SUPPORTED_ARCHITECTURES.join(", ")}`);
@@ -95,16 +97,19 @@ export function loadHubModel(dir: string): HubModel {
   const config = readHubConfig(dir);
   switch (config.architecture) {
     case "DebertaV2ForSequenceClassification":
-    case "DebertaV2Model": {
+    case "DebertaV2Model":
+    case "DebertaV2ForMaskedLM": {
       const tokenizer = loadUnigramTokenizer(dir);
       const { tensors, source } = readHubWeights(dir);
-      const { model, unused } = loadDeberta(config.raw, tensors, { architecture: config.architecture, source, configSource: config.file });
+      // A masked-LM checkpoint is used as its encoder (the LM head is not run).
+      const architecture = config.architecture === "DebertaV2ForSequenceClassification" ? "DebertaV2ForSequenceClassification" : "DebertaV2Model";
+      const { model, unused } = loadDeberta(config.raw, tensors, { architecture, source, configSource: config.file });
       checkVocabulary(tokenizer.vocabSize, model.config.vocab_size, tokenizer.parts.source, config.file);
       const c = model.config;
       const limits = [c.max_position_embeddings, tokenizer.parts.modelMaxLength].filter((x): x is number => x !== undefined);
       const id2label = (config.raw.id2label ?? {}) as Record<string, string>;
       const labels = Array.from({ length: c.num_labels }, (_, i) => String(id2label[String(i)] ?? `LABEL_${i}`));
-      return { kind: config.architecture === "DebertaV2Model" ? "encoder" : "sequence-classification", architecture: config.architecture, dir, model, tokenizer, maxLength: Math.min(...limits), labels, unused };
+      return { kind: architecture === "DebertaV2Model" ? "encoder" : "sequence-classification", architecture, dir, model, tokenizer, maxLength: Math.min(...limits), labels, unused };
     }
     case "GPT2LMHeadModel":
       // The GPT-2 branch (src/hub/gpt2.ts) plugs in here.

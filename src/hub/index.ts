@@ -3,3 +3,4 @@ export * from "./folder.js";
 export * from "./deberta.js";
 export * from "./unigram.js";
 export * from "./score.js";
+export * from "./value-evaluator.js";
