@@ -11,7 +11,9 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
-import { loadHubModel, logBucketPosition, scoreWithModel, unigramFromSpm, rewardScores } from "../src/hub/index.js";
+import { loadHubModel, logBucketPosition, scoreWithModel, unigramFromSpm, rewardScores, hubRewardScorer, splitHhTranscript } from "../src/hub/index.js";
+import { scoreOutputs } from "../src/metrics/score.js";
+import { hhTranscript } from "../src/metrics/reward-model.js";
 import { command as models } from "../src/cli/models.js";
 import { tempDir } from "./helpers.js";
 
@@ -235,4 +237,18 @@ test("reward scores: OpenAssistant format (question, answer) → the single logi
   assert.ok(maxAbsDiff(scores, expected.map((e) => e.logits[0])) <= 1e-4);
   const evaluator = loadHubModel(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"));
   assert.throws(() => rewardScores(evaluator, [{ prompt: "a", answer: "b" }]), /a reward model has one label .* with 3 label\(s\)/);
+});
+
+test("hh score with a hub reward checkpoint: the released-format `reward` is the OpenAssistant-format logit", async () => {
+  const dir = join(HF_FIXTURES, "deberta-v3-tiny-reward");
+  const expected = readJson<(PairCase | BatchCase)[]>(join(dir, "expected.json")).filter((e): e is PairCase => !("batch" in e));
+  assert.deepEqual(splitHhTranscript(hhTranscript("Q?", "A.\n\nAssistant: more")), { prompt: "Q?", answer: "A.\n\nAssistant: more" });
+  assert.throws(() => splitHhTranscript("just text"), /not a .*transcript/);
+  const reward = await hubRewardScorer(dir, { quiet: true });
+  const records = await scoreOutputs(
+    expected.map((e, i) => ({ prompt: e.text, answer: e.text_pair, safety_issues: [], line: i + 1 })),
+    { reward, values: { score: (d: string[]) => d.map(() => new Array(10).fill(0)) }, quiet: true, safetyLookup: new Map() },
+  );
+  assert.ok(maxAbsDiff(records.map((r) => r.reward), expected.map((e) => e.logits[0])) <= 1e-4);
+  await assert.rejects(hubRewardScorer(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), { quiet: true }), /one label; this is DebertaV2ForSequenceClassification with 3 label\(s\)/);
 });

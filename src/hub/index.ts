@@ -4,3 +4,4 @@ export * from "./deberta.js";
 export * from "./unigram.js";
 export * from "./score.js";
 export * from "./value-evaluator.js";
+export * from "./reward.js";
