@@ -98,6 +98,8 @@ export function parseDebertaConfig(raw: Record<string, unknown>, source = "confi
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
   if (hidden % heads !== 0) throw new Error(`${source}: hidden_size ${hidden} is not divisible by num_attention_heads ${heads}`);
+  const headSize = raw.attention_head_size ?? hidden / heads;
+  if (headSize !== hidden / heads) throw new Error(`${source}: attention_head_size ${JSON.stringify(headSize)} × num_attention_heads ${heads} ≠ hidden_size ${hidden}; only attention_head_size = hidden_size / num_attention_heads is supported`);
   const normRel = raw.norm_rel_ebd ?? "none";
   if (typeof normRel !== "string") throw new Error(`${source}: field "norm_rel_ebd" should be a string, got ${JSON.stringify(normRel)}`);
   const config: DebertaV2Config = {
@@ -414,7 +416,8 @@ export class DebertaV2 {
       if (c.norm_rel_ebd.includes("layer_norm")) rel = layerNorm(rel, this.w("deberta.encoder.LayerNorm.weight"), this.w("deberta.encoder.LayerNorm.bias"), c.layer_norm_eps) as tf.Tensor2D;
     }
     const index = c.relative_attention ? this.relativeIndices(L) : undefined;
-    const terms = 1 + (c.relative_attention ? c.pos_att_type.length : 0);
+    // transformers counts the pos_att_type terms in the scale even when relative attention is off.
+    const terms = 1 + c.pos_att_type.length;
     const scale = Math.fround(Math.sqrt(d * terms));
     const C = rel ? rel.shape[0] : 0;
 
