@@ -78,3 +78,10 @@ test("fine-tuning the tiny evaluator fixture (wasm, seeded): the loss falls, the
   r.model.dispose();
   saved.model.dispose();
 });
+
+test("evaluator train --backbone: options are checked before any work", async () => {
+  const { command } = await import("../src/cli/evaluator.js");
+  await assert.rejects(command.run(["train", "--backbone", join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), "--head", "ordinal"]), /--head expects classification or regression, got "ordinal"/);
+  await assert.rejects(command.run(["train", "--backbone", join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), "--epochs", "many"]), /--epochs expects a number, got "many"/);
+  await assert.rejects(command.run(["train", "--backbone", join(HF_FIXTURES, "no-such-model"), "--quiet"]), /no-such-model: no such model folder/);
+});
