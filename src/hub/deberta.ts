@@ -28,6 +28,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { bmm, embed, matmul } from "../lm/model.js";
 import type { StoredTensor } from "../lm/safetensors.js";
+import { normal, seededRandom } from "../runtime/random.js";
 
 // ------------------------------------------------------------------ config
 
@@ -329,7 +330,10 @@ export class DebertaV2 {
       if (t.shape.length !== shape.length || t.shape.some((d, k) => d !== shape[k])) {
         throw new Error(`${source}: tensor "${name}" has shape [${t.shape}] but config.json implies [${shape}]`);
       }
-      this.weights.set(name, tf.variable(tf.tensor(t.data, shape), true, `${name}_${Math.random().toString(36).slice(2)}`));
+      const initial = tf.tensor(t.data, shape);
+      this.weights.set(name, tf.variable(initial, true, `${name}_${Math.random().toString(36).slice(2)}`));
+      initial.dispose(); // the variable holds its own copy
+
     }
   }
 
@@ -421,12 +425,27 @@ export class DebertaV2 {
     const scale = Math.fround(Math.sqrt(d * terms));
     const C = rel ? rel.shape[0] : 0;
 
+    for (let layer = 0; layer < c.num_hidden_layers; layer++) {
+      // One tidy per layer frees its transposed weights and scores before the next (what training needs is kept by the tape).
+      const input = h;
+      h = tf.tidy(() => this.layer(layer, input, { B, L, heads, d, scale, C, rel, index, allowed, lowest, drop }));
+    }
+    return this.head(h, B, L, drop);
+  }
+
+  private layer(
+    layer: number,
+    h: tf.Tensor2D,
+    s: { B: number; L: number; heads: number; d: number; scale: number; C: number; rel?: tf.Tensor2D; index?: { c2p: tf.Tensor1D; p2c: tf.Tensor1D }; allowed: tf.Tensor; lowest: tf.Tensor; drop: <T extends tf.Tensor>(t: T, rate: number) => T },
+  ): tf.Tensor2D {
+    const c = this.config;
+    const { B, L, heads, d, scale, C, rel, index, allowed, lowest, drop } = s;
+    const H = c.hidden_size;
     // [B·L, H] → [B·heads, L, d]
     const split = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [B, L, heads, d]), [0, 2, 1, 3]).reshape([B * heads, L, d]) as tf.Tensor3D;
     // rel [C, H] → [heads, C, d] → tiled over the batch [B·heads, C, d]
     const splitRel = (t: tf.Tensor2D) => tf.tile(tf.transpose(tf.reshape(t, [C, heads, d]), [1, 0, 2]), [B, 1, 1]) as tf.Tensor3D;
-
-    for (let layer = 0; layer < c.num_hidden_layers; layer++) {
+    {
       const p = `deberta.encoder.layer.${layer}.`;
       const q = split(this.linear(h, `${p}attention.self.query_proj`));
       const k = split(this.linear(h, `${p}attention.self.key_proj`));
@@ -449,8 +468,13 @@ export class DebertaV2 {
       const context = tf.reshape(tf.transpose(tf.reshape(bmm(probs, v), [B, heads, L, d]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
       const attended = layerNorm(tf.add(drop(this.linear(context, `${p}attention.output.dense`), c.hidden_dropout_prob), h), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
       const inner = activation(c.hidden_act, this.linear(attended, `${p}intermediate.dense`)) as tf.Tensor2D;
-      h = layerNorm(tf.add(drop(this.linear(inner, `${p}output.dense`), c.hidden_dropout_prob), attended), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
+      return layerNorm(tf.add(drop(this.linear(inner, `${p}output.dense`), c.hidden_dropout_prob), attended), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
     }
+  }
+
+  private head(h: tf.Tensor2D, B: number, L: number, drop: <T extends tf.Tensor>(t: T, rate: number) => T): DebertaOutputs {
+    const c = this.config;
+    const H = c.hidden_size;
     const lastHiddenState = tf.reshape(h, [B, L, H]) as tf.Tensor3D;
     if (!this.withHead) return { lastHiddenState };
 
@@ -465,6 +489,24 @@ export class DebertaV2 {
     for (const t of this.indexCache.values()) tf.dispose([t.c2p, t.p2c]);
     this.indexCache.clear();
   }
+}
+
+/**
+ * A model of this config with random weights (N(0, initializer_range²)
+ * matrices, zero biases, unit LayerNorm gains), for benchmarks of real sizes
+ * without the checkpoint.
+ */
+export function randomDeberta(config: DebertaV2Config, seed = 0, withHead = true): DebertaV2 {
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const random = seededRandom(seed);
+  for (const [name, shape] of debertaParameterShapes(config, withHead)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (name.endsWith("LayerNorm.weight")) data.fill(1);
+    else if (!name.endsWith(".bias")) for (let i = 0; i < n; i++) data[i] = normal(random) * config.initializer_range;
+    tensors.set(name, { shape, data });
+  }
+  return new DebertaV2(config, withHead, tensors, "random weights");
 }
 
 /**
