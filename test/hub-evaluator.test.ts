@@ -85,3 +85,15 @@ test("evaluator train --backbone: options are checked before any work", async ()
   await assert.rejects(command.run(["train", "--backbone", join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), "--epochs", "many"]), /--epochs expects a number, got "many"/);
   await assert.rejects(command.run(["train", "--backbone", join(HF_FIXTURES, "no-such-model"), "--quiet"]), /no-such-model: no such model folder/);
 });
+
+test("regression head: a new tanh head starts at MSE ≈ the share of labelled inputs (targets ±1 against outputs ≈ 0)", async () => {
+  const file = dataFile("trustworthy_data");
+  const r = await trainBackboneEvaluator({ backbone: join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), head: "regression", files: [file], maxRecords: 10, epochs: 2, batchSize: 256, learningRate: 1e-3, warmupSteps: 1, maxLength: 32, seed: 3, outDir: null, quiet: true });
+  const labelled = r.counts.trainInputs - r.counts.sampledNoConnection;
+  const expected = labelled / r.counts.trainInputs;
+  console.log(`regression head: first-step MSE ${r.stepLosses[0].toFixed(4)}, share of labelled inputs ${expected.toFixed(4)}`);
+  assert.equal(r.stepLosses.length, 2);
+  assert.ok(Math.abs(r.stepLosses[0] - expected) < 0.02, `${r.stepLosses[0]} vs ${expected}`);
+  assert.equal(r.model.config.num_labels, 1);
+  r.model.dispose();
+});
