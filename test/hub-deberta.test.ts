@@ -252,3 +252,9 @@ test("hh score with a hub reward checkpoint: the released-format `reward` is the
   assert.ok(maxAbsDiff(records.map((r) => r.reward), expected.map((e) => e.logits[0])) <= 1e-4);
   await assert.rejects(hubRewardScorer(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"), { quiet: true }), /one label; this is DebertaV2ForSequenceClassification with 3 label\(s\)/);
 });
+
+test("tokenizer_config.json special tokens as AddedToken objects (older files) are read by their content", async () => {
+  const { unigramFromTokenizerJson } = await import("../src/hub/unigram.js");
+  const tok = unigramFromTokenizerJson(join(HF_FIXTURES, "deberta-v3-tiny-reward", "tokenizer.json"), { cls_token: { __type: "AddedToken", content: "[CLS]" }, sep_token: { content: "[SEP]" }, pad_token: "[PAD]" });
+  assert.deepEqual(tok.encode("a b", "c").ids, [5, 1, 1, 4, 1, 4]);
+});

@@ -418,9 +418,9 @@ export function unigramFromTokenizerJson(file: string, tokenizerConfig: Record<s
   const byContent = new Map<string, number>();
   for (const a of added) byContent.set(a.content, a.id);
   vocab.forEach(([p], id) => byContent.has(p) || byContent.set(p, id));
-  const cls = String(tokenizerConfig.cls_token ?? "[CLS]");
-  const sep = String(tokenizerConfig.sep_token ?? "[SEP]");
-  const pad = String(tokenizerConfig.pad_token ?? "[PAD]");
+  const cls = tokenName(tokenizerConfig, "cls_token", "[CLS]");
+  const sep = tokenName(tokenizerConfig, "sep_token", "[SEP]");
+  const pad = tokenName(tokenizerConfig, "pad_token", "[PAD]");
   return new UnigramTokenizer({
     pieces: vocab.map(([piece, score], id) => ({ piece, score: Number(score), matchable: !addedIds.has(id) })),
     unkId: Number(model.unk_id ?? 0),
@@ -434,6 +434,14 @@ export function unigramFromTokenizerJson(file: string, tokenizerConfig: Record<s
     source: file,
     modelMaxLength: realLimit(tokenizerConfig.model_max_length),
   });
+}
+
+/** A special token named in tokenizer_config.json: a string, or (older files) an AddedToken object with "content". */
+function tokenName(config: Record<string, unknown>, key: string, fallback: string): string {
+  const v = config[key];
+  if (typeof v === "string") return v;
+  if (v && typeof v === "object" && typeof (v as { content?: unknown }).content === "string") return (v as { content: string }).content;
+  return fallback;
 }
 
 function realLimit(v: unknown): number | undefined {
@@ -541,7 +549,7 @@ export function unigramFromSpm(file: string, tokenizerConfig: Record<string, unk
   };
   const byContent = new Map<string, number>();
   pieces.forEach((p, id) => byContent.has(p.piece) || byContent.set(p.piece, id));
-  const name = (k: string, d: string) => String(tokenizerConfig[k] ?? d);
+  const name = (k: string, d: string) => tokenName(tokenizerConfig, k, d);
   return new UnigramTokenizer({
     pieces,
     unkId,
