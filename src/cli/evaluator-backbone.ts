@@ -16,10 +16,12 @@ export const BACKBONE_HELP = `  train --backbone DIR [--out DIR] [options]
         in file order, sampled "no connection" values. Saves a hub folder that
         \`fulcra models score\` reads. Without evaluator_data.jsonl (not in
         every mirror) it trains on the FULCRA-format files present, or --files.
+      --out DIR                          where the fine-tuned hub folder goes (default runs/evaluator/deberta)
+      --quiet                            no progress bar
       --definitions FILE                 JSON {value: definition} (default: the kit's)
       --prompt-template-file FILE        input text with {value}, {definition}, {dialogue}
 ${FIELDS.filter((k) => k !== "promptTemplate")
-  .map((k) => `      --${optionName(k)} ${typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`.padEnd(42) + ` ${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`)
+  .map((k) => `      --${optionName(k)} ${typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`.padEnd(40) + ` ${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`)
   .join("\n")}`;
 
 export async function trainWithBackbone(args: string[]): Promise<number> {
