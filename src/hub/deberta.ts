@@ -411,9 +411,9 @@ export class DebertaV2 {
     h = drop(tf.mul(h, tf.reshape(mask, [B * L, 1])), c.hidden_dropout_prob);
 
     // ---- encoder: pairwise mask, relative embeddings, relative positions
-    const pairMask = tf.greater(tf.mul(tf.reshape(mask, [B, 1, L, 1]), tf.reshape(mask, [B, 1, 1, L])), 0); // [B, 1, L, L]
-    const allowed = tf.tile(pairMask, [1, heads, 1, 1]).reshape([B * heads, L, L]);
-    const lowest = tf.fill([B * heads, L, L], -3.4028234663852886e38);
+    // Query i may attend to key j when both are real tokens: 0 there, −1e30 elsewhere ([B, 1, L, L], broadcast over
+    // heads). Masked keys get probability exactly 0; a padded query row comes out uniform, as in transformers.
+    const maskBias = tf.mul(tf.sub(1, tf.mul(tf.reshape(mask, [B, 1, L, 1]), tf.reshape(mask, [B, 1, 1, L]))), -1e30);
     let rel: tf.Tensor2D | undefined;
     if (c.relative_attention) {
       rel = this.w("deberta.encoder.rel_embeddings.weight") as tf.Tensor2D;
@@ -428,7 +428,7 @@ export class DebertaV2 {
     for (let layer = 0; layer < c.num_hidden_layers; layer++) {
       // One tidy per layer frees its transposed weights and scores before the next (what training needs is kept by the tape).
       const input = h;
-      h = tf.tidy(() => this.layer(layer, input, { B, L, heads, d, scale, C, rel, index, allowed, lowest, drop }));
+      h = tf.tidy(() => this.layer(layer, input, { B, L, heads, d, scale, C, rel, index, maskBias, drop }));
     }
     return this.head(h, B, L, drop);
   }
@@ -436,10 +436,10 @@ export class DebertaV2 {
   private layer(
     layer: number,
     h: tf.Tensor2D,
-    s: { B: number; L: number; heads: number; d: number; scale: number; C: number; rel?: tf.Tensor2D; index?: { c2p: tf.Tensor1D; p2c: tf.Tensor1D }; allowed: tf.Tensor; lowest: tf.Tensor; drop: <T extends tf.Tensor>(t: T, rate: number) => T },
+    s: { B: number; L: number; heads: number; d: number; scale: number; C: number; rel?: tf.Tensor2D; index?: { c2p: tf.Tensor1D; p2c: tf.Tensor1D }; maskBias: tf.Tensor; drop: <T extends tf.Tensor>(t: T, rate: number) => T },
   ): tf.Tensor2D {
     const c = this.config;
-    const { B, L, heads, d, scale, C, rel, index, allowed, lowest, drop } = s;
+    const { B, L, heads, d, scale, C, rel, index, maskBias, drop } = s;
     const H = c.hidden_size;
     // [B·L, H] → [B·heads, L, d]
     const split = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [B, L, heads, d]), [0, 2, 1, 3]).reshape([B * heads, L, d]) as tf.Tensor3D;
@@ -464,7 +464,8 @@ export class DebertaV2 {
           scores = tf.add(scores, tf.div(gatherRelative(table, index.p2c, L), scale));
         }
       }
-      const probs = drop(tf.softmax(tf.where(allowed, scores, lowest), -1) as tf.Tensor3D, c.attention_probs_dropout_prob);
+      const masked = tf.reshape(tf.add(tf.reshape(scores, [B, heads, L, L]), maskBias), [B * heads, L, L]);
+      const probs = drop(tf.softmax(masked, -1) as tf.Tensor3D, c.attention_probs_dropout_prob);
       const context = tf.reshape(tf.transpose(tf.reshape(bmm(probs, v), [B, heads, L, d]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
       const attended = layerNorm(tf.add(drop(this.linear(context, `${p}attention.output.dense`), c.hidden_dropout_prob), h), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
       const inner = activation(c.hidden_act, this.linear(attended, `${p}intermediate.dense`)) as tf.Tensor2D;
