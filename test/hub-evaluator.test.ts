@@ -69,6 +69,13 @@ test("fine-tuning the tiny evaluator fixture (wasm, seeded): the loss falls, the
   assert.ok(last < 0.85 * r.stepLosses[0], `loss did not fall: first step ${r.stepLosses[0]}, last epoch ${last}`);
   assert.ok(last < first, `epoch mean loss ${first} → ${last}`);
 
+  // The record of the run: seed, backend, and the data file by its published SHA-256.
+  const { readFileSync } = await import("node:fs");
+  const record = JSON.parse(readFileSync(join(out, "training.json"), "utf8")) as { provenance: { seed: number; backend: string; dataFiles: { sha256: string }[] } };
+  assert.equal(record.provenance.seed, 5);
+  assert.match(record.provenance.backend, /^(wasm|cpu|node|gpu) /);
+  assert.equal(record.provenance.dataFiles[0].sha256, "5c7e5803e4363830c952941d2a1bdff45f2604be19322b951bb21c8d8970df0d");
+
   // The saved hub folder gives the trained model's logits.
   const saved = loadHubModel(out);
   assert.deepEqual(saved.labels, ["opposed", "no connection", "important"]);

@@ -35,6 +35,7 @@ import { encodeSafetensors } from "../lm/safetensors.js";
 import { logSumExpRows, pickColumns } from "../lm/model.js";
 import { initBackend } from "../runtime/backend.js";
 import { Progress } from "../runtime/progress.js";
+import { provenance } from "../runtime/provenance.js";
 import { normal, seededRandom, shuffled } from "../runtime/random.js";
 import { BASIC_VALUES, BASIC_VALUE_DEFINITIONS, BASIC_VALUE_LABELS } from "../values/taxonomy.js";
 import { DebertaV2, debertaParameterShapes, parseDebertaConfig } from "./deberta.js";
@@ -134,6 +135,8 @@ export interface EpochReport {
 export interface BackboneEvaluatorResult {
   config: BackboneEvaluatorConfig;
   counts: { trainRecords: number; validRecords: number; trainInputs: number; validInputs: number; sampledNoConnection: number };
+  /** The FULCRA-format files read. */
+  files: string[];
   /** Loss of every optimiser step, in order. */
   stepLosses: number[];
   history: EpochReport[];
@@ -262,7 +265,8 @@ export async function trainBackboneEvaluator(options: Partial<BackboneEvaluatorC
   let trainRecords = 0;
   let validRecords = 0;
   let sampledNoConnection = 0;
-  for (const file of resolveFiles(config.files)) {
+  const files = resolveFiles(config.files);
+  for (const file of files) {
     let records = readRecords("fulcra", file);
     if (config.maxRecords > 0) records = records.slice(0, config.maxRecords);
     const split = fileOrderSplit(records, config.trainFraction);
@@ -348,6 +352,7 @@ export async function trainBackboneEvaluator(options: Partial<BackboneEvaluatorC
   const result: BackboneEvaluatorResult = {
     config,
     counts: { trainRecords, validRecords, trainInputs: train.length, validInputs: valid.length, sampledNoConnection },
+    files,
     stepLosses,
     history,
     backend: backend.name,
@@ -369,7 +374,7 @@ function saveEvaluatorFolder(r: BackboneEvaluatorResult, rawConfig: Record<strin
     if (existsSync(join(r.config.backbone, f))) copyFileSync(join(r.config.backbone, f), join(dir, f));
   }
   const { definitions, ...rest } = r.config;
-  writeFileSync(join(dir, "training.json"), JSON.stringify({ recipe: "value evaluator on a DeBERTa backbone", config: { ...rest, definitions }, counts: r.counts, history: r.history, backend: r.backend }, null, 2) + "\n");
+  writeFileSync(join(dir, "training.json"), JSON.stringify({ recipe: "value evaluator on a DeBERTa backbone", config: { ...rest, definitions }, counts: r.counts, history: r.history, provenance: provenance({ dataFiles: r.files, seed: r.config.seed, extra: { backbone: r.config.backbone } }) }, null, 2) + "\n");
 }
 
 /** Reads a definitions file: a JSON object from basic value name (any case) to its definition. */
