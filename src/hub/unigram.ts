@@ -181,8 +181,13 @@ function preTokenizerFrom(spec: Record<string, unknown> | null | undefined, wher
     }
     case "WhitespaceSplit":
       return (s) => s.split(/\s+/u).filter(Boolean);
+    case "Punctuation": {
+      // DeBERTa tokenizers with split_by_punct: each punctuation character becomes its own word ("isolated").
+      if (spec.behavior !== undefined && spec.behavior !== "isolated" && spec.behavior !== "Isolated") throw new Error(`${where}: Punctuation behavior ${JSON.stringify(spec.behavior)} is not supported (isolated is)`);
+      return (s) => s.split(/(\p{P}|[!-\/:-@[-`{-~])/u).filter(Boolean);
+    }
     default:
-      throw new Error(`${where}: pre-tokenizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Metaspace, WhitespaceSplit are)`);
+      throw new Error(`${where}: pre-tokenizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Metaspace, WhitespaceSplit, Punctuation are)`);
   }
 }
 
