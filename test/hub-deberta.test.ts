@@ -258,3 +258,15 @@ test("tokenizer_config.json special tokens as AddedToken objects (older files) a
   const tok = unigramFromTokenizerJson(join(HF_FIXTURES, "deberta-v3-tiny-reward", "tokenizer.json"), { cls_token: { __type: "AddedToken", content: "[CLS]" }, sep_token: { content: "[SEP]" }, pad_token: "[PAD]" });
   assert.deepEqual(tok.encode("a b", "c").ids, [5, 1, 1, 4, 1, 4]);
 });
+
+test("pytorch_model.bin (torch.save's zip + pickle, written by Python's pickle): float32 and float16 storages, offsets, strided views", async () => {
+  const { readTorchBin } = await import("../src/hub/torch-bin.js");
+  const t = readTorchBin(resolve("test/fixtures/tiny-state-dict.bin"));
+  assert.deepEqual([...t.keys()], ["a.weight", "a.bias", "b.weight_t", "c.half"]);
+  assert.deepEqual(t.get("a.weight")!.shape, [2, 3]);
+  assert.deepEqual(Array.from(t.get("a.weight")!.data), [0, 0.25, 0.5, 0.75, 1, 1.25]);
+  assert.deepEqual(Array.from(t.get("a.bias")!.data), [1.5, 1.75, 2]);
+  assert.deepEqual(Array.from(t.get("b.weight_t")!.data), [0, 0.75, 0.25, 1, 0.5, 1.25]);
+  assert.deepEqual(Array.from(t.get("c.half")!.data), [0.5, -1.25, 2, 65504]);
+  assert.throws(() => readTorchBin(join(HF_FIXTURES, "deberta-v3-tiny-reward", "config.json")), /not a zip file/);
+});

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, type StoredTensor } from "../lm/safetensors.js";
 import { loadDeberta, type DebertaV2 } from "./deberta.js";
+import { readTorchBin } from "./torch-bin.js";
 import { loadUnigramTokenizer, type UnigramTokenizer } from "./unigram.js";
 
 /** Architectures this build loads (config.json "architectures"[0]). */
@@ -51,10 +52,10 @@ export function readHubWeights(dir: string): { tensors: Map<string, StoredTensor
   if (existsSync(single)) return { tensors: readSafetensors(single).tensors, source: single };
   const index = join(dir, "model.safetensors.index.json");
   if (existsSync(index)) return { tensors: readShardedSafetensors(index), source: index };
-  if (existsSync(join(dir, "pytorch_model.bin"))) {
-    throw new Error(`${dir}: only pytorch_model.bin is present; the kit reads safetensors weights (model.safetensors). Fetch a safetensors revision of the checkpoint, or convert it once with transformers (model.save_pretrained(dir, safe_serialization=True))`);
-  }
-  throw new Error(`${dir}: no model.safetensors or model.safetensors.index.json`);
+  // Revisions with no safetensors (microsoft/deberta-v3-large): torch.save's zip format, read without Python.
+  const bin = join(dir, "pytorch_model.bin");
+  if (existsSync(bin)) return { tensors: readTorchBin(bin), source: bin };
+  throw new Error(`${dir}: no model.safetensors, model.safetensors.index.json or pytorch_model.bin`);
 }
 
 /** Reads every shard named by a model.safetensors.index.json ("weight_map": tensor → shard file). */

@@ -5,3 +5,4 @@ export * from "./unigram.js";
 export * from "./score.js";
 export * from "./value-evaluator.js";
 export * from "./reward.js";
+export * from "./torch-bin.js";
