@@ -305,10 +305,13 @@ function unpickle(bytes: Uint8Array, source: string): Map<string, TensorRef> {
   }
 }
 
+const bf16Bits = new Uint32Array(1);
+const bf16Value = new Float32Array(bf16Bits.buffer);
+
 const STORAGE: Record<string, { bytes: number; read: (v: DataView, at: number) => number }> = {
   "torch.FloatStorage": { bytes: 4, read: (v, at) => v.getFloat32(at, true) },
   "torch.HalfStorage": { bytes: 2, read: (v, at) => halfToFloat(v.getUint16(at, true)) },
-  "torch.BFloat16Storage": { bytes: 2, read: (v, at) => new Float32Array(new Uint32Array([v.getUint16(at, true) << 16]).buffer)[0] },
+  "torch.BFloat16Storage": { bytes: 2, read: (v, at) => ((bf16Bits[0] = v.getUint16(at, true) << 16), bf16Value[0]) },
   "torch.DoubleStorage": { bytes: 8, read: (v, at) => v.getFloat64(at, true) },
   "torch.LongStorage": { bytes: 8, read: (v, at) => Number(v.getBigInt64(at, true)) },
   "torch.IntStorage": { bytes: 4, read: (v, at) => v.getInt32(at, true) },
