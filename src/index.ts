@@ -18,3 +18,4 @@ export * as evaluator from "./evaluator/index.js";
 export * as lm from "./lm/index.js";
 export * as llm from "./llm/index.js";
 export * as align from "./align/index.js";
+export * as hub from "./hub/index.js";

@@ -125,6 +125,10 @@ Subcommands:
       --quiet            no progress bars
 ${configHelp()}
 
+  train --backbone DIR [options]
+        the paper's recipe on a DeBERTa hub checkpoint
+        (\`fulcra evaluator train --backbone DIR --help\` for its options)
+
   report [--model DIR] [--out DIR] [--parts LIST] [options]
         Trains evaluators with DIR's configuration (or the defaults and the
         options given) on held-out splits and measures them: the original's
@@ -152,6 +156,7 @@ Examples:
   fulcra evaluate --model runs/evaluator/default --input answers.jsonl --output scored.jsonl`;
 
 async function train(args: string[]): Promise<number> {
+  if (args.includes("--backbone")) return (await import("./evaluator-backbone.js")).trainWithBackbone(args);
   const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
   if (values.help) return console.log(HELP), 0;
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));

@@ -24,6 +24,13 @@ export const inputFileFlag = checkedFlag((s) => {
   return p;
 });
 
+/** An existing file or folder, resolved (e.g. a model file or a hub model folder). */
+export const inputPathFlag = checkedFlag((s) => {
+  const p = resolve(s);
+  if (!existsSync(p)) throw new Error(`${p}: no such file or folder`);
+  return p;
+});
+
 /** An existing folder, resolved. */
 export const folderFlag = checkedFlag((s) => {
   const p = resolve(s);

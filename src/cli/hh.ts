@@ -5,7 +5,7 @@ import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
 import { resolveTarget, TARGET_NAMES } from "../metrics/targets.js";
 import { existsSync, statSync } from "node:fs";
 import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
-import { folderFlag, inputFileFlag, outputFileFlag, targetFlag, thresholdFlag, writeLenientProvenance } from "./flags.js";
+import { folderFlag, inputFileFlag, inputPathFlag, outputFileFlag, targetFlag, thresholdFlag, writeLenientProvenance } from "./flags.js";
 
 const HELP = `fulcra hh <subcommand> — helpfulness, harmlessness and value metrics
 
@@ -27,14 +27,17 @@ Subcommands:
         Exits 1 when a file is missing, tampered or has unreadable lines (listed
         by line number); 2 for a bad flag.
 
-  score --model-outputs FILE --out FILE [--reward-model FILE] [--evaluator DIR]
+  score --model-outputs FILE --out FILE [--reward-model FILE|DIR] [--evaluator DIR]
         scores any JSONL of prompts and answers (fields prompt and answer;
         response/output/completion also accepted; safety_issues kept, or looked
-        up in the SafeRLHF test questions) with the kit's helpfulness reward
-        model and value evaluator, and writes the released format:
+        up in the SafeRLHF test questions) with a helpfulness reward model and
+        the value evaluator, and writes the released format:
         prompt, safety_issues, answer, reward, value_reward, e_distance, h_distance.
-        Defaults: runs/reward-model/model.json and runs/evaluator/default
-        (each trained on first use if absent).
+        --reward-model DIR: the paper's reward model, a hub folder of
+        OpenAssistant/reward-model-deberta-v3-large-v2 (score = its logit on
+        (question, answer)); FILE: the kit's Bradley–Terry model, the offline
+        stand-in. Defaults: the stand-in runs/reward-model/model.json and
+        runs/evaluator/default (each trained on first use if absent).
       --target NAME|v1,...,v10   target of the distance fields (default ideal,
                                  as in the released files)
       --batch-size N             answers scored per call, ≥ 1 (default 64)
@@ -42,7 +45,7 @@ Subcommands:
                                  listed in OUT.provenance.json
 
   reward-model train [--out DIR] [--seed N] [--epochs N ≥ 1]
-        trains the helpfulness reward model on the helpful_test preference
+        trains the offline stand-in helpfulness reward model on the helpful_test preference
         pairs (Bradley–Terry loss), reports held-out pairwise accuracy, saves it.
 
 Examples:
@@ -124,7 +127,7 @@ async function summary(args: string[]): Promise<number> {
 const SCORE_FLAGS = {
   "model-outputs": { type: "string", required: true, schema: inputFileFlag },
   out: { type: "string", required: true, schema: outputFileFlag },
-  "reward-model": { type: "string", schema: inputFileFlag },
+  "reward-model": { type: "string", schema: inputPathFlag },
   evaluator: { type: "string", schema: folderFlag },
   target: { type: "string", schema: targetFlag },
   "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "64" },
@@ -144,7 +147,9 @@ async function score(args: string[]): Promise<number> {
     return 1;
   }
   const evaluator = await kitValueScorer(values.evaluator);
-  const reward = values["reward-model"] ? HelpfulnessRewardModel.load(values["reward-model"]) : await loadOrTrainRewardModel(defaultRewardModelPath());
+  const { isHubFolder, hubRewardScorer } = await import("../hub/reward.js");
+  const rewardPath = values["reward-model"];
+  const reward = rewardPath ? (isHubFolder(rewardPath) ? await hubRewardScorer(rewardPath) : HelpfulnessRewardModel.load(rewardPath)) : await loadOrTrainRewardModel(defaultRewardModelPath());
   const records = await scoreOutputs(items, {
     reward,
     values: evaluator,

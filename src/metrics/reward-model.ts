@@ -2,10 +2,13 @@
  * A small helpfulness reward model, trained on human preference pairs.
  *
  * The paper scores every answer with a helpfulness reward model trained on
- * Anthropic's HH preference data; its scores are the released `reward`
- * field. That model is not released, so the kit trains a stand-in on the
- * released helpful preference pairs (`helpful_test`: a conversation, the
- * answer people preferred and the one they rejected).
+ * Anthropic's HH preference data, the public
+ * OpenAssistant/reward-model-deberta-v3-large-v2; its scores are the released
+ * `reward` field. With that checkpoint on disk, `fulcra hh score
+ * --reward-model DIR` uses it (src/hub/reward.ts). This file is the offline
+ * stand-in for machines without it: a model trained on the released helpful
+ * preference pairs (`helpful_test`: a conversation, the answer people
+ * preferred and the one they rejected).
  *
  * Model: a linear score over features of the final assistant turn,
  *

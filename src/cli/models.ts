@@ -1,0 +1,105 @@
+/** `fulcra models`: run Hugging Face hub checkpoints (config.json + safetensors + tokenizer) on JSONL inputs. */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
+
+const HELP = `fulcra models <subcommand> — Hugging Face hub model folders
+
+Subcommands:
+  score DIR --input F.jsonl --output G.jsonl [--batch-size N] [--truncate]
+        runs the model in DIR (config.json, model.safetensors, tokenizer.json
+        or spm.model) on every input line {"text": ..., "text_pair"?: ...} and
+        writes each line back with "input_ids" (as the tokenizer gives them)
+        and "logits" (sequence classification: one number per label; encoder
+        only: the first token's hidden state). Outputs equal transformers'
+        to float32 rounding.
+      --batch-size N    lines per forward pass (default 8)
+      --truncate        cut texts longer than the model allows (longest first
+                        for pairs) instead of stopping with an error
+      --quiet           no progress bar
+        Architectures: DebertaV2ForSequenceClassification, DebertaV2Model
+        (GPT2LMHeadModel: logits [positions][vocab]).
+
+Examples:
+  fulcra models score models/reward-model-deberta-v3-large-v2 --input pairs.jsonl --output scored.jsonl
+  FULCRA_BACKEND=wasm fulcra models score ../shared/fixtures/hf/deberta-v3-tiny-reward --input in.jsonl --output out.jsonl`;
+
+interface InputLine {
+  line: number;
+  record: Record<string, unknown>;
+  text: string;
+  text_pair?: string;
+}
+
+/** Reads {"text", "text_pair"?} lines; any unreadable line is an error naming FILE:line and the field. */
+export function readScoreInputs(file: string): InputLine[] {
+  if (!existsSync(file)) throw new UsageError(`input file ${file} does not exist`);
+  const out: InputLine[] = [];
+  const errors: string[] = [];
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((raw, i) => {
+      if (raw.trim() === "") return;
+      const where = `${file}:${i + 1}`;
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(raw) as Record<string, unknown>;
+      } catch (e) {
+        errors.push(`${where}: not valid JSON (${(e as Error).message})`);
+        return;
+      }
+      if (typeof record.text !== "string") return void errors.push(`${where}: field "text" should be a string, got ${JSON.stringify(record.text)}`);
+      if (record.text_pair !== undefined && record.text_pair !== null && typeof record.text_pair !== "string") {
+        return void errors.push(`${where}: field "text_pair" should be a string, got ${JSON.stringify(record.text_pair)}`);
+      }
+      out.push({ line: i + 1, record, text: record.text, text_pair: (record.text_pair as string | null | undefined) ?? undefined });
+    });
+  if (errors.length) throw new Error(errors.join("\n"));
+  return out;
+}
+
+async function score(args: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(
+    args,
+    { input: { type: "string" }, output: { type: "string" }, "batch-size": { type: "string" }, truncate: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    "models score",
+  );
+  if (values.help) return console.log(HELP), 0;
+  const dir = positionals[0];
+  if (!dir || positionals.length > 1) throw new UsageError("models score needs one model folder: `fulcra models score DIR --input F.jsonl --output G.jsonl`");
+  if (!values.input || !values.output) throw new UsageError("models score needs --input F.jsonl and --output G.jsonl");
+  const batchSize = numberOption(values["batch-size"], "batch-size", 8);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size expects a whole number > 0, got "${values["batch-size"]}"`);
+  const inputs = readScoreInputs(values.input);
+  const { initBackend } = await import("../runtime/backend.js");
+  const backend = await initBackend({ quiet: Boolean(values.quiet) });
+  const { loadHubModel, scoreWithModel } = await import("../hub/index.js");
+  const hub = loadHubModel(dir);
+  const scored = scoreWithModel(hub, inputs, {
+    batchSize,
+    truncate: Boolean(values.truncate),
+    quiet: Boolean(values.quiet),
+    source: values.input,
+    lines: inputs.map((x) => x.line),
+    label: `scoring with ${hub.architecture}`,
+  });
+  writeFileSync(values.output, inputs.map((x, i) => JSON.stringify({ ...x.record, input_ids: scored[i].input_ids, logits: scored[i].logits })).join("\n") + (inputs.length ? "\n" : ""));
+  console.log(`models score: ${inputs.length} line(s) scored with ${hub.architecture} (${hub.labels.length} label(s)) on ${backend.name}, written to ${values.output}`);
+  return 0;
+}
+
+export const command: Command = {
+  summary: "run Hugging Face hub checkpoints (DeBERTa-v3, GPT-2) on JSONL inputs",
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args;
+    switch (sub) {
+      case "score":
+        return score(rest);
+      case "--help":
+      case "-h":
+        return console.log(HELP), 0;
+      default:
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use score (see \`fulcra models --help\`)`);
+    }
+  },
+};
