@@ -11,6 +11,7 @@ const COMMANDS: Record<string, Loader> = {
   evaluate: () => import("./evaluate.js"),
   hh: () => import("./hh.js"),
   align: () => import("./align.js"),
+  models: () => import("./models-fetch.js"),
 };
 
 async function usage(): Promise<string> {
