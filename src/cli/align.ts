@@ -44,6 +44,7 @@ Options:
                            vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
+  --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
   --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
   --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
   --quiet                  no progress bars
@@ -82,6 +83,7 @@ export const command: Command = {
       "gpu-config": { type: "boolean" },
       resume: { type: "boolean" },
       "policy-dir": { type: "string" },
+      policy: { type: "string" },
       "evaluator-dir": { type: "string" },
       "heldout-evaluator-dir": { type: "string" },
       quiet: { type: "boolean" },
@@ -153,6 +155,7 @@ export const command: Command = {
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,
       quiet,
     });
