@@ -117,6 +117,14 @@ for (const backend of BACKENDS) {
     const cached = tf.tidy(() => tf.concat([model.logits(first.hidden), model.logits(second.hidden)], 1).arraySync()[0]);
     tf.dispose([first.hidden, second.hidden, first.cache.keys, first.cache.values, second.cache.keys, second.cache.values]);
     assert.ok(maxDiff(cached, probes[0].logits) <= 1e-4);
+    // Sampling keeps the transposed head between calls; it must follow new weights (as after a training step).
+    const wte = model.params.get("wte.weight")!;
+    const h = model.hiddenStates(tf.tensor2d([ids.slice(0, 3)], undefined, "int32"));
+    const beforeChange = tf.tidy(() => model.logits(h, true).arraySync()[0][2][7]);
+    tf.tidy(() => wte.assign(tf.mul(wte, 2)));
+    const afterChange = tf.tidy(() => model.logits(h, true).arraySync()[0][2][7]);
+    assert.ok(Math.abs(afterChange - 2 * beforeChange) < 1e-4, `${afterChange} vs 2 × ${beforeChange}`);
+    h.dispose();
     model.dispose();
   });
 }

@@ -61,7 +61,7 @@ export class HubGpt2Policy implements ValueHeadPolicy {
 
   step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown } {
     const r = this.model.step(ids, keyMask, cache as Gpt2Cache | undefined);
-    const out = tf.tidy(() => ({ logits: this.model.logits(r.hidden), values: this.values(r.hidden) }));
+    const out = tf.tidy(() => ({ logits: this.model.logits(r.hidden, true), values: this.values(r.hidden) }));
     r.hidden.dispose();
     return { ...out, cache: r.cache };
   }
@@ -135,6 +135,6 @@ export function loadHubPolicy(dir: string, options: HubPolicyOptions = {}): Load
     tokenizer: hubPolicyTokenizer(tok),
     formatPrompt: hubPromptFormatter(tok, format, maxPromptTokens),
     hubTokenizer: tok,
-    description: `${dir} (GPT-2 hub checkpoint: ${config.n_layer} layers, width ${config.n_embd}, ${(model.parameterCount() / 1e6).toFixed(1)}M parameters, prompt format ${format})`,
+    description: `${dir} (GPT-2 hub checkpoint: ${config.n_layer} layers, width ${config.n_embd}, ${model.parameterCount() >= 1e6 ? `${(model.parameterCount() / 1e6).toFixed(1)}M` : `${(model.parameterCount() / 1e3).toFixed(1)}k`} parameters, prompt format ${format})`,
   };
 }

@@ -203,12 +203,29 @@ export class Gpt2LMHeadModel {
     return tf.tidy(() => this.run(ids, options).hidden);
   }
 
-  /** The LM head on hidden states [B, T, C] → logits [B, T, V]. */
-  logits(hidden: tf.Tensor3D): tf.Tensor3D {
+  /**
+   * The LM head on hidden states [B, T, C] → logits [B, T, V]. With
+   * `noGradient` (sampling), the transposed head is kept between calls
+   * until the weights change, instead of transposing [V, C] every token.
+   */
+  logits(hidden: tf.Tensor3D, noGradient = false): tf.Tensor3D {
     const [B, T, C] = hidden.shape;
     const head = this.config.tie_word_embeddings ? this.p("wte.weight") : this.p("lm_head.weight");
     // [V, C] stored; x · headᵀ through an explicit transpose (fast on wasm, see src/lm/model.ts).
-    return matmul(hidden.reshape([B * T, C]) as tf.Tensor2D, head.transpose() as tf.Tensor2D).reshape([B, T, this.config.vocab_size]) as tf.Tensor3D;
+    const headT = noGradient ? this.transposedHead(head) : (head.transpose() as tf.Tensor2D);
+    return matmul(hidden.reshape([B * T, C]) as tf.Tensor2D, headT).reshape([B, T, this.config.vocab_size]) as tf.Tensor3D;
+  }
+
+  private headCache?: { dataId: object; transposed: tf.Tensor2D };
+
+  /** headᵀ, recomputed only when the variable was assigned new values (a new dataId). */
+  private transposedHead(head: tf.Tensor2D): tf.Tensor2D {
+    const dataId = (head as unknown as { dataId: object }).dataId;
+    if (!this.headCache || this.headCache.dataId !== dataId) {
+      this.headCache?.transposed.dispose();
+      this.headCache = { dataId, transposed: tf.keep(head.transpose() as tf.Tensor2D) };
+    }
+    return this.headCache.transposed;
   }
 
   /**
@@ -233,6 +250,8 @@ export class Gpt2LMHeadModel {
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
+    this.headCache?.transposed.dispose();
+    this.headCache = undefined;
   }
 
   private p(name: string): tf.Tensor2D {
