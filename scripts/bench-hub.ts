@@ -11,6 +11,9 @@
  *
  * --quick: 2 layers and short sequences, a smoke run of the whole script.
  * --json: one line per figure, {"workload", "backend", "metric", "value", "unit"}.
+ * Forward + backward runs last: on wasm a step that needs more than the
+ * 4 GiB a WebAssembly memory can hold aborts the backend (measured: GPT-2
+ * small at batch 4 × 64), and the figures before it are already printed.
  * Wall-clock time; on a shared machine the figures are lower bounds of what
  * the hardware gives (process CPU time is printed beside in the text output).
  */
@@ -60,6 +63,16 @@ function timeIt(f: () => void, repeat: number): { wallMs: number; cpuMs: number 
   return { wallMs: (performance.now() - t0) / repeat, cpuMs: (c.user + c.system) / 1000 / repeat };
 }
 
+/**
+ * The wasm backend keeps every tensor in one WebAssembly memory of at most
+ * 4 GiB, which only grows: its size after a training step is the peak the
+ * step needed (weights, their packed copies, activations, gradients).
+ */
+function emitHeap(workload: string, backend: string, emit: (f: Figure, note?: string) => void): void {
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
+  if (wasm) emit({ workload, backend, metric: "peak_wasm_memory", value: wasm.HEAPU8.length / 2 ** 20, unit: "MiB" }, "of the 4096 MiB a wasm memory can hold");
+}
+
 /** Next-token cross-entropy over every position: the loss of LM fine-tuning. */
 function lmLoss(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Scalar {
   const [B, T, V] = logits.shape;
@@ -91,14 +104,6 @@ async function benchGpt2(backend: string, quick: boolean, batch: number, seq: nu
   let t = timeIt(() => tf.dispose(model.forward(ids)), repeat);
   emit({ workload, backend, metric: "forward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per pass`);
 
-  const step = (x: tf.Tensor2D) => {
-    const { value, grads } = tf.variableGrads(() => lmLoss(model.forward(x), x), model.trainableVariables);
-    tf.dispose([value, ...Object.values(grads)]);
-  };
-  step(small);
-  t = timeIt(() => step(ids), repeat);
-  emit({ workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`);
-
   // Sampling with the KV cache: a prompt of `prompt` tokens, then one token per row per step.
   const prompt = Math.min(40, seq);
   const steps = quick ? 4 : 16;
@@ -114,6 +119,14 @@ async function benchGpt2(backend: string, quick: boolean, batch: number, seq: nu
   };
   t = timeIt(generate, repeat);
   emit({ workload, backend, metric: "generate_tokens_per_s", value: ((batch * steps) / t.wallMs) * 1000, unit: "tokens/s" }, `batch ${batch}, prompt ${prompt} tokens, ${steps} new tokens per row with the KV cache (prompt pass included); ${t.wallMs.toFixed(0)} ms wall`);
+  const step = (x: tf.Tensor2D) => {
+    const { value, grads } = tf.variableGrads(() => lmLoss(model.forward(x), x), model.trainableVariables);
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  step(small);
+  t = timeIt(() => step(ids), repeat);
+  emit({ workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`);
+  emitHeap(workload, backend, emit);
   tf.dispose([ids, small]);
   model.dispose();
 }
@@ -229,6 +242,7 @@ async function benchDeberta(backend: string, quick: boolean, batch: number, seq:
   step(small, smallMask);
   t = timeIt(() => step(ids, mask), repeat);
   emit({ workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`);
+  emitHeap(workload, backend, emit);
   tf.dispose([ids, mask, small, smallMask]);
   model.dispose?.();
 }

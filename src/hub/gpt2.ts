@@ -26,7 +26,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bmm, embed, gelu, matmul } from "../lm/model.js";
+import { embed, gelu } from "../lm/model.js";
+import { bmm, matmul } from "./ops.js";
 import type { StoredTensor } from "../lm/safetensors.js";
 import { readHubWeights } from "./weights.js";
 

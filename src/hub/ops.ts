@@ -1,0 +1,49 @@
+/**
+ * Matrix products with hand-written gradients for the hub models, as in
+ * src/lm/model.ts (explicit transposes instead of matMul's transpose flags,
+ * which are slow on wasm), with one difference that matters at GPT-2 size:
+ * each gradient is computed inside its own tf.tidy, so the transposed
+ * copies of the weights are freed as soon as they are used. Without it they
+ * live until the whole backward pass ends (tfjs frees a custom gradient's
+ * intermediates only then), which for GPT-2 small means one more copy of
+ * every weight matrix, plus the wasm backend's packed copy of each, at the
+ * peak. Measured on wasm with GPT-2 small, forward + backward at batch 1 × 8:
+ * 3.4 GB of wasm memory without the tidy, 2.5 GB with it; at batch 4 × 64
+ * the step aborts (out of memory) without it and just fits in the 4 GiB a
+ * wasm memory can hold with it.
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** x [N, K] · w [K, M]. */
+export function matmul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return matmulOp(x, w) as tf.Tensor2D;
+}
+
+/** Batched a [B, M, K] · b [B, K, N]. */
+export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  return bmmOp(a, b) as tf.Tensor3D;
+}
+
+const matmulOp = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved as tf.Tensor2D[];
+        return [tf.matMul(dy, ws.transpose()), tf.matMul(xs.transpose(), dy)];
+      }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+const bmmOp = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [as, bs] = saved as tf.Tensor3D[];
+        return [tf.matMul(dy, bs.transpose([0, 2, 1])), tf.matMul(as.transpose([0, 2, 1]), dy)];
+      }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
