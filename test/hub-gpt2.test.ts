@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
-import { loadGpt2FromHub, parseGpt2Config, Gpt2LMHeadModel } from "../src/hub/gpt2.js";
+import { loadGpt2FromHub, parseGpt2Config, scoreCausalLm, Gpt2LMHeadModel } from "../src/hub/gpt2.js";
 import { loadHubBpeTokenizer } from "../src/hub/bpe.js";
 import { readHubWeights } from "../src/hub/weights.js";
 import { encodeSafetensors, readSafetensors } from "../src/lm/safetensors.js";
@@ -109,6 +109,18 @@ for (const backend of BACKENDS) {
     assert.ok(single <= 1e-4, `single: ${single}`);
     assert.ok(padded <= 1e-4, `right-padded: ${padded}`);
     assert.ok(leftPadded <= 1e-4, `left-padded: ${leftPadded}`);
+
+    // The scoring helper behind `fulcra models score` (batches of 3: one full batch, one partial).
+    const scored = scoreCausalLm(model, tok, probes.map((e) => e.text), { batchSize: 3 });
+    let scoredDiff = 0;
+    scored.forEach((r, i) => {
+      assert.deepEqual(r.input_ids, probes[i].input_ids);
+      assert.equal(r.logits.length, probes[i].input_ids.length);
+      scoredDiff = Math.max(scoredDiff, maxDiff(r.logits, probes[i].logits));
+    });
+    assert.ok(scoredDiff <= 1e-4, `scoreCausalLm: ${scoredDiff}`);
+    assert.throws(() => scoreCausalLm(model, tok, ["ok", "x ".repeat(300)]), /text 1: \d+ tokens, longer than the 256 positions the model allows/);
+    assert.throws(() => scoreCausalLm(model, { ...tok, encode: (t: string) => tok.encode(t), vocabSize: 401, padId: 0, source: "other/tokenizer.json" }, ["a"]), /other\/tokenizer\.json: the tokenizer has 401 ids but the model's vocab_size is 400/);
 
     // The KV cache: a prefix, then the rest one chunk at a time, gives the same logits.
     const ids = probes[0].input_ids;

@@ -403,3 +403,47 @@ export function loadGpt2FromHub(dir: string, options: { trainable?: boolean } = 
   const { weights, ignored } = gpt2WeightsFromTensors(config, tensors, files.length === 1 ? files[0] : join(dir, "model.safetensors.index.json"));
   return { model: new Gpt2LMHeadModel(config, weights, options.trainable ?? true), config, ignored, files };
 }
+
+/** What `scoreCausalLm` needs from a tokenizer (src/hub/bpe.ts gives it). */
+export interface CausalLmTokenizer {
+  encode(text: string): number[];
+  readonly vocabSize: number;
+  readonly padId: number;
+  readonly source?: string;
+}
+
+export interface CausalLmScore {
+  /** As the tokenizer gives them (no special tokens added). */
+  input_ids: number[];
+  /** [positions][vocab]: logits[t] scores the token after position t. */
+  logits: number[][];
+}
+
+/**
+ * Logits for every position of each text, computed in right-padded batches
+ * with an attention mask (padding never changes a real position's logits).
+ * A text longer than n_positions, or a tokenizer with ids beyond the
+ * model's vocabulary, is an error naming the text's index.
+ */
+export function scoreCausalLm(model: Gpt2LMHeadModel, tokenizer: CausalLmTokenizer, texts: readonly string[], options: { batchSize?: number; onBatch?: (done: number) => void } = {}): CausalLmScore[] {
+  const where = tokenizer.source ?? "tokenizer";
+  if (tokenizer.vocabSize > model.config.vocab_size) throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}; they do not belong together`);
+  const encoded = texts.map((t, i) => {
+    const ids = tokenizer.encode(t);
+    if (ids.length === 0) throw new RangeError(`text ${i}: empty (no tokens to score)`);
+    if (ids.length > model.config.n_positions) throw new RangeError(`text ${i}: ${ids.length} tokens, longer than the ${model.config.n_positions} positions the model allows (config.json n_positions)`);
+    return ids;
+  });
+  const batchSize = options.batchSize ?? 8;
+  const out: CausalLmScore[] = [];
+  for (let s = 0; s < encoded.length; s += batchSize) {
+    const rows = encoded.slice(s, s + batchSize);
+    const T = Math.max(...rows.map((r) => r.length));
+    const ids = rows.map((r) => [...r, ...new Array<number>(T - r.length).fill(tokenizer.padId)]);
+    const mask = rows.map((r) => [...new Array<number>(r.length).fill(1), ...new Array<number>(T - r.length).fill(0)]);
+    const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, undefined, "int32"), { attentionMask: tf.tensor2d(mask, undefined, "float32") }).arraySync());
+    rows.forEach((r, i) => out.push({ input_ids: r, logits: logits[i].slice(0, r.length) }));
+    options.onBatch?.(out.length);
+  }
+  return out;
+}
