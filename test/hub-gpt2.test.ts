@@ -196,6 +196,12 @@ test("gpt2-tiny: the kit's own GPT-2 loader (src/lm) reproduces the same logits 
   const got = tf.tidy(() => model.forward(tf.tensor2d([e.input_ids], undefined, "int32")).logits.arraySync()[0]);
   assert.ok(maxDiff(got, e.logits) <= 1e-4);
   model.dispose();
+  // Settings the kit's decoder does not compute are refused there, not silently ignored.
+  const dir = tempDir("fulcra-gpt2-variant-");
+  for (const f of ["model.safetensors", "vocab.json", "merges.txt"]) copyFileSync(join(DIR, f), join(dir, f));
+  const cfg = JSON.parse(readFileSync(join(DIR, "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, scale_attn_by_inverse_layer_idx: true }));
+  assert.throws(() => loadGpt2(dir), /scale_attn_by_inverse_layer_idx is not computed by the kit's decoder; load the folder with loadGpt2FromHub/);
 });
 
 for (const backend of BACKENDS) {
