@@ -27,7 +27,7 @@ import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { embed, gelu } from "../lm/model.js";
-import { bmm, matmul } from "./ops.js";
+import { bmm, matmul, matmulTransposed } from "./ops.js";
 import type { StoredTensor } from "../lm/safetensors.js";
 import { readHubWeights } from "./weights.js";
 
@@ -213,8 +213,9 @@ export class Gpt2LMHeadModel {
     const [B, T, C] = hidden.shape;
     const head = this.config.tie_word_embeddings ? this.p("wte.weight") : this.p("lm_head.weight");
     // [V, C] stored; x · headᵀ through an explicit transpose (fast on wasm, see src/lm/model.ts).
-    const headT = noGradient ? this.transposedHead(head) : (head.transpose() as tf.Tensor2D);
-    return matmul(hidden.reshape([B * T, C]) as tf.Tensor2D, headT).reshape([B, T, this.config.vocab_size]) as tf.Tensor3D;
+    const x = hidden.reshape([B * T, C]) as tf.Tensor2D;
+    const logits = noGradient ? matmul(x, this.transposedHead(head)) : matmulTransposed(x, head);
+    return logits.reshape([B, T, this.config.vocab_size]) as tf.Tensor3D;
   }
 
   private headCache?: { dataId: object; transposed: tf.Tensor2D };

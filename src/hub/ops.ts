@@ -47,3 +47,26 @@ const bmmOp = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveF
       }),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+/**
+ * x [N, C] · wᵀ for w stored [V, C] (GPT-2's LM head is the token embedding):
+ * the forward pass transposes w once, and the backward pass needs no copy of
+ * it at all (dx = dy · w, dw = dyᵀ · x), where a product with a transposed
+ * input would keep the [C, V] copy for the backward pass and return its
+ * gradient as [C, V] to be transposed again (three vocabulary-sized copies).
+ */
+export function matmulTransposed(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return matmulTOp(x, w) as tf.Tensor2D;
+}
+
+const matmulTOp = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.tidy(() => tf.matMul(x, w.transpose())),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
+      tf.tidy(() => {
+        const [xs, ws] = saved as tf.Tensor2D[];
+        return [tf.matMul(dy, ws), tf.matMul(dy.transpose(), xs)];
+      }),
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
