@@ -133,7 +133,8 @@ export function selectModelFiles(files: HubFile[], options: Pick<FetchOptions, "
   const skipped: string[] = [];
   for (const f of files) {
     const take = options.all || MODEL_FILES.some((r) => r.test(f.name)) || (options.include ?? []).some((p) => globMatch(p, f.name));
-    (take ? wanted : skipped).push(take ? (f as never) : (f.name as never));
+    if (take) wanted.push(f);
+    else skipped.push(f.name);
   }
   return { wanted, skipped };
 }
