@@ -7,10 +7,10 @@
  * live until the whole backward pass ends (tfjs frees a custom gradient's
  * intermediates only then), which for GPT-2 small means one more copy of
  * every weight matrix, plus the wasm backend's packed copy of each, at the
- * peak. Measured on wasm with GPT-2 small, forward + backward at batch 1 × 8:
- * 3.4 GB of wasm memory without the tidy, 2.5 GB with it; at batch 4 × 64
- * the step aborts (out of memory) without it and just fits in the 4 GiB a
- * wasm memory can hold with it.
+ * peak. Measured on wasm with GPT-2 small (scripts/bench-hub.ts), forward +
+ * backward of the language-model loss at batch 1 × 64: the whole 4 GiB a
+ * wasm memory can hold before, 3.2 GiB with the tidy and `matmulTransposed`
+ * below; batch 4 × 64 still does not fit.
  */
 import * as tf from "@tensorflow/tfjs";
 
