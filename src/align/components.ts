@@ -77,6 +77,8 @@ export function lmTokenizer(tok: LmTokenizerLike): PolicyTokenizer {
 export interface ComponentOptions {
   /** SFT policy folder (default runs/lm/sft). */
   policyDir?: string;
+  /** A GPT-2 hub folder to start from instead of the kit's SFT policy (see hub-policy.ts). */
+  hubPolicyDir?: string;
   /** Folder of the evaluator the reward uses (default runs/evaluator/align-reward). */
   evaluatorDir?: string;
   /** Folder of the second evaluator (default runs/evaluator/align-heldout). */
@@ -113,7 +115,7 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 export function componentPaths(options: ComponentOptions = {}): { policyDir: string; evaluatorDir: string; heldoutEvaluatorDir: string; rewardModelFile: string | null } {
   const runs = kitPaths().runsDir;
   return {
-    policyDir: options.policyDir ?? join(runs, "lm", "sft"),
+    policyDir: options.hubPolicyDir ?? options.policyDir ?? join(runs, "lm", "sft"),
     evaluatorDir: options.evaluatorDir ?? join(runs, "evaluator", "align-reward"),
     heldoutEvaluatorDir: options.heldoutEvaluatorDir ?? join(runs, "evaluator", "align-heldout"),
     rewardModelFile: options.rewardModel ? join(runs, "reward-model", "model.json") : null,
@@ -192,7 +194,7 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   let evaluator: ValueScorer | undefined;
   let heldoutEvaluator: ValueScorer | undefined;
   const paths = componentPaths(options);
-  if (want("policy")) {
+  if (want("policy") && !options.hubPolicyDir) {
   // The SFT policy (trained and cached by src/lm when absent).
   const lm = (await import("../lm/index.js")) as AnyModule;
   const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
@@ -261,6 +263,14 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   if (options.only) {
     // A preparation call: the parts are cached; nothing is handed back to use.
     return { sources, seconds } as unknown as AlignComponents;
+  }
+  if (options.hubPolicyDir && evaluator && heldoutEvaluator) {
+    const started = Date.now();
+    const hub = (await import("./hub-policy.js")).loadHubPolicy(options.hubPolicyDir, { maxPromptTokens: options.maxPromptTokens });
+    Object.assign(sources, { policy: hub.description });
+    Object.assign(seconds, { policy: (Date.now() - started) / 1000 });
+    const { policy, tokenizer, formatPrompt } = hub;
+    return { policy, tokenizer, formatPrompt, evaluator, heldoutEvaluator, rewardModel, trainPrompts, testPrompts, dataFiles: [trainFile, testFile], sources, seconds, cache: new Map(), identity: componentIdentity(options) ?? undefined };
   }
   if (!sft || !evaluator || !heldoutEvaluator) throw new Error("internal: a part was not loaded");
   const policy = sft;

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, parseFlags, type Command, type FlagDef, type Flags } from "./command.js";
-import { targetFlag, thresholdFlag } from "./flags.js";
+import { folderFlag, targetFlag, thresholdFlag } from "./flags.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { z } from "zod";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
@@ -47,6 +47,7 @@ Options:
                            vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
+  --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
   --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
   --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
   --quiet                  no progress bars
@@ -108,6 +109,7 @@ function alignFlags(): Flags {
     "gpu-config": { type: "boolean" },
     resume: { type: "boolean" },
     "policy-dir": { type: "string" },
+    policy: { type: "string", schema: folderFlag },
     "evaluator-dir": { type: "string" },
     "heldout-evaluator-dir": { type: "string" },
     quiet: { type: "boolean" },
@@ -185,6 +187,8 @@ export const command: Command = {
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      hubPolicyDir: opt.policy as string | undefined,
+      hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,
       quiet,
     });

@@ -95,11 +95,13 @@ export const command: Command = {
     switch (sub) {
       case "score":
         return score(rest);
+      case "fetch":
+        return (await import("./models-fetch.js")).runModelsFetch(rest);
       case "--help":
       case "-h":
         return console.log(HELP), 0;
       default:
-        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use score (see \`fulcra models --help\`)`);
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use score or fetch (see \`fulcra models --help\`)`);
     }
   },
 };

@@ -100,6 +100,13 @@ export function loadGpt2(path: string, options: Gpt2LoadOptions = {}): Gpt2Loade
     initStd: hf.initializer_range ?? 0.02,
   };
   if (hf.n_layer !== undefined && hf.n_layer !== layers) throw new Error(`${file}: config.json says n_layer ${hf.n_layer} but the file holds ${layers} blocks`);
+  // The kit's decoder computes GPT-2's default variant only; src/hub/gpt2.ts reads every setting.
+  const unsupported = [
+    hf.activation_function !== undefined && !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].includes(hf.activation_function) && `activation_function "${hf.activation_function}"`,
+    hf.scale_attn_by_inverse_layer_idx === true && "scale_attn_by_inverse_layer_idx",
+    hf.scale_attn_weights === false && "scale_attn_weights false",
+  ].filter(Boolean);
+  if (unsupported.length) throw new Error(`${folder}/config.json: ${unsupported.join(", ")} is not computed by the kit's decoder; load the folder with loadGpt2FromHub (src/hub/gpt2.ts)`);
 
   // Our name → GPT-2 name, written out for every parameter.
   const mapping = new Map<string, string>(Object.entries(GPT2_TOP_NAMES));
@@ -147,6 +154,9 @@ export function loadGpt2(path: string, options: Gpt2LoadOptions = {}): Gpt2Loade
 }
 
 interface HfConfig {
+  activation_function?: string;
+  scale_attn_by_inverse_layer_idx?: boolean;
+  scale_attn_weights?: boolean;
   n_head?: number;
   n_layer?: number;
   layer_norm_epsilon?: number;
