@@ -104,7 +104,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     p.finally(() => clearTimeout(timer)),
     new Promise<T>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
-      timer.unref?.();
     }),
   ]);
 }
