@@ -189,7 +189,17 @@ async function tryNative(pkg: string, deps: BackendDeps): Promise<Attempt> {
   } catch (e) {
     return { reason: `${pkg} not installed or not loadable (${firstLine(e)})` };
   }
-  if (!deps.tf.findBackend("tensorflow")) return { reason: `${pkg} loaded but registered no native backend` };
+  if (!deps.tf.findBackend("tensorflow")) {
+    // danfojs-node's dependency on tfjs-node is mapped to plain @tensorflow/tfjs in package.json's overrides.
+    let alias = "";
+    try {
+      const name = (deps.requireModule(`${pkg}/package.json`) as { name?: string }).name;
+      if (name && name !== pkg) alias = ` (the name resolves to ${name}: the native binding is not installed)`;
+    } catch {
+      // no package.json to read: say what we know
+    }
+    return { reason: `${pkg} loaded but registered no native backend${alias}` };
+  }
   const ok = await deps.tf.setBackend("tensorflow");
   return ok ? {} : { reason: `${pkg} backend failed to initialise` };
 }
