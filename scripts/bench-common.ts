@@ -41,6 +41,8 @@ export function benchSetup(argv: string[] = process.argv.slice(2)): BenchSetup {
   }
   if (backend === "") throw new Error("--backend needs a name: gpu, webgpu, node, wasm or cpu");
   const checked = backend === undefined ? undefined : forcedBackend(backend);
+  // Library code that picks its own backend (initBackend without `prefer`) follows --backend too.
+  if (checked) process.env.FULCRA_BACKEND = checked;
   if (json) console.log = (...args: unknown[]) => console.error(...args);
   return { backend: checked, json, rest };
 }
