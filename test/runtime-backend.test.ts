@@ -233,3 +233,20 @@ test("on this machine: webgpu is skipped with Dawn's reason and wasm is chosen (
   assert.match(webgpu.reason, /no WebGPU adapter|webgpu package is not installed/);
   assert.equal(info.name as BackendName, "wasm");
 });
+
+test("a synchronous read on webgpu under Node fails with a message that says what to do", async () => {
+  const { guardSyncReads, SYNC_READ_MESSAGE } = await import("../src/runtime/backend.js");
+  const cpuResident = new Float32Array([1, 2]);
+  const backend = {
+    readSync(dataId: unknown) {
+      if (dataId === "cpu") return cpuResident;
+      // What tfjs-backend-webgpu does for a GPU tensor: draw through an OffscreenCanvas.
+      return new (globalThis as unknown as { OffscreenCanvas: new (w: number, h: number) => unknown }).OffscreenCanvas(256, 256);
+    },
+  };
+  guardSyncReads(backend);
+  guardSyncReads(backend); // idempotent
+  assert.equal(backend.readSync("cpu"), cpuResident);
+  assert.throws(() => backend.readSync("gpu"), (e: Error) => e.message === SYNC_READ_MESSAGE);
+  assert.match(SYNC_READ_MESSAGE, /await tensor\.data\(\)/);
+});

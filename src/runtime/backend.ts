@@ -82,11 +82,31 @@ export interface BackendDeps {
 
 const require = createRequire(import.meta.url);
 
+/**
+ * import() with the optional packages written out literally, so that a
+ * bundler (scripts/device-check.sh uses esbuild) puts the tfjs backends in
+ * the bundle, next to the one copy of tfjs-core they must register with.
+ */
+function importByName(pkg: string): Promise<Record<string, unknown>> {
+  switch (pkg) {
+    case "webgpu":
+      // @ts-ignore: an optional dependency, absent when its install failed
+      return import("webgpu") as unknown as Promise<Record<string, unknown>>;
+    case "@tensorflow/tfjs-backend-webgpu":
+      // @ts-ignore: an optional dependency, absent when its install failed
+      return import("@tensorflow/tfjs-backend-webgpu") as unknown as Promise<Record<string, unknown>>;
+    case "@tensorflow/tfjs-backend-wasm":
+      return import("@tensorflow/tfjs-backend-wasm") as unknown as Promise<Record<string, unknown>>;
+    default:
+      return import(pkg) as Promise<Record<string, unknown>>;
+  }
+}
+
 /** The real modules, adapter and tfjs. */
 export function defaultBackendDeps(): BackendDeps {
   return {
     requireModule: (pkg) => require(pkg),
-    importModule: (pkg) => import(pkg) as Promise<Record<string, unknown>>,
+    importModule: importByName,
     resolveModule: (pkg) => require.resolve(pkg),
     probeInChild: () => probeWebGpuInChild(),
     tf,
@@ -248,14 +268,43 @@ async function tryWebGpu(deps: BackendDeps): Promise<Attempt> {
     return { reason: "@tensorflow/tfjs-backend-webgpu loaded but did not register (was it imported before navigator.gpu existed?)", adapter: probe.adapter };
   }
   const ok = await deps.tf.setBackend("webgpu").catch(() => false);
+  if (ok) guardSyncReads(deps.tf.findBackend("webgpu"));
   return ok ? { adapter: probe.adapter } : { reason: `the tfjs webgpu backend failed to initialise on ${describeAdapter(probe.adapter)}`, adapter: probe.adapter };
+}
+
+/** What a synchronous read of a GPU tensor says on webgpu under Node. */
+export const SYNC_READ_MESSAGE =
+  "dataSync()/arraySync() cannot read a tensor that lives on the GPU with the webgpu backend under Node " +
+  "(tfjs reads it back through OffscreenCanvas, which Node lacks); read it with `await tensor.data()` or `await tensor.array()`";
+
+/**
+ * tfjs-backend-webgpu reads GPU tensors synchronously through an
+ * OffscreenCanvas; Node has none, and the error would be a bare
+ * "OffscreenCanvas is not defined". This puts a message that says what to do
+ * in its place (reads of tensors still on the CPU keep working).
+ */
+export function guardSyncReads(backend: unknown): void {
+  const b = backend as { readSync?: (dataId: unknown) => unknown; fulcraGuarded?: boolean } | null;
+  if (!b || typeof b.readSync !== "function" || b.fulcraGuarded) return;
+  const original = b.readSync.bind(b);
+  b.readSync = (dataId: unknown) => {
+    try {
+      return original(dataId);
+    } catch (e) {
+      if (typeof (globalThis as { OffscreenCanvas?: unknown }).OffscreenCanvas === "undefined") throw new Error(SYNC_READ_MESSAGE);
+      throw e;
+    }
+  };
+  b.fulcraGuarded = true;
 }
 
 async function tryWasm(deps: BackendDeps): Promise<Attempt> {
   try {
     const wasm = await deps.importModule("@tensorflow/tfjs-backend-wasm");
     const dir = dirname(deps.resolveModule("@tensorflow/tfjs-backend-wasm/package.json"));
-    (wasm.setWasmPaths as (p: string) => void)(join(dir, "dist") + "/");
+    // A bundler may put a CommonJS module's exports under `default`.
+    const setWasmPaths = (wasm.setWasmPaths ?? (wasm.default as Record<string, unknown> | undefined)?.setWasmPaths) as (p: string) => void;
+    setWasmPaths(join(dir, "dist") + "/");
     const ok = await deps.tf.setBackend("wasm");
     return ok ? {} : { reason: "wasm backend failed to initialise" };
   } catch (e) {
