@@ -12,6 +12,7 @@ import {
   trainEvaluator,
   type EvaluatorConfig,
 } from "../evaluator/index.js";
+import { EVALUATOR_GPU_CONFIG } from "../evaluator/presets.js";
 import { parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
 
 /** camelCase config field → --kebab-case option. */
@@ -75,6 +76,7 @@ Subcommands:
         resume after an interruption. A second evaluator for BaseAlign, one
         the policy never optimises against: add --seed 2 --vector-head regression.
       --no-resume        start over even if DIR holds a checkpoint
+      --gpu-config       the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")}; options given override it
       --quiet            no progress bars
 ${configHelp()}
 
@@ -103,10 +105,15 @@ Examples:
   fulcra evaluate --model runs/evaluator/default --input answers.jsonl --output scored.jsonl`;
 
 async function train(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
+  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, "gpu-config": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
   if (values.help) return console.log(HELP), 0;
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
-  const config = { ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
+  const preset = values["gpu-config"] ? EVALUATOR_GPU_CONFIG : {};
+  if (values["gpu-config"]) {
+    const { initBackend, warnIfNotGpu } = await import("../runtime/backend.js");
+    warnIfNotGpu(await initBackend({ quiet: Boolean(values.quiet) }), "--gpu-config");
+  }
+  const config = { ...preset, ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
   const ev = await trainEvaluator(config);
   const last = ev.training.history[ev.training.history.length - 1];
   console.log(`evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`);

@@ -387,6 +387,14 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
   return chosen;
 }
 
+/** The backends that compute on a GPU, for which the `--gpu-config` presets are meant. */
+export const GPU_BACKENDS: readonly BackendName[] = ["gpu", "webgpu"];
+
+/** Warns (one line) when a GPU preset is about to run on a CPU backend. */
+export function warnIfNotGpu(info: BackendInfo, what: string): void {
+  if (!GPU_BACKENDS.includes(info.name)) console.error(`fulcra: ${what} is sized for a GPU backend (gpu or webgpu), but this run uses ${info.name}: expect it to take hours (\`fulcra doctor\` says why no GPU backend is available)`);
+}
+
 /** The backend chosen so far, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return chosen;
