@@ -9,7 +9,7 @@
 #
 #   bash device-bundle/unpack.sh device-bundle device-bundle/node_modules/webgpu && export PATH=/tmp/nodebin:$PATH VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json && bash device-bundle/run.sh
 #
-# (it is also written to device-bundle/COMMAND). The run keeps to a budget of 450 s (DEVICE_BUDGET_S),
+# (it is also written to device-bundle/COMMAND). The run keeps to a budget of 420 s (DEVICE_BUDGET_S),
 # each workload on each backend in its own process with its own limit, and prints progress.
 #
 # What goes into device-bundle/ (ignored by git, under 64 MiB with the pack):
@@ -77,7 +77,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export FULCRA_DATA_DIR="$here/data/raw" FULCRA_RUNS_DIR=${FULCRA_RUNS_DIR:-/tmp/fulcra-runs} FULCRA_QUIET=1
 out=${OUT:-$PWD/device-check-out}
 mkdir -p "$out"
-node "$here/device-run.mjs" --out "$out" --budget-seconds "${DEVICE_BUDGET_S:-450}" "$@" 2>&1 | tee "$out/device-check.log"
+node "$here/device-run.mjs" --out "$out" --budget-seconds "${DEVICE_BUDGET_S:-420}" "$@" 2>&1 | tee "$out/device-check.log"
 RUN
 chmod +x "$bundle/run.sh"
 command="bash $bundle/unpack.sh $bundle $bundle/node_modules/webgpu && export PATH=/tmp/nodebin:\$PATH VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json && bash $bundle/run.sh"

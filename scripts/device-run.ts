@@ -6,7 +6,7 @@
  * there on the GPU machine; it also runs here (webgpu is then reported
  * unavailable and only wasm is measured).
  *
- *   node device-bundle/device-run.mjs [--budget-seconds 450] [--backends webgpu,wasm] [--only matmul,lm]
+ *   node device-bundle/device-run.mjs [--budget-seconds 420] [--backends webgpu,wasm] [--only matmul,lm]
  *
  * Each (workload, backend) is its own process with its own time limit, so a
  * crash or a hang on one backend costs only its share of the budget; results
@@ -29,13 +29,13 @@ interface Step {
   what: string;
 }
 
-/** The plan, most telling first; the seconds add up to about 7 minutes on both backends. */
+/** The plan, most telling first. A step never runs past the overall budget: what does not fit is reported as skipped. */
 export const PLAN: Step[] = [
-  { name: "matmul", entry: "bench-matmul.mjs", args: ["--sizes", "512,1024,2048,4096", "--max-seconds", "35"], seconds: 45, what: "fp32 n×n matmul, n = 512 … 4096" },
-  { name: "lm", entry: "bench-lm.mjs", args: ["--quick", "--configs", "default,gpu", "--batch", "8", "--no-generate"], seconds: 75, what: "LM forward and SFT step (forward + backward + AdamW), default and GPU_LM_CONFIG decoders" },
-  { name: "evaluator", entry: "bench-evaluator.mjs", args: ["--epochs", "1", "--max-per-file", "1500", "--repeats", "2"], seconds: 45, what: "value evaluator: one training epoch, inference throughput" },
-  { name: "ppo", entry: "bench-align.mjs", args: ["--repeats", "1", "--ppo-iteration"], seconds: 50, what: "one PPO iteration at the default configuration" },
+  { name: "matmul", entry: "bench-matmul.mjs", args: ["--sizes", "512,1024,2048,4096", "--max-seconds", "30"], seconds: 40, what: "fp32 n×n matmul, n = 512 … 4096" },
+  { name: "lm", entry: "bench-lm.mjs", args: ["--quick", "--configs", "default,gpu", "--batch", "8", "--no-generate"], seconds: 90, what: "LM forward and SFT step (forward + backward + AdamW), default and GPU_LM_CONFIG decoders" },
   { name: "hub", entry: "bench-hub.mjs", args: [], seconds: 60, what: "forward/backward at GPT-2-small and DeBERTa-v3-large shapes" },
+  { name: "evaluator", entry: "bench-evaluator.mjs", args: ["--epochs", "1", "--max-per-file", "1500", "--repeats", "2"], seconds: 40, what: "value evaluator: one training epoch, inference throughput" },
+  { name: "ppo", entry: "bench-align.mjs", args: ["--repeats", "1", "--ppo-iteration"], seconds: 45, what: "one PPO iteration at the default configuration" },
 ];
 
 interface RunRecord {
@@ -79,7 +79,9 @@ function runOne(entry: string, args: string[], limitSeconds: number, logFile: st
             return [];
           }
         });
-      const lastError = err.trim().split("\n").filter(Boolean).pop() ?? "";
+      // The line that names the error (a crash prints the source line and Node's version after it).
+      const errLines = err.trim().split("\n").map((l) => l.trim()).filter((l) => l && l.length < 2000);
+      const lastError = (errLines.filter((l) => /Error|cannot be used|not available/.test(l)).pop() ?? errLines.pop() ?? "").slice(0, 400);
       resolvePromise({ lines, code, timedOut, lastError, seconds: (performance.now() - t0) / 1000 });
     });
   });
@@ -137,7 +139,7 @@ export function markdown(rows: Row[], runs: RunRecord[], header: string[], backe
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { "budget-seconds": { type: "string" }, backends: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
-  const budget = Number(values["budget-seconds"] ?? 450);
+  const budget = Number(values["budget-seconds"] ?? 420);
   const backends = (values.backends ?? "webgpu,wasm").split(",");
   const only = values.only?.split(",");
   const outDir = values.out ?? process.env.OUT ?? join(process.cwd(), "device-check-out");

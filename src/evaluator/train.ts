@@ -260,9 +260,11 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
  */
 export function trainingCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  const textDir = join(here, "..", "text");
   const files = [
     ...["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f)),
-    ...readdirSync(join(here, "..", "text"))
+    // Absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
+    ...(existsSync(textDir) ? readdirSync(textDir) : [])
       .filter((f) => f.endsWith(".js"))
       .sort()
       .map((f) => join(here, "..", "text", f)),
