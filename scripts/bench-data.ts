@@ -7,14 +7,18 @@
  * Usage: npm run bench:data [-- --no-umap] [-- --repeat N]
  *   --no-umap   skip the UMAP stages
  *   --repeat N  run the statistics N times and report the fastest of each stage (default 1: a cold run)
+ *   --backend NAME, --json  the benchmark convention (bench-common.ts): with --json, one line per
+ *               stage (workload "data: STAGE", wall ms) and "data-statistics-total"
  */
 import { parseArgs } from "node:util";
 import { MANIFEST } from "../src/data/manifest.js";
 import { availableDataFiles, kitPaths, rawPath } from "../src/data/paths.js";
 import { readRecords } from "../src/data/readers.js";
 import * as analysis from "../src/analysis/index.js";
+import { benchSetup, emit } from "./bench-common.js";
 
-const { values: opts } = parseArgs({ options: { "no-umap": { type: "boolean" }, repeat: { type: "string" } } });
+const setup = benchSetup();
+const { values: opts } = parseArgs({ args: setup.rest, options: { "no-umap": { type: "boolean" }, repeat: { type: "string" } } });
 const repeat = Math.max(1, Number(opts.repeat ?? 1));
 
 // Wall time, and this process's CPU time (user + system): on a shared machine the
@@ -114,3 +118,10 @@ for (const k of statStages) row(k, times.get(k)!, cpuTimes.get(k)!);
 console.log(`${"-".repeat(width)}  --------  --------`);
 row("total without UMAP", total, totalCpu, "   (goal < 1000 ms)");
 for (const k of umapStages) row(k, times.get(k)!, cpuTimes.get(k)!);
+
+if (setup.json) {
+  const { currentBackend } = await import("../src/runtime/backend.js");
+  const backend = currentBackend()?.name ?? setup.backend ?? "js";
+  for (const k of [...statStages, ...umapStages]) emit(setup, backend, `data: ${k}`, "wall_time", times.get(k)!, "ms");
+  emit(setup, backend, "data-statistics-total", "wall_time", total, "ms");
+}

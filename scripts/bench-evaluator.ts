@@ -10,6 +10,12 @@
  *   npm run bench:evaluator                    # full default training per backend
  *   node dist/scripts/bench-evaluator.js --epochs 2 --backends wasm
  *   node dist/scripts/bench-evaluator.js --ablations   # design choices, measured (≈ 2 min each)
+ *   node dist/scripts/bench-evaluator.js --backend webgpu --json --epochs 1 --max-per-file 2000
+ *
+ * --backend NAME is --backends NAME; --json prints the benchmark convention's
+ * JSON lines (see bench-common.ts): evaluator-train-epoch (seconds per epoch)
+ * and evaluator-inference (dialogues per second), and skips the embedding-bag
+ * design measurement. --max-per-file N trains on the first N examples of each file.
  *
  * --ablations trains the held-out evaluations (the original's 90/10 split and
  * leave one model out, see report.ts) for the default configuration and for
@@ -23,15 +29,18 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { DEFAULT_EVALUATOR_CONFIG, EmbeddingBag, evaluatorReport, loadTrainingData, trainEvaluator, type EvaluatorConfig, type WeightedBag } from "../src/evaluator/index.js";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
+import { benchSetup, emit } from "./bench-common.js";
 import { seededRandom } from "../src/runtime/random.js";
 import type { DialogueInput } from "../src/text/features.js";
 
-const { values } = parseArgs({ options: { epochs: { type: "string" }, backends: { type: "string" }, repeats: { type: "string" }, ablations: { type: "boolean" }, only: { type: "string" } } });
+const setup = benchSetup();
+const { values } = parseArgs({ args: setup.rest, options: { epochs: { type: "string" }, backends: { type: "string" }, repeats: { type: "string" }, ablations: { type: "boolean" }, only: { type: "string" }, "max-per-file": { type: "string" } } });
 const epochs = Number(values.epochs ?? DEFAULT_EVALUATOR_CONFIG.epochs);
-const backends = (values.backends ?? "cpu,wasm").split(",") as BackendName[];
+const backends = (setup.backend ? setup.backend : (values.backends ?? "cpu,wasm")).split(",") as BackendName[];
 const repeats = Number(values.repeats ?? 3);
+const maxPerFile = Number(values["max-per-file"] ?? 0);
 
-const data = loadTrainingData(DEFAULT_EVALUATOR_CONFIG);
+const data = loadTrainingData({ ...DEFAULT_EVALUATOR_CONFIG, maxPerFile });
 
 if (values.ablations) {
   await initBackend({ quiet: true });
@@ -68,9 +77,12 @@ console.log(`data: ${data.labelled.flat().length} labelled + ${data.distilled.le
 
 const results: Record<string, { trainSeconds: number; perSecond: number; featurizePerSecond: number }> = {};
 for (const name of backends) {
-  const backend = await initBackend({ prefer: name, quiet: true });
+  const backend = await initBackend({ prefer: name, quiet: true }).catch((e: Error) => {
+    console.error(e.message);
+    process.exit(3);
+  });
   const t0 = performance.now();
-  const ev = await trainEvaluator({ epochs, quiet: true }, { data });
+  const ev = await trainEvaluator({ epochs, quiet: true, maxPerFile }, { data });
   const trainSeconds = (performance.now() - t0) / 1000;
   // Inference: text → scores for every dialogue, best of `repeats`.
   let best = Infinity;
@@ -86,6 +98,8 @@ for (const name of backends) {
     featurize = Math.min(featurize, performance.now() - t);
   }
   results[name] = { trainSeconds, perSecond: dialogues.length / (best / 1000), featurizePerSecond: dialogues.length / (featurize / 1000) };
+  emit(setup, backend.name, "evaluator-train-epoch", "seconds", trainSeconds / epochs, "s/epoch");
+  emit(setup, backend.name, "evaluator-inference", "throughput", results[name].perSecond, "dialogues/s");
   console.log(
     `${backend.name.padEnd(5)} train ${trainSeconds.toFixed(1)} s (${ev.training.counts.trainLabelled + ev.training.counts.trainDistilled} dialogues × ${epochs} epochs, ${ev.vocabulary.size} n-grams)` +
       `   inference ${results[name].perSecond.toFixed(0)} dialogues/s (text → 10 values; featurizing alone ${results[name].featurizePerSecond.toFixed(0)}/s)`,
@@ -96,6 +110,7 @@ if (results.cpu && results.wasm) {
   console.log(`wasm/cpu: training ${(results.cpu.trainSeconds / results.wasm.trainSeconds).toFixed(2)}× faster, inference ${(results.wasm.perSecond / results.cpu.perSecond).toFixed(2)}×`);
 }
 
+if (setup.json) process.exit(0);
 // Design measurement: one embedding-bag step at the default sizes.
 const V = 70_000;
 const D = DEFAULT_EVALUATOR_CONFIG.embeddingDim;

@@ -38,3 +38,17 @@ test("pinned versions agree between package.json, Dockerfile and devcontainer.js
   for (const image of [args.NODE_IMAGE, dc.build.args.NODE_IMAGE]) assert.equal(/^node:(\d+)\./.exec(image)![1], engineMajor);
   assert.ok(/^node:20\.(19|[2-9]\d)\./.test(args.NODE_IMAGE), "Node 20.19+ is needed to require() ES modules");
 });
+
+test("the container also serves webgpu: Vulkan loader installed, graphics capability asked for, webgpu pinned", () => {
+  const docker = readFileSync(env("Dockerfile"), "utf8");
+  const dc = JSON.parse(readFileSync(env("devcontainer.json"), "utf8"));
+  const installed = /apt-get install[^]*?rm -rf/m.exec(docker)![0];
+  for (const p of ["libvulkan1", "libegl1", "libglvnd0"]) assert.match(installed, new RegExp(`\\b${p}\\b`), `${p} installed`);
+  assert.match(docker, /NVIDIA_DRIVER_CAPABILITIES=\S*\bgraphics\b/);
+  assert.match(dc.containerEnv.NVIDIA_DRIVER_CAPABILITIES, /\bgraphics\b/);
+  // No backend forced: the kit takes tfjs-node-gpu where CUDA 11.2 works, else webgpu.
+  assert.equal(dc.containerEnv.FULCRA_BACKEND, undefined);
+  assert.equal(pkg.optionalDependencies.webgpu, "0.6.2");
+  assert.equal(pkg.optionalDependencies["@tensorflow/tfjs-backend-webgpu"], pkg.dependencies["@tensorflow/tfjs"]);
+  assert.match(readFileSync(env("check-gpu.mjs"), "utf8"), /GPU_BACKENDS/);
+});

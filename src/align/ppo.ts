@@ -64,7 +64,7 @@ export type PPOConfig = { -readonly [K in keyof typeof PPO_OPTIONS]: Widen<(type
 
 export const PPO_DEFAULTS: PPOConfig = Object.fromEntries(Object.entries(PPO_OPTIONS).map(([k, o]) => [k, o.default])) as PPOConfig;
 
-/** A larger configuration for a GPU (FULCRA_BACKEND=gpu) and a bigger decoder. */
+/** A larger configuration for a GPU backend (gpu or webgpu) and a bigger decoder. */
 export const PPO_GPU_CONFIG: Partial<PPOConfig> = {
   steps: 400,
   batch_size: 128,

@@ -57,7 +57,7 @@ ${ppoFlags}
 
 Default configuration (CPU, 2 cores): the whole run, including training a small SFT policy and
 the evaluators when runs/ has none, is meant to finish within 10 minutes; summary.json states
-the time split. On a GPU (FULCRA_BACKEND=gpu) add --gpu-config and a larger policy.
+the time split. On a GPU (the gpu or webgpu backend; see \`fulcra doctor\`) add --gpu-config and a larger policy.
 
 Writes DIR/summary.json with distance_before / distance_after (mean masked distance to the
 target over held-out test prompts, start vs aligned policy, by the optimised evaluator),
@@ -176,6 +176,10 @@ export const command: Command = {
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
     const gpu = Boolean(opt["gpu-config"]);
+    if (gpu) {
+      const { initBackend, warnIfNotGpu } = await import("../runtime/backend.js");
+      warnIfNotGpu(await initBackend({ quiet }), "--gpu-config");
+    }
     let sftConfig: Record<string, unknown> | undefined;
     if (gpu) {
       // The larger decoder goes with the larger PPO configuration; it is trained in its own folder.
@@ -187,7 +191,6 @@ export const command: Command = {
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
-      hubPolicyDir: opt.policy as string | undefined,
       hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,
       quiet,

@@ -13,6 +13,7 @@ import {
   trainEvaluator,
   type EvaluatorConfig,
 } from "../evaluator/index.js";
+import { EVALUATOR_GPU_CONFIG } from "../evaluator/presets.js";
 import { intFlag, numberFlag, parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
 import type { z } from "zod";
 
@@ -122,6 +123,7 @@ Subcommands:
         resume after an interruption. A second evaluator for BaseAlign, one
         the policy never optimises against: add --seed 2 --vector-head regression.
       --no-resume        start over even if DIR holds a checkpoint
+      --gpu-config       the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")}; options given override it
       --quiet            no progress bars
 ${configHelp()}
 
@@ -157,11 +159,16 @@ Examples:
 
 async function train(args: string[]): Promise<number> {
   if (args.includes("--backbone")) return (await import("./evaluator-backbone.js")).trainWithBackbone(args);
-  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
+  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, "gpu-config": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
   if (values.help) return console.log(HELP), 0;
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
-  const config = { ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
+  const preset = values["gpu-config"] ? EVALUATOR_GPU_CONFIG : {};
+  const config = { ...preset, ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
   checkDataFiles(config);
+  if (values["gpu-config"]) {
+    const { initBackend, warnIfNotGpu } = await import("../runtime/backend.js");
+    warnIfNotGpu(await initBackend({ quiet: Boolean(values.quiet) }), "--gpu-config");
+  }
   const ev = await trainEvaluator(config);
   const last = ev.training.history[ev.training.history.length - 1];
   console.log(`evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`);

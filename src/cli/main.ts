@@ -12,6 +12,7 @@ const COMMANDS: Record<string, Loader> = {
   hh: () => import("./hh.js"),
   align: () => import("./align.js"),
   models: () => import("./models.js"),
+  doctor: () => import("./doctor.js"),
 };
 
 async function usage(): Promise<string> {
@@ -20,7 +21,7 @@ async function usage(): Promise<string> {
     const { command } = await load();
     lines.push(`  ${name.padEnd(11)} ${command.summary}`);
   }
-  lines.push("", "Environment: FULCRA_BACKEND (gpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.");
+  lines.push("", "Environment: FULCRA_BACKEND (gpu|webgpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.");
   return lines.join("\n");
 }
 

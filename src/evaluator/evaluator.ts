@@ -148,17 +148,31 @@ export class ValueEvaluator {
     return { vector, labels, probabilities: probs, regression };
   }
 
-  /** Scores dialogues synchronously (the wasm and cpu backends compute in place). */
+  /** scoreBags with an asynchronous read-back (needed on the webgpu backend, the same numbers elsewhere). */
+  async scoreBagsAsync(bags: readonly (readonly FieldBag[])[], options: ScoreOptions = {}): Promise<ValueScore[]> {
+    const batchSize = options.batchSize ?? 256;
+    const annotator = this.annotatorIndex(options.annotator);
+    const out: ValueScore[] = [];
+    for (let start = 0; start < bags.length; start += batchSize) {
+      const batch = bags.slice(start, start + batchSize).map((fields) => fields.map((f) => weightBag(f, this.features.pooling, this.idf)));
+      const { probabilities, scores } = await this.network.predictAsync(batch, annotator);
+      for (let b = 0; b < batch.length; b++) out.push(this.toScore(probabilities, scores, b));
+    }
+    return out;
+  }
+
+  private featurizeAll(dialogues: readonly DialogueInput[]): FieldBag[][] {
+    return dialogues.map((d, i) => {
+      if (typeof d !== "string" && (typeof d !== "object" || d === null || typeof d.prompt !== "string" || typeof d.answer !== "string")) {
+        throw new TypeError(`dialogue ${i}: expected a string or { prompt, answer } strings`);
+      }
+      return this.featurize(d);
+    });
+  }
+
+  /** Scores dialogues synchronously (the wasm and cpu backends compute in place; not the webgpu backend: use score()). */
   scoreSync(dialogues: readonly DialogueInput[], options: ScoreOptions = {}): ValueScore[] {
-    return this.scoreBags(
-      dialogues.map((d, i) => {
-        if (typeof d !== "string" && (typeof d !== "object" || d === null || typeof d.prompt !== "string" || typeof d.answer !== "string")) {
-          throw new TypeError(`dialogue ${i}: expected a string or { prompt, answer } strings`);
-        }
-        return this.featurize(d);
-      }),
-      options,
-    );
+    return this.scoreBags(this.featurizeAll(dialogues), options);
   }
 
   /**
@@ -167,7 +181,7 @@ export class ValueEvaluator {
    * or `{ prompt, answer }`. Results come back in input order.
    */
   async score(dialogues: readonly DialogueInput[], options: ScoreOptions = {}): Promise<ValueScore[]> {
-    return this.scoreSync(dialogues, options);
+    return this.scoreBagsAsync(this.featurizeAll(dialogues), options);
   }
 
   /** Named weights in save order (the caller disposes them). */

@@ -15,3 +15,4 @@ export * from "./baseline.js";
 export * from "./report.js";
 export * from "./annotator.js";
 export * from "./present.js";
+export * from "./presets.js";

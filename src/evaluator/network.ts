@@ -239,6 +239,20 @@ export class ValueNetwork {
     });
   }
 
+  /** predict() with an asynchronous read-back, which every backend supports (webgpu under Node has no synchronous one). */
+  async predictAsync(batch: readonly (readonly WeightedBag[])[], annotator = 0): Promise<{ probabilities: Float32Array; scores: Float32Array }> {
+    if (batch.length === 0) return { probabilities: new Float32Array(0), scores: new Float32Array(0) };
+    const pooled = this.input(batch, batch.map(() => annotator));
+    const [p, s] = tf.tidy(() => {
+      const x = tf.tensor2d(pooled, [batch.length, this.inputSize]);
+      const { logits, scores } = this.heads(x);
+      return [tf.softmax(logits), scores];
+    });
+    const [probabilities, scores] = (await Promise.all([p.data(), s.data()])) as [Float32Array, Float32Array];
+    tf.dispose([p, s]);
+    return { probabilities, scores };
+  }
+
   dispose(): void {
     for (const v of this.dense.values()) v.dispose();
   }

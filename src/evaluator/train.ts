@@ -260,9 +260,11 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
  */
 export function trainingCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  const textDir = join(here, "..", "text");
   const files = [
     ...["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f)),
-    ...readdirSync(join(here, "..", "text"))
+    // Absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
+    ...(existsSync(textDir) ? readdirSync(textDir) : [])
       .filter((f) => f.endsWith(".js"))
       .sort()
       .map((f) => join(here, "..", "text", f)),
@@ -499,7 +501,8 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
         const { value, grads } = tf.valueAndGrads(lossOf)([x, ...denseNames.map((n) => network.dense.get(n)!)]);
         return { loss: value, dPooled: grads[0], denseGrads: grads.slice(1) };
       });
-      const lossValue = loss.dataSync()[0];
+      // Read back asynchronously: the webgpu backend has no synchronous read under Node.
+      const lossValue = (await loss.data())[0];
       if (!Number.isFinite(lossValue)) {
         tf.dispose([loss, dPooled, ...denseGrads]);
         bar.finish();
@@ -511,14 +514,18 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
       }
 
       // Backward into the embedding rows the batch used.
-      const sparse = network.embedding.backward(bags, dPooled.dataSync() as Float32Array, network.inputSize);
+      const sparse = network.embedding.backward(bags, (await dPooled.data()) as Float32Array, network.inputSize);
 
       // Clip the global gradient norm (dense and sparse parts together).
       let scale = 1;
       if (c.maxGradNorm > 0) {
         let sq = 0;
         for (const g of sparse.grad) sq += g * g;
-        for (const g of denseGrads) sq += tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]);
+        for (const g of denseGrads) {
+          const gSquared = tf.tidy(() => tf.sum(tf.square(g)));
+          sq += (await gSquared.data())[0];
+          gSquared.dispose();
+        }
         const norm = Math.sqrt(sq);
         if (norm > c.maxGradNorm) scale = c.maxGradNorm / norm;
       }

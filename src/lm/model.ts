@@ -68,7 +68,7 @@ export const DEFAULT_LM_CONFIG: Omit<LmConfig, "vocabSize"> = {
 };
 
 /**
- * A larger configuration for a GPU (tfjs-node-gpu, FULCRA_BACKEND=gpu):
+ * A larger configuration for a GPU backend (gpu: tfjs-node-gpu, or webgpu):
  * about 14M parameters with an 8192-id vocabulary (see SFT_GPU_PRESET); too slow for the CPU backends.
  */
 export const GPU_LM_CONFIG: Omit<LmConfig, "vocabSize"> = {

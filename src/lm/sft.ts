@@ -88,7 +88,7 @@ export const SFT_DEFAULTS: SftConfig = {
 };
 
 /**
- * A larger SFT for a GPU (FULCRA_BACKEND=gpu with tfjs-node-gpu): the
+ * A larger SFT for a GPU backend (gpu with tfjs-node-gpu, or webgpu): the
  * GPU_LM_CONFIG network (≈ 14M parameters with 8192 ids), longer context and
  * more steps. Not measured here (no GPU on the kit's CI machine); on the
  * wasm backend it would take hours.

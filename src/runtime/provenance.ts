@@ -14,6 +14,8 @@ export interface Provenance {
   dataFiles: { path: string; sha256: string; bytes: number }[];
   seed: number | null;
   backend: string | null;
+  /** The WebGPU adapter (vendor, architecture, device, description), when the backend is webgpu. */
+  backendAdapter?: { vendor: string; architecture: string; device: string; description: string };
   node: string;
   platform: string;
   timestamp: string;
@@ -61,6 +63,8 @@ export function provenance(options: { dataFiles?: string[]; seed?: number; extra
       .map((f) => ({ path: relative(PROJECT_ROOT, f), ...sha256File(f) })),
     seed: options.seed ?? null,
     backend: backend ? `${backend.name} (${backend.tfjsBackend}, tfjs ${backend.tfjsVersion})` : null,
+    // Only a GPU backend has an adapter; the key is absent otherwise.
+    ...(backend?.adapter ? { backendAdapter: { ...backend.adapter } } : {}),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     timestamp: new Date().toISOString(),
