@@ -18,23 +18,14 @@ import { readInputLine } from "../src/cli/evaluate.js";
 import { readDoneJobs } from "../src/llm/jobs.js";
 import { parseAnnotation, annotationReadable } from "../src/evaluator/annotator.js";
 import { dataFile, tempDir } from "./helpers.js";
+import { seededRandom } from "../src/runtime/random.js";
 
 const SEED = Number(process.env.FULCRA_FUZZ_SEED ?? 20240601);
 const LINES_PER_FILE = 40;
 const ROUNDS = 25;
 const BIN = join(PROJECT_ROOT, "bin", "fulcra.js");
 
-/** mulberry32: small, seeded, good enough for choosing mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const SPICE = ["1e300", "-1e300", "NaN", "null", "[]", "{}", '""', "true", "\uFEFF", "\u0000", "\\u0000", "\r", '"\\ud800"', "9".repeat(400), "[[[[[[[[[[", "💥"];
 
