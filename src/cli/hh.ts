@@ -34,6 +34,9 @@ Subcommands:
                                  as in the released files)
       --batch-size N             answers scored per call (default 64)
 
+  elo --comparisons FILE [--rule original|standard] [--json]
+        Elo and win rates from a pairwise judge's verdicts (see \`fulcra hh elo --help\`).
+
   reward-model train [--out DIR] [--seed N] [--epochs N]
         trains the helpfulness reward model on the helpful_test preference
         pairs (Bradley–Terry loss), reports held-out pairwise accuracy, saves it.
@@ -194,11 +197,13 @@ export const command: Command = {
         return score(rest);
       case "reward-model":
         return rewardModel(rest);
+      case "elo":
+        return (await import("./hh-elo.js")).hhElo(rest);
       case "--help":
       case "-h":
         return console.log(HELP), 0;
       default:
-        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score or reward-model (see \`fulcra hh --help\`)`);
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score, elo or reward-model (see \`fulcra hh --help\`)`);
     }
   },
 };

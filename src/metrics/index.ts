@@ -8,6 +8,7 @@ export * from "./summary.js";
 export * from "./reward-model.js";
 export * from "./score.js";
 export * from "./elo.js";
+export * from "./elo-rules.js";
 export * from "./verdicts.js";
 export * from "./judges.js";
 export * from "./report.js";
