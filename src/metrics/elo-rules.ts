@@ -100,16 +100,18 @@ export function parseScoresOriginal(text: string): { a: number; b: number } | nu
 
 // ── The two rules ─────────────────────────────────────────────────────────
 
-/** The original script's Elo and win rates over judge texts, in the order given. */
-export function originalRuleElo(texts: readonly string[]): EloRuleResult {
+/** Scores of A and B already read, in order; null for a line that could not be read. */
+export type ReadScores = { a: number; b: number } | null;
+
+/** The original script's counting and update over scores already read (null = skipped line). */
+export function originalRuleFromScores(scores: readonly ReadScores[]): EloRuleResult {
   let eloA = 1000;
   let eloB = 1000;
   let winsA = 0;
   let winsB = 0;
   let ties = 0;
   const skipped: number[] = [];
-  texts.forEach((text, i) => {
-    const s = parseScoresOriginal(text);
+  scores.forEach((s, i) => {
     if (s === null) return void skipped.push(i + 1);
     // Counted before the update, as in the original; NaN compares like Python (neither > nor ==: a win of B).
     if (s.a > s.b) winsA++;
@@ -122,17 +124,16 @@ export function originalRuleElo(texts: readonly string[]): EloRuleResult {
   return result("original", eloA, eloB, winsA, winsB, ties, skipped);
 }
 
-/** The kit's rule: strict `[[a, b]]` reading, outcome 1/½/0, standard sequential Elo (K 32, from 1000). */
-export function standardRuleElo(texts: readonly string[]): EloRuleResult {
+/** The kit's counting and update over scores already read: outcome 1/½/0, standard Elo. */
+export function standardRuleFromScores(scores: readonly ReadScores[]): EloRuleResult {
   let winsA = 0;
   let winsB = 0;
   let ties = 0;
   const skipped: number[] = [];
   const comparisons: { a: string; b: string; score: 0 | 0.5 | 1 }[] = [];
-  texts.forEach((text, i) => {
-    const p = parsePairScores(text);
-    if (!p.ok) return void skipped.push(i + 1);
-    const score = outcomeOf(p.a, p.b);
+  scores.forEach((s, i) => {
+    if (s === null) return void skipped.push(i + 1);
+    const score = outcomeOf(s.a, s.b);
     if (score === 1) winsA++;
     else if (score === 0) winsB++;
     else ties++;
@@ -140,6 +141,21 @@ export function standardRuleElo(texts: readonly string[]): EloRuleResult {
   });
   const r = eloRatings(comparisons);
   return result("standard", r.get("A") ?? 1000, r.get("B") ?? 1000, winsA, winsB, ties, skipped);
+}
+
+/** The original script's Elo and win rates over judge texts, in the order given. */
+export function originalRuleElo(texts: readonly string[]): EloRuleResult {
+  return originalRuleFromScores(texts.map(parseScoresOriginal));
+}
+
+/** The kit's rule over judge texts: strict `[[a, b]]` reading, outcome 1/½/0, standard sequential Elo (K 32, from 1000). */
+export function standardRuleElo(texts: readonly string[]): EloRuleResult {
+  return standardRuleFromScores(
+    texts.map((t) => {
+      const p = parsePairScores(t);
+      return p.ok ? { a: p.a, b: p.b } : null;
+    }),
+  );
 }
 
 export function eloByRule(texts: readonly string[], rule: EloRule): EloRuleResult {
