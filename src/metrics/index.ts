@@ -14,3 +14,4 @@ export * from "./judges.js";
 export * from "./report.js";
 export * from "./judge-runs.js";
 export * from "./plots.js";
+export * from "./judged-scores.js";
