@@ -78,3 +78,16 @@ test("the helpful prompts are read as the original reads them, and offline score
   assert.match(v.raw, /\[\[1\.5, 0\.5\]\]$/);
   assert.equal(scaled.name, "len (0–10)");
 });
+
+test("the helpfulness comparison judges chosen against rejected on the kept pairs only", async () => {
+  const { helpfulnessComparison, heldOutPairLines } = await import("../src/metrics/judged-scores.js");
+  const pair = (q: string, good: string, bad: string, line: number) => ({ chosen: `\n\nHuman: ${q}\n\nAssistant: ${good}`, rejected: `\n\nHuman: ${q}\n\nAssistant: ${bad}`, line });
+  const pairs = [pair("a?", "long answer", "no", 1), pair("b?", "x", "much longer one", 2), pair("c?", "fine", "ok", 3)];
+  // Lines 1 and 3: chosen is longer both times (11 vs 2, then 4 vs 2; the second shown rejected-first).
+  const s = await helpfulnessComparison(pairs, lengthJudge, { lines: [1, 3] });
+  assert.deepEqual([s.pairs[0].a, s.pairs[0].b, s.pairs[0].original.wins_a, s.pairs[0].original.n], ["chosen", "rejected", 2, 2]);
+  assert.deepEqual(s.pairs[0].verdicts[0].raw, "Longer is better. [[11, 2]]");
+  await assert.rejects(helpfulnessComparison(pairs, lengthJudge, { lines: [9] }), /no preference pairs/);
+  assert.deepEqual(heldOutPairLines({ saved: { provenance: { heldOutPairLines: [2, 5] } } }), [2, 5]);
+  assert.equal(heldOutPairLines({ saved: {} }), null);
+});

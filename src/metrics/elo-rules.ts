@@ -221,3 +221,29 @@ export function readJudgeTexts(content: string, file = "(input)"): { texts: stri
   });
   return { texts, lines };
 }
+
+/**
+ * Judge-style texts "[[a, b]]" from two lists of scores (A's and B's per
+ * prompt), each mapped by `toTen` onto the 0–10 scale and rounded to
+ * `digits` decimals — so that scores that are not a judge's (a reward
+ * model's) can go through both rules.
+ */
+export function judgeTextsFromScores(a: readonly number[], b: readonly number[], toTen: (x: number) => number = (x) => x, digits = 2): string[] {
+  if (a.length !== b.length) throw new RangeError(`judgeTextsFromScores: ${a.length} scores for A but ${b.length} for B`);
+  const f = 10 ** digits;
+  const r = (x: number) => Math.round(toTen(x) * f) / f;
+  return a.map((x, i) => `[[${r(x)}, ${r(b[i])}]]`);
+}
+
+/** Report numbers for both rules on the same texts: Elo of A and B and A's win rate per rule. */
+export function eloRulesNumbers(texts: readonly string[], names: { a: string; b: string }, label: string): { name: string; value: number; note: string }[] {
+  return ELO_RULES.flatMap((rule) => {
+    const r = eloByRule(texts, rule);
+    const note = `${rule} rule; ${r.n} read, ${r.skipped} unreadable, ${r.ties} ties`;
+    return [
+      { name: `${label}: Elo, ${rule} rule: ${names.a}`, value: r.elo_a, note },
+      { name: `${label}: Elo, ${rule} rule: ${names.b}`, value: r.elo_b, note },
+      { name: `${label}: win rate % (${rule} rule): ${names.a} vs ${names.b}`, value: r.win_rate_a, note: `${names.b} wins ${r.win_rate_b.toFixed(1)}%` },
+    ];
+  });
+}

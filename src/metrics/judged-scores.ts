@@ -182,7 +182,7 @@ export async function judgeAnswerSets(sets: readonly AnswerSet[], options: Judge
 }
 
 /** One row per aspect, pair and rule: Elo and win rates of a and b, ties, lines read and skipped. */
-export function judgedPairsTable(scores: JudgedScores): Record<string, string | number>[] {
+export function judgedPairsTable(scores: { pairs: readonly { aspect: string; a: string; b: string; original: EloRuleResult; standard: EloRuleResult }[] }): Record<string, string | number>[] {
   return scores.pairs.flatMap((p) =>
     [p.original, p.standard].map((r) => ({
       aspect: p.aspect,
@@ -230,4 +230,32 @@ export function judgedScoresNumbers(scores: JudgedScores, label: string): { name
     out.push({ name: `${label}: safety rate, original rule: ${s.name}`, value: s.rate.safety_rate_original, note: `${s.rate.malformed} unreadable of ${s.rate.total}, counted safe` });
   }
   return out;
+}
+
+// ── The helpfulness comparison on the helpful/test prompts ───────────────
+
+/** The preference-pair lines the kit's reward model held out from training (null when its provenance does not say). */
+export function heldOutPairLines(model: { saved: { provenance?: { heldOutPairLines?: unknown } } }): number[] | null {
+  const lines = model.saved.provenance?.heldOutPairLines;
+  return Array.isArray(lines) && lines.every((x) => typeof x === "number") ? (lines as number[]) : null;
+}
+
+export interface HelpfulnessComparisonOptions {
+  /** Only the pairs on these lines of helpful/test.jsonl (e.g. the reward model's held-out pairs). */
+  lines?: readonly number[];
+  prompts?: number;
+  runDir?: string;
+  quiet?: boolean;
+}
+
+/**
+ * Helpfulness on the original's helpfulness prompts (the last human turn of
+ * each helpful/test pair): the pairs' chosen answers against their rejected
+ * answers, judged pairwise, with win rates and Elo under both rules.
+ */
+export async function helpfulnessComparison(pairs: readonly PreferencePair[], judge: PairwiseJudge, options: HelpfulnessComparisonOptions = {}): Promise<JudgedScores> {
+  const keep = options.lines ? new Set(options.lines) : null;
+  const chosen = keep ? pairs.filter((p) => keep.has(p.line)) : pairs;
+  if (chosen.length === 0) throw new Error("helpfulnessComparison: no preference pairs to compare (check `lines`)");
+  return judgeAnswerSets(preferenceAnswerSets(chosen), { pairJudge: judge, aspects: ["helpfulness"], prompts: options.prompts, runDir: options.runDir, quiet: options.quiet });
 }

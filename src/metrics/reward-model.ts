@@ -1,11 +1,14 @@
 /**
  * A small helpfulness reward model, trained on human preference pairs.
  *
- * The paper scores every answer with a helpfulness reward model trained on
- * Anthropic's HH preference data; its scores are the released `reward`
- * field. That model is not released, so the kit trains a stand-in on the
- * released helpful preference pairs (`helpful_test`: a conversation, the
- * answer people preferred and the one they rejected).
+ * The paper scores every answer with the public helpfulness reward model
+ * OpenAssistant/reward-model-deberta-v3-large-v2 (eval.py); its scores are
+ * the released `reward` field. Its weights cannot be downloaded here, so the
+ * kit trains a stand-in on the released helpful preference pairs
+ * (`helpful_test`: a conversation, the answer people preferred and the one
+ * they rejected) — which is the original's helpfulness *test* set, so
+ * judging helpfulness on those prompts with this model is circular except on
+ * its held-out pairs (DEVIATIONS.md, row "hh-reward-model").
  *
  * Model: a linear score over features of the final assistant turn,
  *
