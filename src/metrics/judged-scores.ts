@@ -235,8 +235,8 @@ export function judgedScoresNumbers(scores: JudgedScores, label: string): { name
 // ── The helpfulness comparison on the helpful/test prompts ───────────────
 
 /** The preference-pair lines the kit's reward model held out from training (null when its provenance does not say). */
-export function heldOutPairLines(model: { saved: { provenance?: { heldOutPairLines?: unknown } } }): number[] | null {
-  const lines = model.saved.provenance?.heldOutPairLines;
+export function heldOutPairLines(model: { saved: { provenance?: unknown } }): number[] | null {
+  const lines = (model.saved.provenance as { heldOutPairLines?: unknown } | undefined)?.heldOutPairLines;
   return Array.isArray(lines) && lines.every((x) => typeof x === "number") ? (lines as number[]) : null;
 }
 
