@@ -13,7 +13,11 @@
  *   questions (`fulcraTable`'s `safety_issues`, `risk_source`).
  *
  * The mirror's subset (trustworthy_data, DecodingTrust prompts) carries
- * neither, and none of its prompts is a SafeRLHF question. Then the figure
+ * neither, and none of its prompts is a SafeRLHF question. Whether the
+ * full release's BeaverTails-sourced files keep `is_safe` / `category`
+ * could not be checked without them (the data README lists five fields);
+ * if they do not, their categories still come from the SafeRLHF prompts
+ * and panel (a) stays a substitute. Then the figure
  * falls back to the released scored outputs (GPT-4 / GPT-3.5 answers with
  * the evaluator's `value_reward`), coloured by the *prompt's* safety and
  * correlated with the prompt's categories — a substitute, and every title,
@@ -79,7 +83,7 @@ export function figure4Basis(fulcra: ColumnTable, options: { minRecords?: number
     a === "paper" && b === "paper"
       ? `**Figure 4 as the paper defines it**: ${withOutputSafety} of ${n} FULCRA records say whether their answer is safe, and ${withRiskCategories} have known risk categories.`
       : `**Substitute figure${a === "substitute" && b === "substitute" ? "s" : ""}.** Of the ${n} FULCRA records present, ${withOutputSafety} say whether their answer is safe and ${withRiskCategories} have known risk categories` +
-        ` (the paper's Figure 4 needs both; the BeaverTails-sourced records of the full release carry them, the mirror's trustworthy_data does not). ` +
+        ` (the paper's Figure 4 needs both: BeaverTails labels each answer's safety and categories, and the kit reads them from records that keep them; the mirror's trustworthy_data has none). ` +
         `${a === "substitute" ? "Panel (a) colours the released scored outputs by their *prompt's* safety. " : ""}${b === "substitute" ? "Panel (b) correlates the released evaluator scores, not FULCRA labels. " : ""}` +
         `These are substitutes, not the paper's figure: see [DEVIATIONS.md, fig4-basis](../DEVIATIONS.md#fig4-basis).`;
   return { a, b, fulcraRecords: n, withOutputSafety, withRiskCategories, titleA, captionA, titleB, captionB, note };
