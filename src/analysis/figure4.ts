@@ -65,16 +65,16 @@ export function figure4Basis(fulcra: ColumnTable, options: { minRecords?: number
   const b: Figure4Mode = withRiskCategories >= min ? "paper" : "substitute";
   const titleA =
     a === "paper"
-      ? `Fig. 4(a): FULCRA answers in the value space, safe vs unsafe answers (n = ${withOutputSafety})`
-      : "SUBSTITUTE for Fig. 4(a): scored GPT outputs coloured by their PROMPT's safety (FULCRA safety labels absent)";
+      ? `Fig. 4(a): FULCRA answers, safe vs unsafe (n = ${withOutputSafety})`
+      : "SUBSTITUTE for Fig. 4(a): GPT outputs by their PROMPT's safety";
   const captionA =
     a === "paper"
       ? "FULCRA records placed by their labelled value vectors, coloured by whether the answer is safe (the record's is_safe), marker by the risk group of its categories — the paper's definition."
       : "Substitute, not the paper's Figure 4(a): the FULCRA records present carry no answer-safety label, so the released scored outputs are coloured by whether their prompt has a safety issue; safe and unsafe answers are not separated this way. FULCRA records are drawn grey. See DEVIATIONS.md#fig4-basis.";
   const titleB =
     b === "paper"
-      ? `Fig. 4(b): FULCRA value labels × risk categories of their prompts (n = ${withRiskCategories})`
-      : "SUBSTITUTE for Fig. 4(b): evaluator scores of GPT outputs × their prompts' risk groups (FULCRA categories absent)";
+      ? `Fig. 4(b): FULCRA value labels × risk (n = ${withRiskCategories})`
+      : "SUBSTITUTE for Fig. 4(b): GPT outputs' value_reward × prompt risk";
   const captionB =
     b === "paper"
       ? "Point-biserial r of FULCRA records' value labels (−1/0/+1) with the risk categories of their prompts — the paper's definition."

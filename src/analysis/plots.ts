@@ -129,7 +129,7 @@ export function valueSpaceFigure(points: readonly ValueSpacePoint[], projection:
   const groups = new Map<string, number[]>();
   const keyOf = (p: ValueSpacePoint): string => {
     if (colouring === "llm") return `${p.source === "FULCRA" ? "FULCRA" : "scored"}: ${p.llm}`;
-    if (colouring === "risk" || p.safe === null) return p.risk === UNKNOWN_RISK ? "safety unknown (FULCRA prompt not in SafeRLHF)" : p.risk;
+    if (colouring === "risk" || p.safe === null) return p.risk === UNKNOWN_RISK ? "FULCRA, answer safety unknown" : p.risk;
     const side = p.safe ? "safe" : "unsafe";
     const of = p.safetyOf === "output" ? " answer" : p.safetyOf === "prompt" ? " prompt" : "";
     return `${side}${of}: ${p.risk}`;
