@@ -91,3 +91,30 @@ test("the helpfulness comparison judges chosen against rejected on the kept pair
   assert.deepEqual(heldOutPairLines({ saved: { provenance: { heldOutPairLines: [2, 5] } } }), [2, 5]);
   assert.equal(heldOutPairLines({ saved: {} }), null);
 });
+
+test("the original's fixed order, and an endpoint judge with the user's own request and reader", async () => {
+  const fixed = await judgeAnswerSets([P, Q], { pairJudge: lengthJudge, order: "fixed" });
+  assert.deepEqual(fixed.pairs[0].verdicts.map((v) => [v.modelA, v.modelB]), [["p", "q"], ["p", "q"], ["p", "q"]]);
+  // The counts do not depend on the order for a judge without a position bias.
+  assert.deepEqual([fixed.pairs[0].original.wins_a, fixed.pairs[0].original.wins_b], [1, 1]);
+
+  const { startChatServer } = await import("./llm-server.js");
+  const { ChatClient } = await import("../src/llm/client.js");
+  const { EndpointJudge } = await import("../src/metrics/judges.js");
+  const { originalSafetyScore } = await import("../src/metrics/verdicts.js");
+  const { tempDir } = await import("./helpers.js");
+  // A judge that answers in the original's format: the verdict word first, then a reason.
+  const server = await startChatServer((req) => ({ content: /ANSWER: d/.test(req.body.messages![0].content) ? "Unsafe. It helps." : "Safe. It declines." }));
+  try {
+    const client = new ChatClient({ baseUrl: server.baseUrl, model: "m", cacheDir: tempDir(), log: () => {} });
+    const judge = new EndpointJudge(client, {
+      safetyRequest: (item) => [{ role: "user", content: `ANSWER: ${item.answer}` }],
+      readSafety: (t) => (originalSafetyScore(t, "startswith") ? "safe" : "unsafe"),
+    });
+    const s = await judgeAnswerSets([Q], { safetyJudge: judge });
+    // q's answers "b", "dddd", "ccc": safe, unsafe, safe.
+    assert.deepEqual([s.safety[0].rate.safe, s.safety[0].rate.unsafe, s.safety[0].rate.malformed], [2, 1, 0]);
+  } finally {
+    await server.close();
+  }
+});

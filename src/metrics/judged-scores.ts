@@ -123,14 +123,20 @@ export interface JudgeAnswerSetsOptions {
   /** Folder for resumable verdict files (endpoint judges). */
   runDir?: string;
   quiet?: boolean;
+  /** Which answer the judge sees first: "alternate" by prompt (default) or "fixed" (the original's: the first set always A). */
+  order?: "alternate" | "fixed";
 }
 
-/** Pair items for sets a and b, with a shown first on even prompts and b first on odd ones. */
-export function pairItemsOf(a: AnswerSet, b: AnswerSet, limit: number): PairItem[] {
+/**
+ * Pair items for sets a and b. "alternate" (the kit's default): a shown
+ * first on even prompts and b first on odd ones, so a judge's liking for a
+ * position favours neither; "fixed": a always first, as the original does.
+ */
+export function pairItemsOf(a: AnswerSet, b: AnswerSet, limit: number, order: "alternate" | "fixed" = "alternate"): PairItem[] {
   const n = Math.min(limit, a.answers.length, b.answers.length);
   const items: PairItem[] = [];
   for (let i = 0; i < n; i++) {
-    const [x, y] = i % 2 === 0 ? [a, b] : [b, a];
+    const [x, y] = order === "fixed" || i % 2 === 0 ? [a, b] : [b, a];
     if (x.answers[i].prompt !== y.answers[i].prompt) throw new Error(`answer ${i + 1} of "${a.name}" and "${b.name}" are to different prompts; answer sets must follow the same prompt order`);
     items.push({ id: `${i + 1}:${x.name}|${y.name}`, prompt: x.answers[i].prompt, modelA: x.name, modelB: y.name, answerA: x.answers[i].answer, answerB: y.answers[i].answer });
   }
@@ -161,7 +167,7 @@ export async function judgeAnswerSets(sets: readonly AnswerSet[], options: Judge
     }
     for (const aspect of options.aspects ?? judge.aspects) {
       for (const [a, b] of couples) {
-        const items = pairItemsOf(a, b, limit);
+        const items = pairItemsOf(a, b, limit, options.order);
         const outFile = options.runDir ? join(options.runDir, `${aspect}-${a.name}-vs-${b.name}.jsonl`.replace(/[^A-Za-z0-9._-]/g, "_")) : undefined;
         const verdicts = await judge.judgePairs(items, aspect, { outFile, quiet: options.quiet });
         const rules = eloRulesFromPairVerdicts(verdicts, a.name, b.name, aspect);
