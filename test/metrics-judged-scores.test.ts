@@ -118,3 +118,11 @@ test("the original's fixed order, and an endpoint judge with the user's own requ
     await server.close();
   }
 });
+
+test("answer sets from aligned-run rows", async () => {
+  const { answerSetsFromRows } = await import("../src/metrics/judged-scores.js");
+  const rows = [{ prompt: "q1", reference: "r1", aligned: "a1", values_aligned: [] }, { prompt: "q2", reference: "r2", aligned: "a2" }];
+  const [ref, al] = answerSetsFromRows(rows, { reference: "reference", BaseAlign: "aligned" });
+  assert.deepEqual([ref.name, ref.answers[1], al.name, al.answers[0]], ["reference", { prompt: "q2", answer: "r2" }, "BaseAlign", { prompt: "q1", answer: "a1" }]);
+  assert.throws(() => answerSetsFromRows([{ prompt: "q", aligned: 3 }], { x: "aligned" }), /answer row 1: field "aligned" \(answers of "x"\)/);
+});

@@ -32,6 +32,24 @@ export function answerSetFromFile(name: string, file: string): AnswerSet {
 }
 
 /**
+ * Answer sets from rows that hold several systems' answers to one prompt
+ * each — e.g. the rows of runs/align/<name>/answers.jsonl (`prompt`,
+ * `reference`, `aligned`): `fields` maps each set's name to the field of
+ * its answer. A row without a text in one of the fields is an error naming it.
+ */
+export function answerSetsFromRows(rows: readonly object[], fields: Record<string, string>): AnswerSet[] {
+  return Object.entries(fields).map(([name, field]) => ({
+    name,
+    answers: rows.map((row, i) => {
+      const r = row as Record<string, unknown>;
+      if (typeof r.prompt !== "string") throw new Error(`answer row ${i + 1}: field "prompt" should be a text`);
+      if (typeof r[field] !== "string") throw new Error(`answer row ${i + 1}: field "${field}" (answers of "${name}") should be a text`);
+      return { prompt: r.prompt, answer: r[field] as string };
+    }),
+  }));
+}
+
+/**
  * The helpfulness prompts the way the original evaluation reads
  * `helpful/test.jsonl` (eval.py lines 37–46): the text of `chosen` after its
  * last "Human: ", up to the first "Assistant:" after it, trimmed; every
