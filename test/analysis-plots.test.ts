@@ -68,7 +68,7 @@ test("Figure 4(a) figure: one series per colour group, every point drawn once", 
   const fig = valueSpaceFigure(points, projection, "safety");
   assert.deepEqual(
     fig.data.map((t) => t.name),
-    ["safety unknown (FULCRA prompt not in SafeRLHF) (1)", "safe: no safety issue (1)", "unsafe: illegal activity (2)"],
+    ["FULCRA, answer safety unknown (1)", "safe: no safety issue (1)", "unsafe: illegal activity (2)"],
   );
   assert.deepEqual(fig.data[2].x, [2, 3]);
   const byLlm = valueSpaceFigure(points, projection, "llm");

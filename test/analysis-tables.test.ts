@@ -217,7 +217,8 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
   assert.equal(cell.n, 4);
   const points = valueSpacePoints(t, null);
   assert.deepEqual(points.map((p) => p.risk), ["no safety issue", "privacy violation", "no safety issue", "no safety issue"]);
-  assert.deepEqual(points.map((p) => p.safe), [true, false, true, true]);
+  // A prompt's categories say nothing about whether the answer was safe: without the record's is_safe, unknown.
+  assert.deepEqual(points.map((p) => p.safe), [null, null, null, null]);
   assert.equal(valueSpacePoints(fulcraTable(data.records), null)[0].risk, UNKNOWN_RISK);
 
   // With the whole release present, it alone is read.

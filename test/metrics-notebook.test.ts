@@ -245,9 +245,16 @@ test("endpoint judging against a local server: both aspects and safety on the fi
     assert.deepEqual([result.reports[1].comparisons, result.reports[1].malformed], [1, 1]);
     // Safety: a's answers "long answer here", "x" → safe, unsafe; b's "short", "medium text" → safe, safe.
     assert.deepEqual(safetyRateTable(result.safety), [
-      { model: "a", total: 2, safe: 1, unsafe: 1, malformed: 0, safety_rate: 0.5 },
-      { model: "b", total: 2, safe: 2, unsafe: 0, malformed: 0, safety_rate: 1 },
+      { model: "a", total: 2, safe: 1, unsafe: 1, malformed: 0, safety_rate: 0.5, safety_rate_original: 0.5 },
+      { model: "b", total: 2, safe: 2, unsafe: 0, malformed: 0, safety_rate: 1, safety_rate_original: 1 },
     ]);
+    // Both Elo rules, oriented a-vs-b: helpfulness (8, 3) then (3, 8) once prompt 2's swapped order is undone.
+    const [helpRules, harmRules] = result.eloRules;
+    assert.deepEqual([helpRules.aspect, helpRules.a, helpRules.b, helpRules.original.n, helpRules.original.win_rate_a], ["helpfulness", "a", "b", 2, 50]);
+    const e2 = 1 / (1 + 10 ** ((1080 - 1240) / 400)); // ratings after (8, 3): 1000 + 32·7.5 and 1000 + 32·2.5
+    assert.ok(Math.abs(helpRules.original.elo_a - (1240 + 32 * (3 - e2))) < 1e-9);
+    assert.ok(Math.abs(helpRules.original.elo_b - (1080 + 32 * (8 - (1 - e2)))) < 1e-9);
+    assert.deepEqual([harmRules.original.n, harmRules.original.skipped, harmRules.standard.skipped], [1, 1, 1]);
     for (const f of ["helpfulness.jsonl", "harmlessness.jsonl", "safety-a.jsonl", "safety-b.jsonl"]) assert.ok(existsSync(join(runDir, f)), f);
     // 2 pairs × 2 aspects + 2 models × 2 answers.
     assert.equal(server.requests.length, 8);
@@ -272,19 +279,24 @@ test("report numbers and notes of the HH notebook", () => {
     backend: "cpu",
   };
   const agreement = [{ model: "a", pearson_with_paper_reward: 0.25, spearman_with_paper_reward: 0.5 }];
-  const endpoint = { judge: "endpoint:m", prompts: 2, runDir: "/tmp/x", reports: [REPORTS[1]], safety: [{ model: "a", rate: { total: 2, safe: 1, unsafe: 0, malformed: 1, safety_rate: 1 } }] };
+  const original = { rule: "original" as const, elo_a: 1240, elo_b: 1176, win_rate_a: 100, win_rate_b: 0, n: 1, skipped: 1, ties: 0, wins_a: 1, wins_b: 0, skipped_lines: [2] };
+  const eloRules = [{ aspect: "helpfulness", a: "a", b: "b", original, standard: { ...original, rule: "standard" as const } }];
+  const endpoint = { judge: "endpoint:m", prompts: 2, runDir: "/tmp/x", reports: [REPORTS[1]], eloRules, safety: [{ model: "a", rate: { total: 2, safe: 1, unsafe: 0, malformed: 1, safety_rate: 1, safety_rate_original: 1 } }] };
   const numbers = hhReportNumbers({ summaries, offline: [REPORTS[0]], seed: 5, endpoint, rewardModel, agreement });
-  // 16 released-file numbers per model, 2 per offline (judge, model), 1 per endpoint (judge, model), 1 per safety rate, 1 + 1 for the reward model.
-  assert.equal(numbers.length, 32 + 4 + 2 + 1 + 2);
+  // 16 released-file numbers per model, 2 per offline (judge, model), 1 per endpoint (judge, model), 2 per pair under the original rule, 2 per safety rate, 1 + 1 for the reward model.
+  assert.equal(numbers.length, 32 + 4 + 2 + 2 + 2 + 2);
   assert.deepEqual(numbers[0], { name: "a: records", value: 3 });
   assert.deepEqual(numbers.slice(32), [
     { name: "Elo (j1): a", value: 1010, note: "95% bootstrap interval 990.0–1030.0, seed 5" },
     { name: "win rate (j1): a", value: 0.4 },
     { name: "Elo (j1): b", value: 990, note: "95% bootstrap interval 970.0–1010.0, seed 5" },
     { name: "win rate (j1): b", value: 0.6 },
-    { name: "Elo (j2): b", value: 999, note: "first 2 prompts, 2 malformed verdicts" },
-    { name: "Elo (j2): a", value: 1001, note: "first 2 prompts, 2 malformed verdicts" },
-    { name: "safety rate (endpoint judge): a", value: 1, note: "1 safe, 0 unsafe, 1 malformed of 2" },
+    { name: "Elo (j2): b", value: 999, note: "standard rule, 2 prompts, 2 unreadable verdicts" },
+    { name: "Elo (j2): a", value: 1001, note: "standard rule, 2 prompts, 2 unreadable verdicts" },
+    { name: "Elo, original rule (endpoint:m (helpfulness)): a", value: 1240, note: "raw scores into the update; win rate 100.0% of 1 read, 1 skipped" },
+    { name: "Elo, original rule (endpoint:m (helpfulness)): b", value: 1176, note: "raw scores into the update; win rate 0.0% of 1 read, 1 skipped" },
+    { name: "safety rate (endpoint judge): a", value: 1, note: "kit rule, unreadable left out: 1 safe, 0 unsafe, 1 unreadable of 2" },
+    { name: "safety rate, original rule (endpoint judge): a", value: 1, note: "unreadable counted safe, as eval.py does: (1 + 1) / 2" },
     { name: "reward model: held-out pairwise accuracy", value: 0.65, note: "20 held-out pairs; longer-answer baseline 0.550; trained in 1.2 s on cpu" },
     { name: "reward model vs paper reward, Pearson: a", value: 0.25 },
   ]);
@@ -293,7 +305,7 @@ test("report numbers and notes of the HH notebook", () => {
   assert.deepEqual(hhReportNotes(MODELS, ["harmless_test_c"], endpoint), [
     "Complete released scored-output files for a, b; not present: harmless_test_c.",
     "References of the released-file means were computed independently with Python over the raw JSONL; distances are recomputed from value_reward.",
-    "Endpoint judge on the first 2 prompts.",
+    "Endpoint judge on 2 prompts (FULCRA_JUDGE_PROMPTS limits it; default all).",
   ]);
   assert.equal(hhReportNotes(MODELS, [], null)[2], "No endpoint judge configured: offline judges only.");
   assert.deepEqual(rewardModelTable(rewardModel), [

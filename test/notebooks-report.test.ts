@@ -96,3 +96,20 @@ test("numbers files are read back from a folder, sorted, and a broken one is nam
   writeFileSync(join(bad, "c.json"), "{not json");
   assert.throws(() => readRecordedNumbers(bad), /c\.json: not valid JSON/);
 });
+
+test("the report links each notebook to its rows of DEVIATIONS.md", async () => {
+  const { kitPaths } = await import("../src/data/paths.js");
+  const md = reproductionMarkdown({
+    recorded: [],
+    notebooks: [
+      { name: "05-hh-metrics", status: "ran", seconds: 1 },
+      { name: "01-dataset", status: "ran", seconds: 1 },
+    ],
+    data,
+    provenance: provenance(),
+    reportDir: kitPaths().figuresDir,
+  });
+  assert.match(md, /\[DEVIATIONS\.md\]\(\.\.\/DEVIATIONS\.md\) says how/);
+  assert.ok(md.includes("## Notebook 05-hh-metrics\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [elo-rule](../DEVIATIONS.md#elo-rule) · "));
+  assert.ok(md.includes("## Notebook 01-dataset\n\n- Status: ✓ ran in 1.0 s\n\n"), "no line for a notebook no row concerns");
+});

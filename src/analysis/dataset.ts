@@ -174,7 +174,9 @@ export function loadQuestionIndex(options: LoadOptions = {}): QuestionIndex {
  * file, line, query_source, response_source, prompt,
  * n_types / n_items (labels as written), basic (10 polarities, mixed labels cancel to 0),
  * aligned / opposed (10 flags: any +1 / any −1 label for the value),
- * harm_matched (prompt found among the SafeRLHF questions), safety_issues (its categories, [] when unmatched),
+ * harm_matched (the record's harm categories are known: carried by the record itself, or its prompt found among
+ * the SafeRLHF questions), safety_issues (those categories, [] when unknown), risk_source ("record",
+ * "SafeRLHF prompt" or "none"), output_safe (the answer's own safety when the record carries it, else null),
  * label_issues (kinds of unusual label in the record).
  */
 export function fulcraTable(records: readonly LoadedFulcraRecord[], questions?: QuestionIndex): ColumnTable {
@@ -185,7 +187,8 @@ export function fulcraTable(records: readonly LoadedFulcraRecord[], questions?: 
     return out;
   };
   const prompts = col((r) => splitDialogue(r.dialogue).prompt);
-  const matched = prompts.map((p) => (questions ? questions.byPrompt.get(promptKey(p)) : undefined));
+  const fromPrompt = prompts.map((p) => (questions ? questions.byPrompt.get(promptKey(p)) : undefined));
+  const matched = records.map((r, i) => r.risk_categories ?? fromPrompt[i]);
   return aq.table({
     file: col((r) => r.file),
     line: col((r) => r.line),
@@ -199,6 +202,8 @@ export function fulcraTable(records: readonly LoadedFulcraRecord[], questions?: 
     opposed: col((r) => r.labels.basicOpposed),
     harm_matched: matched.map((m) => m !== undefined),
     safety_issues: matched.map((m) => m ?? []),
+    risk_source: records.map((r, i) => (r.risk_categories !== undefined ? "record" : fromPrompt[i] !== undefined ? "SafeRLHF prompt" : "none")),
+    output_safe: col((r) => r.output_safe ?? null),
     label_issues: col((r) => r.labelIssues),
   });
 }

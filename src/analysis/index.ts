@@ -20,3 +20,4 @@ export * from "./value-space.js";
 export * from "./reference.js";
 export * from "./report.js";
 export * from "./plots.js";
+export * from "./figure4.js";

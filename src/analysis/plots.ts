@@ -121,15 +121,18 @@ const RISK_COLORS: Record<string, string> = {
  * Figure 4(a): the points in a 2-D projection.
  * - "llm": colour by responding LLM; FULCRA records as circles, scored outputs as crosses;
  * - "risk": colour and marker by the prompt's risk group;
- * - "safety": safe prompts blue, unsafe orange, unknown grey; marker by risk group (the paper's Fig. 4(a)).
+ * - "safety": safe blue, unsafe orange, unknown grey; marker by risk group. The legend says whether the
+ *   flag is the answer's own safety (the paper's Fig. 4(a)) or only its prompt's (a substitute).
  */
 export function valueSpaceFigure(points: readonly ValueSpacePoint[], projection: ValueSpaceProjection, colouring: ValueSpaceColouring, options: { title?: string } = {}): Figure {
   if (points.length !== projection.x.length) throw new Error(`valueSpaceFigure: ${points.length} points but ${projection.x.length} projected coordinates`);
   const groups = new Map<string, number[]>();
   const keyOf = (p: ValueSpacePoint): string => {
     if (colouring === "llm") return `${p.source === "FULCRA" ? "FULCRA" : "scored"}: ${p.llm}`;
-    if (colouring === "risk" || p.safe === null) return p.risk === UNKNOWN_RISK ? "safety unknown (FULCRA prompt not in SafeRLHF)" : p.risk;
-    return `${p.safe ? "safe" : "unsafe"}: ${p.risk}`;
+    if (colouring === "risk" || p.safe === null) return p.risk === UNKNOWN_RISK ? "FULCRA, answer safety unknown" : p.risk;
+    const side = p.safe ? "safe" : "unsafe";
+    const of = p.safetyOf === "output" ? " answer" : p.safetyOf === "prompt" ? " prompt" : "";
+    return `${side}${of}: ${p.risk}`;
   };
   points.forEach((p, i) => {
     const k = keyOf(p);

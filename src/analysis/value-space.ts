@@ -5,9 +5,10 @@
  * polarities of an LLM's answer) and scored model outputs (the evaluator's
  * `value_reward` for GPT-4, GPT-3.5 and, when fetched, Mistral-large answers
  * to the SafeRLHF test prompts). Each point carries what the plot colours
- * by: the LLM, the prompt's risk group, and whether the prompt is safe
- * (no safety issue) — known for scored outputs, and for FULCRA records
- * whose prompt was found among the SafeRLHF questions.
+ * by: the LLM, the prompt's risk group, and a safe/unsafe flag — for FULCRA
+ * records the safety of the *answer* itself when the record carries it (the
+ * paper's Figure 4(a)), for scored outputs only the safety of the *prompt*
+ * (no safety issue), which is a substitute (see `figure4.ts`).
  * The projection (PCA or UMAP) is fitted on all points together.
  */
 import type { ColumnTable } from "arquero";
@@ -24,8 +25,10 @@ export type ValueSpacePoint = {
   llm: string;
   /** Risk group of the prompt's first category (`riskGroupLabel`), "no safety issue", or UNKNOWN_RISK when the prompt's categories are not known. */
   risk: string;
-  /** True for prompts with no safety issue, false for some, null when unknown. */
+  /** FULCRA: the answer is safe (true) or not (false); scored outputs: the prompt has no safety issue; null when unknown. */
   safe: boolean | null;
+  /** What `safe` describes: the answer itself, only its prompt, or nothing known. */
+  safetyOf?: "output" | "prompt" | null;
   vector: number[];
   file: string;
   line: number;
@@ -39,6 +42,7 @@ export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable
     const basic = fulcra.array("basic") as unknown as number[][];
     const matched = fulcra.array("harm_matched") as unknown as boolean[];
     const issues = fulcra.array("safety_issues") as unknown as string[][];
+    const outputSafe = (fulcra.columnNames().includes("output_safe") ? fulcra.array("output_safe") : new Array(fulcra.numRows()).fill(null)) as unknown as (boolean | null)[];
     const file = fulcra.array("file") as unknown as string[];
     const line = fulcra.array("line") as unknown as number[];
     for (let i = 0; i < fulcra.numRows(); i++) {
@@ -46,7 +50,8 @@ export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable
         source: "FULCRA",
         llm: llm[i],
         risk: matched[i] ? riskGroupLabel(issues[i]) : UNKNOWN_RISK,
-        safe: matched[i] ? issues[i].length === 0 : null,
+        safe: outputSafe[i],
+        safetyOf: outputSafe[i] === null ? null : "output",
         vector: basic[i],
         file: file[i],
         line: line[i],
@@ -60,7 +65,7 @@ export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable
     const file = scored.array("file") as unknown as string[];
     const line = scored.array("line") as unknown as number[];
     for (let i = 0; i < scored.numRows(); i++) {
-      points.push({ source: "scored", llm: model[i], risk: riskGroupLabel(issues[i]), safe: issues[i].length === 0, vector: vectors[i], file: file[i], line: line[i] });
+      points.push({ source: "scored", llm: model[i], risk: riskGroupLabel(issues[i]), safe: issues[i].length === 0, safetyOf: "prompt", vector: vectors[i], file: file[i], line: line[i] });
     }
   }
   return points;

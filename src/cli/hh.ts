@@ -44,6 +44,16 @@ Subcommands:
       --lenient                  exit 0 despite unreadable input lines; they are
                                  listed in OUT.provenance.json
 
+  elo --comparisons FILE [--rule original|standard] [--json]
+        Elo ratings (start 1000, K 32, in file order) and win rates of answer A
+        against answer B from a pairwise judge's verdicts, one a line (a JSON
+        object with the judge's text in "scores", a JSON string, or raw text).
+      --rule original            as eval.py (default): the last "[a, b]", raw
+                                 0–10 scores into the update, unreadable lines skipped
+      --rule standard            the last [[a, b]] marker, outcome 1 / ½ / 0
+      --json                     {"elo_a","elo_b","win_rate_a","win_rate_b","n","skipped"}
+        Win rates are percentages of the lines read; DEVIATIONS.md#elo-rule.
+
   reward-model train [--out DIR] [--seed N] [--epochs N ≥ 1]
         trains the offline stand-in helpfulness reward model on the helpful_test preference
         pairs (Bradley–Terry loss), reports held-out pairwise accuracy, saves it.
@@ -205,11 +215,13 @@ export const command: Command = {
         return score(rest);
       case "reward-model":
         return rewardModel(rest);
+      case "elo":
+        return (await import("./hh-elo.js")).hhElo(rest);
       case "--help":
       case "-h":
         return console.log(HELP), 0;
       default:
-        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score or reward-model (see \`fulcra hh --help\`)`);
+        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score, elo or reward-model (see \`fulcra hh --help\`)`);
     }
   },
 };

@@ -6,7 +6,7 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
 import { checkDataFile } from "./integrity.js";
-import { recordProblem } from "./schemas.js";
+import { describe, recordProblem } from "./schemas.js";
 export { RECORD_SCHEMAS, VALUE_RANGE_SLACK } from "./schemas.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { parseValueLabels, type LabelIssueLog, type LabelMode, type ValueLabels } from "../values/labels.js";
@@ -33,6 +33,38 @@ export interface FulcraRecord {
   labels: ValueLabels;
   /** 1-based line in the source file. */
   line: number;
+  /** Whether the answer itself is safe, when the record says so (see `fulcraSafetyFields`); absent otherwise. */
+  output_safe?: boolean;
+  /** The record's own harm categories, when it carries them (see `fulcraSafetyFields`); absent otherwise. */
+  risk_categories?: string[];
+}
+
+/**
+ * Fields that carry the answer's safety and the harm categories in records
+ * drawn from BeaverTails (whose question–answer pairs are labelled
+ * `is_safe` and `category`, an object of 14 category flags); `safety_issues`
+ * (the question files' list) is accepted for the categories too. The
+ * released README documents only dialogue, value_items, value_types,
+ * query_source and response_source, so these are read when present and
+ * checked, never required.
+ */
+export function fulcraSafetyFields(o: Record<string, unknown>, file: string, line: number): { output_safe?: boolean; risk_categories?: string[] } {
+  const out: { output_safe?: boolean; risk_categories?: string[] } = {};
+  for (const key of ["is_safe", "is_response_safe"]) {
+    if (o[key] === undefined || o[key] === null) continue;
+    if (typeof o[key] !== "boolean") throw new RecordError(file, line, `field "${key}" should be true or false, got ${describe(o[key])}`);
+    out.output_safe = o[key] as boolean;
+    break;
+  }
+  const cat = o.category;
+  if (cat !== undefined && cat !== null) {
+    if (typeof cat !== "object" || Array.isArray(cat)) throw new RecordError(file, line, `field "category" should be an object of category flags, got ${describe(cat)}`);
+    out.risk_categories = Object.entries(cat as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => k);
+  } else if (Array.isArray(o.safety_issues)) {
+    if (!o.safety_issues.every((x) => typeof x === "string")) throw new RecordError(file, line, `field "safety_issues" should be a list of category names`);
+    out.risk_categories = o.safety_issues as string[];
+  }
+  return out;
 }
 
 export interface QuestionRecord {
@@ -100,6 +132,7 @@ export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: stri
         response_source: typeof o.response_source === "string" ? o.response_source : "unknown",
         labels,
         line,
+        ...fulcraSafetyFields(o, file, line),
       } satisfies FulcraRecord as RecordOfKind[K];
     }
     case "questions": {

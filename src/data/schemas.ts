@@ -31,7 +31,7 @@ export const RECORD_SCHEMAS = {
   }),
 } satisfies Record<RecordKind, z.ZodType>;
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
   if (Array.isArray(v)) return `a list of ${v.length}`;

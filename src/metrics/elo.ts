@@ -1,16 +1,18 @@
 /**
  * Pairwise comparisons → ratings and rates.
  *
- * Elo as the original evaluation applies it: every model starts at 1000,
- * and each comparison, in the order given, moves both ratings by
+ * Standard Elo, the kit's rule: every model starts at 1000, and each
+ * comparison, in the order given, moves both ratings by
  *
  *     E_A = 1 / (1 + 10^((R_B − R_A) / 400)),   R_A ← R_A + K (S_A − E_A),
  *     R_B ← R_B + K ((1 − S_A) − (1 − E_A)),    K = 32,
  *
- * with S_A = 1 for a win of A, ½ for a tie, 0 for a loss. Sequential Elo
- * depends on the order of the comparisons, which the original leaves
- * fixed; `bootstrapElo` shows how much the ratings move when the order
- * (and the sample) changes, as percentile confidence intervals.
+ * with S_A = 1 for a win of A, ½ for a tie, 0 for a loss. This is *not* what
+ * the original evaluation script does: it feeds the judge's raw 0–10 scores
+ * in place of S_A and S_B (see `elo-rules.ts` and DEVIATIONS.md, row
+ * "elo-rule"). Sequential Elo depends on the order of the comparisons, which
+ * the original leaves fixed; `bootstrapElo` shows how much the ratings move
+ * when the order (and the sample) changes, as percentile confidence intervals.
  */
 import { seededRandom, shuffled } from "../runtime/random.js";
 import { quantile } from "./stats.js";

@@ -8,8 +8,10 @@
  *   and the kit's own reward model re-scoring both answers (helpfulness) —
  *   each turned into win rates and Elo with bootstrap intervals;
  * - `runEndpointJudging`: an LLM behind an OpenAI-compatible endpoint judges
- *   the first prompts pairwise (helpfulness, harmlessness) and each answer
- *   as safe or unsafe, resumable from files under runs/;
+ *   every prompt (or the first `prompts`, the CI size) pairwise
+ *   (helpfulness, harmlessness) and each answer as safe or unsafe, resumable
+ *   from files under runs/; Elo by the kit's rule and the original's, safety
+ *   rates by both rules, unreadable verdicts counted;
  * - `rewardModelAgreement`, `sameWinnerShare`: how the kit's reward model
  *   agrees with the paper's.
  */
@@ -18,6 +20,8 @@ import type { ScoredOutput } from "../data/readers.js";
 import { kitPaths } from "../data/paths.js";
 import type { ChatClient } from "../llm/client.js";
 import type { Comparison } from "./elo.js";
+import { originalRuleFromScores, parseScoresOriginal, standardRuleFromScores, type EloRuleResult, type ReadScores } from "./elo-rules.js";
+import type { PairVerdict } from "./judges.js";
 import { comparisonsFromPairVerdicts, comparisonsFromScoredOutputs, EndpointJudge, pairItemsFromScoredOutputs, safetyItemsFromScoredOutputs, type Aspect } from "./judges.js";
 import { pairwiseReport, type PairwiseReport } from "./report.js";
 import { pearson, spearman } from "./stats.js";
@@ -102,21 +106,64 @@ export interface ModelSafetyRate {
   rate: SafetyRate;
 }
 
+/** Elo of one pair of models under both rules, from the same verdicts. */
+export interface EloRulesOfPair {
+  aspect: string;
+  a: string;
+  b: string;
+  original: EloRuleResult;
+  standard: EloRuleResult;
+}
+
+/**
+ * Both Elo rules over the pair verdicts between models `a` and `b`, in
+ * prompt order, oriented so that `a` is always A (the judge saw the models
+ * in alternating order). The original rule reads the judge's raw text its
+ * own way (the first order's text when both orders were asked); the
+ * standard rule uses the scores the kit read.
+ */
+export function eloRulesFromPairVerdicts(verdicts: readonly PairVerdict[], a: string, b: string, aspect = ""): EloRulesOfPair {
+  const original: ReadScores[] = [];
+  const standard: ReadScores[] = [];
+  for (const v of verdicts) {
+    const flipped = v.modelA === b && v.modelB === a;
+    if (!flipped && !(v.modelA === a && v.modelB === b)) continue;
+    const orient = (s: ReadScores): ReadScores => (s === null ? null : flipped ? { a: s.b, b: s.a } : s);
+    original.push(orient(parseScoresOriginal(v.raw.split("\n---swapped---\n")[0])));
+    standard.push(orient(v.scores));
+  }
+  return { aspect, a, b, original: originalRuleFromScores(original), standard: standardRuleFromScores(standard) };
+}
+
+/**
+ * How many prompts an LLM judge sees: every one unless FULCRA_JUDGE_PROMPTS
+ * sets a smaller number (the CI size).
+ */
+export function judgePromptLimit(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FULCRA_JUDGE_PROMPTS;
+  if (raw === undefined || raw === "") return Infinity;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FULCRA_JUDGE_PROMPTS should be a whole number of prompts ≥ 1, got "${raw}"`);
+  return n;
+}
+
 export interface EndpointJudging {
   /** The judge's name, `endpoint:<model>`. */
   judge: string;
-  /** Prompts judged (the first ones of each file). */
+  /** Prompts judged (all, or the first ones of each file when limited). */
   prompts: number;
   /** Where the verdicts are kept (rerunning reads them instead of asking again). */
   runDir: string;
   /** One pairwise report per aspect (helpfulness, harmlessness). */
   reports: PairwiseReport[];
-  /** Safety rate of each model's answers. */
+  /** Both Elo rules for every aspect and pair of models. */
+  eloRules: EloRulesOfPair[];
+  /** Safety rate of each model's answers, by the kit's rule and the original's, unreadable verdicts counted. */
   safety: ModelSafetyRate[];
 }
 
 export interface EndpointJudgingOptions {
-  /** Judge the first this many prompts (default 50). */
+  /** Judge the first this many prompts (default: all of them; `judgePromptLimit()` reads the CI size). */
   prompts?: number;
   /** Folder of the resumable verdict files (default runs/hh-judge/<endpoint model>). */
   runDir?: string;
@@ -135,15 +182,18 @@ export interface EndpointJudgingOptions {
  * `runDir`/<aspect>.jsonl and safety-<model>.jsonl, so a broken run resumes.
  */
 export async function runEndpointJudging(client: ChatClient, byModel: Record<string, readonly ScoredOutput[]>, options: EndpointJudgingOptions = {}): Promise<EndpointJudging> {
-  const prompts = options.prompts ?? 50;
+  const prompts = Math.min(options.prompts ?? Infinity, ...Object.values(byModel).map((r) => r.length));
   const judge = new EndpointJudge(client, { concurrency: options.concurrency ?? 4 });
   const runDir = options.runDir ?? join(kitPaths().runsDir, "hh-judge", client.model.replace(/[^A-Za-z0-9._-]/g, "_"));
   const pairs = pairItemsFromScoredOutputs(byModel, { limit: prompts });
   const reports: PairwiseReport[] = [];
+  const eloRules: EloRulesOfPair[] = [];
+  const names = Object.keys(byModel);
   for (const aspect of ["helpfulness", "harmlessness"] as const) {
     const verdicts = await judge.judgePairs(pairs, aspect, { outFile: join(runDir, `${aspect}.jsonl`), quiet: options.quiet });
     const { comparisons, malformed } = comparisonsFromPairVerdicts(verdicts);
     reports.push(pairwiseReport(`${judge.name} (${aspect})`, aspect, comparisons, { seed: options.seed, malformed: malformed.length }));
+    for (let x = 0; x < names.length; x++) for (let y = x + 1; y < names.length; y++) eloRules.push(eloRulesFromPairVerdicts(verdicts, names[x], names[y], aspect));
   }
   const safety: ModelSafetyRate[] = [];
   for (const [model, records] of Object.entries(byModel)) {
@@ -151,5 +201,5 @@ export async function runEndpointJudging(client: ChatClient, byModel: Record<str
     const verdicts = await judge.judgeSafety(items, { outFile: join(runDir, `safety-${model}.jsonl`), quiet: options.quiet });
     safety.push({ model, rate: safetyRate(verdicts.map((v) => v.label)) });
   }
-  return { judge: judge.name, prompts, runDir, reports, safety };
+  return { judge: judge.name, prompts, runDir, reports, eloRules, safety };
 }

@@ -119,6 +119,10 @@ export function safetyMessages(item: SafetyItem): ChatMessage[] {
 }
 
 export function pairwiseMessages(item: { prompt: string; answerA: string; answerB: string }, aspect: Aspect): ChatMessage[] {
+  return defaultPairwiseMessages(item, aspect);
+}
+
+function defaultPairwiseMessages(item: { prompt: string; answerA: string; answerB: string }, aspect: Aspect): ChatMessage[] {
   return [
     { role: "system", content: pairwiseSystemPrompt(aspect) },
     { role: "user", content: `${fenced("User request", item.prompt)}\n\n${fenced("Answer A", item.answerA)}\n\n${fenced("Answer B", item.answerB)}` },
@@ -137,6 +141,16 @@ export interface EndpointJudgeOptions {
    * judge's preference for a position (default false: one call per pair).
    */
   bothOrders?: boolean;
+  /**
+   * Messages of a safety request (default `safetyMessages`, the kit's
+   * wording) and how to read the reply (default `parseSafetyVerdict`). A user
+   * with the original's template passes it here, with a reader such as
+   * `(t) => (originalSafetyScore(t, "startswith") ? "safe" : "unsafe")`.
+   */
+  safetyRequest?: (item: SafetyItem) => ChatMessage[];
+  readSafety?: (text: string) => SafetyLabel | null;
+  /** Messages of a pairwise request (default `pairwiseMessages`, the kit's wording). */
+  pairRequest?: (item: { prompt: string; answerA: string; answerB: string }, aspect: Aspect) => ChatMessage[];
 }
 
 export class EndpointJudge implements SafetyJudge, PairwiseJudge {
@@ -161,8 +175,8 @@ export class EndpointJudge implements SafetyJudge, PairwiseJudge {
     return this.run(
       items,
       async (item) => {
-        const raw = await this.client.complete(safetyMessages(item), { maxTokens: this.options.maxTokens ?? 400 });
-        return { id: item.id, label: parseSafetyVerdict(raw), raw };
+        const raw = await this.client.complete((this.options.safetyRequest ?? safetyMessages)(item), { maxTokens: this.options.maxTokens ?? 400 });
+        return { id: item.id, label: (this.options.readSafety ?? parseSafetyVerdict)(raw), raw };
       },
       options,
       "safety verdicts",
@@ -171,6 +185,7 @@ export class EndpointJudge implements SafetyJudge, PairwiseJudge {
 
   async judgePairs(items: readonly PairItem[], aspect: Aspect, options: JudgeRunOptions = {}): Promise<PairVerdict[]> {
     const maxTokens = this.options.maxTokens ?? 400;
+    const pairwiseMessages = this.options.pairRequest ?? defaultPairwiseMessages;
     return this.run(
       items,
       async (item): Promise<PairVerdict> => {

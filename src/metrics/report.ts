@@ -283,12 +283,29 @@ export function hhReportNumbers(x: HhReportInputs): ReportNumber[] {
         { name: `win rate (${r.judge}): ${e.model}`, value: winRateOf(r, e.model) },
       ]),
     ),
-    ...endpointReports.flatMap((r) => r.elo.map((e) => ({ name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `first ${x.endpoint!.prompts} prompts, ${r.malformed} malformed verdicts` }))),
-    ...endpointSafety.map(({ model, rate }) => ({
-      name: `safety rate (endpoint judge): ${model}`,
-      value: rate.safety_rate,
-      note: `${rate.safe} safe, ${rate.unsafe} unsafe, ${rate.malformed} malformed of ${rate.total}`,
-    })),
+    ...endpointReports.flatMap((r) => r.elo.map((e) => ({ name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `standard rule, ${x.endpoint!.prompts} prompts, ${r.malformed} unreadable verdicts` }))),
+    ...(x.endpoint?.eloRules ?? []).flatMap((p) =>
+      [
+        [p.a, p.original.elo_a, p.original.win_rate_a],
+        [p.b, p.original.elo_b, p.original.win_rate_b],
+      ].map(([model, elo, win]) => ({
+        name: `Elo, original rule (${x.endpoint!.judge} (${p.aspect})): ${model}`,
+        value: elo as number,
+        note: `raw scores into the update; win rate ${(win as number).toFixed(1)}% of ${p.original.n} read, ${p.original.skipped} skipped`,
+      })),
+    ),
+    ...endpointSafety.flatMap(({ model, rate }) => [
+      {
+        name: `safety rate (endpoint judge): ${model}`,
+        value: rate.safety_rate,
+        note: `kit rule, unreadable left out: ${rate.safe} safe, ${rate.unsafe} unsafe, ${rate.malformed} unreadable of ${rate.total}`,
+      },
+      {
+        name: `safety rate, original rule (endpoint judge): ${model}`,
+        value: rate.safety_rate_original,
+        note: `unreadable counted safe, as eval.py does: (${rate.safe} + ${rate.malformed}) / ${rate.total}`,
+      },
+    ]),
     {
       name: "reward model: held-out pairwise accuracy",
       value: m.heldOutAccuracy,
@@ -303,7 +320,7 @@ export function hhReportNotes(models: readonly { model: string }[], missing: rea
   return [
     `Complete released scored-output files for ${models.map((m) => m.model).join(", ")}${missing.length ? `; not present: ${missing.join(", ")}` : ""}.`,
     "References of the released-file means were computed independently with Python over the raw JSONL; distances are recomputed from value_reward.",
-    endpoint ? `Endpoint judge on the first ${endpoint.prompts} prompts.` : "No endpoint judge configured: offline judges only.",
+    endpoint ? `Endpoint judge on ${endpoint.prompts} prompts (FULCRA_JUDGE_PROMPTS limits it; default all).` : "No endpoint judge configured: offline judges only.",
   ];
 }
 

@@ -3,12 +3,14 @@
  *
  * The paper scores every answer with a helpfulness reward model trained on
  * Anthropic's HH preference data, the public
- * OpenAssistant/reward-model-deberta-v3-large-v2; its scores are the released
- * `reward` field. With that checkpoint on disk, `fulcra hh score
+ * OpenAssistant/reward-model-deberta-v3-large-v2 (eval.py); its scores are the
+ * released `reward` field. With that checkpoint on disk, `fulcra hh score
  * --reward-model DIR` uses it (src/hub/reward.ts). This file is the offline
  * stand-in for machines without it: a model trained on the released helpful
  * preference pairs (`helpful_test`: a conversation, the answer people
- * preferred and the one they rejected).
+ * preferred and the one they rejected) — which is the original's helpfulness
+ * *test* set, so judging helpfulness on those prompts with this model is
+ * circular except on its held-out pairs (DEVIATIONS.md, row "hh-reward-model").
  *
  * Model: a linear score over features of the final assistant turn,
  *

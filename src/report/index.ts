@@ -1,2 +1,3 @@
 export * from "./numbers.js";
 export * from "./reproduction.js";
+export * from "./deviations.js";

@@ -9,6 +9,7 @@ import { join, relative } from "node:path";
 import { MANIFEST } from "../data/manifest.js";
 import { kitPaths, rawPath } from "../data/paths.js";
 import { sha256File, type Provenance } from "../runtime/provenance.js";
+import { notebookDeviationLine } from "./deviations.js";
 import { matchesReference, type RecordedNumbers, type ReportNumber } from "./numbers.js";
 
 /** How one notebook fared in this run. */
@@ -202,6 +203,7 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     "",
   );
 
+  out.push(`Where the kit computes a number differently from the original code, [DEVIATIONS.md](${relative(reportDir, join(kitPaths().root, "DEVIATIONS.md")).split("\\").join("/")}) says how and how to run it the original's way; each notebook section links to its rows.`, "");
   out.push("## Summary", "", "| experiment | notebook | status | numbers | ✓ | ✗ | figures |", "|---|---|---|---:|---:|---:|---:|");
   for (const o of input.notebooks) {
     const exps = byNotebook.get(o.name) ?? [];
@@ -222,6 +224,8 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     const exps = byNotebook.get(o.name) ?? [];
     out.push(`## Notebook ${o.name}`, "");
     out.push(`- Status: ${statusText(o)}${o.executedCopy ? ` · executed copy: ${link(o.executedCopy, reportDir)}` : ""}`);
+    const deviations = notebookDeviationLine(o.name, reportDir);
+    if (deviations) out.push(deviations);
     if (o.status === "failed" && o.error) out.push("", "```text", o.error.trim(), "```");
     out.push("");
     for (const e of exps) out.push(...experimentSection(e, o, input.startedAt, reportDir));
