@@ -128,5 +128,5 @@ test("fulcra hh elo --json prints the original rule's numbers for the hand-worke
   assert.deepEqual([std.win_rate_a, std.win_rate_b, std.n, std.skipped], [50, 25, 4, 3]);
   const bad = run("--rule", "elo");
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /--rule must be original or standard/);
+  assert.match(bad.stderr, /--rule expects one of original, standard/);
 });
