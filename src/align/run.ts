@@ -114,6 +114,10 @@ export interface AlignSummary {
   train_kl_mean: number | null;
   steps: number;
   seconds: number;
+  /** Wall-clock seconds of the whole process up to writing the summary (for `fulcra align`: the whole command, training every part included). */
+  wall_seconds: number;
+  /** CPU seconds (user + system) of the whole process up to then; on a shared machine this is the steadier figure. */
+  cpu_seconds: number;
   backend: string | null;
   seed: number;
   /** Mean value vectors (optimised evaluator, then held-out one). */
@@ -274,6 +278,8 @@ export async function align(components: AlignComponents, options: AlignOptions):
     train_kl_mean: trainLog.length ? mean(trainLog.map((s) => s.kl)) : null,
     steps: trainLog.length,
     seconds: 0,
+    wall_seconds: 0,
+    cpu_seconds: 0,
     backend: backend ? backend.name : null,
     seed,
     values_before: meanVector(before.vectors),
@@ -296,6 +302,9 @@ export async function align(components: AlignComponents, options: AlignOptions):
     config_key: options.configKey ?? null,
   };
   summary.seconds = (Date.now() - started) / 1000;
+  summary.wall_seconds = process.uptime();
+  const cpu = process.cpuUsage();
+  summary.cpu_seconds = (cpu.user + cpu.system) / 1e6;
   if (options.outDir) writeOutputs(options.outDir, summary, prompts, before, after, options.examples ?? 20, components.dataFiles);
   return { summary, policy, trainLog, before, after, prompts };
 }

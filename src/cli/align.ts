@@ -8,6 +8,14 @@ import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../metrics/targets.js";
 import { availableDataFiles, kitPaths } from "../data/paths.js";
 import { provenance } from "../runtime/provenance.js";
+import { originalSettings, PRESET_NAMES, resolvePreset, type PresetName } from "../align/presets.js";
+import { readFileSync, existsSync } from "node:fs";
+
+/** Training prompts present (the original preset's step count depends on it); 0 when the data is not fetched. */
+function countTrainPrompts(): number {
+  const file = join(kitPaths().rawDir, "data", "saferlhf", "train_questions.jsonl");
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).length : 0;
+}
 
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
 
@@ -39,6 +47,10 @@ Options:
   --test-prompts N         held-out SafeRLHF test prompts scored (default 128, max 1523)
   --n N                    best-of-N candidates per prompt (default 8)
   --from-files             best-of-N over the released scored-output files (needs no model)
+  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
+                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
+  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
+  --json                   with --dry-run: print it as JSON
   --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
                            SFT policy with the decoder's GPU_LM_CONFIG (6 layers, width 384, context 256), an 8k
                            vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
@@ -80,6 +92,9 @@ export const command: Command = {
       n: { type: "string" },
       "from-files": { type: "boolean" },
       "gpu-config": { type: "boolean" },
+      preset: { type: "string" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
       resume: { type: "boolean" },
       "policy-dir": { type: "string" },
       "evaluator-dir": { type: "string" },
@@ -92,7 +107,9 @@ export const command: Command = {
     const method = opt.method as AlignMethod | undefined;
     if (!method || !ALIGN_METHODS.includes(method)) throw new UsageError(`--method must be one of ${ALIGN_METHODS.join(", ")}${method ? `, got "${method}"` : ""}`);
     const out = opt.out as string | undefined;
-    if (!out) throw new UsageError("--out DIR is required (where summary.json goes)");
+    const preset = ((opt.preset as string | undefined) ?? "cpu") as PresetName;
+    if (!PRESET_NAMES.includes(preset)) throw new UsageError(`--preset must be one of ${PRESET_NAMES.join(", ")}, got "${preset}"`);
+    if (!out && !opt["dry-run"]) throw new UsageError("--out DIR is required (where summary.json goes)");
     const target = (opt.target as string | undefined) ?? "basealign-ideal";
     const seed = numberOption(opt.seed as string | undefined, "seed", 1);
     const threshold = numberOption(opt.threshold as string | undefined, "threshold", 0.3);
@@ -106,7 +123,7 @@ export const command: Command = {
       const { rawPath } = await import("../data/paths.js");
       const files = present.map((e) => rawPath(e));
       const r = bestOfNFromFiles({ files, names: present.map((e) => e.name.replace("harmless_test_", "")), target, threshold, dimensions });
-      mkdirSync(out, { recursive: true });
+      mkdirSync(out!, { recursive: true });
       const summary = {
         method: "bon-files",
         target_name: target,
@@ -118,12 +135,12 @@ export const command: Command = {
         seconds: (Date.now() - started) / 1000,
         provenance: provenance({ dataFiles: files }),
       };
-      writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+      writeFileSync(join(out!, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
       const fmt = (x: number) => x.toFixed(3);
       console.log(`best-of-${files.length} over released answers to ${r.prompts} test prompts, target ${target}`);
       console.log(`${"answers".padEnd(22)} ${"masked".padStart(7)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"reward".padStart(7)}`);
       for (const s of [r.selection, ...r.singles]) console.log(`${s.name.padEnd(22)} ${fmt(s.maskedDistance).padStart(7)} ${fmt(s.eDistance).padStart(7)} ${fmt(s.hDistance).padStart(7)} ${fmt(s.meanReward).padStart(7)}`);
-      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out, "summary.json")}`);
+      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out!, "summary.json")}`);
       return 0;
     }
 
@@ -138,6 +155,32 @@ export const command: Command = {
         (ppo as Record<string, unknown>)[k] = raw === "true";
       } else (ppo as Record<string, unknown>)[k] = raw;
     }
+    // The preset under the flags: a flag given on the command line wins.
+    const trainPromptCount = countTrainPrompts();
+    const resolved = resolvePreset(preset, method, trainPromptCount, { ...ppo, seed: opt.seed !== undefined ? seed : preset === "original" && method !== "bon" ? (originalSettings(method).seed.value as number) : seed });
+    if (opt["dry-run"]) {
+      const report = {
+        preset,
+        method,
+        target,
+        seed: resolved.ppo.seed,
+        threshold,
+        test_prompts: numberOption(opt["test-prompts"] as string | undefined, "test-prompts", 128),
+        training_prompts: trainPromptCount,
+        ppo: method === "bon" ? null : resolved.ppo,
+        n: method === "bon" ? numberOption(opt.n as string | undefined, "n", 8) : null,
+        sources: resolved.sources,
+        not_applicable: resolved.not_applicable,
+      };
+      if (opt.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`fulcra align --preset ${preset} --method ${method}: resolved configuration`);
+        if (report.ppo) for (const [k, v] of Object.entries(report.ppo)) console.log(`  ${k.padEnd(22)} ${JSON.stringify(v)}${resolved.sources[k] ? `   (${resolved.sources[k]})` : ""}`);
+        for (const [k, v] of Object.entries(resolved.not_applicable)) console.log(`  not applicable: ${k}: ${v}`);
+      }
+      return 0;
+    }
+    Object.assign(ppo, resolved.ppo);
     const { loadAlignComponents } = await import("../align/components.js");
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
@@ -159,8 +202,8 @@ export const command: Command = {
     const r = await align(components, {
       method,
       target,
-      outDir: out,
-      seed,
+      outDir: out!,
+      seed: resolved.ppo.seed,
       threshold,
       dimensions,
       ppo,
@@ -176,7 +219,7 @@ export const command: Command = {
     console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (${signed(s.heldout_relative_reduction)})`);
     console.log(`  KL to the start policy: ${s.kl_mean.toFixed(2)}   steps: ${s.steps}   ${s.reward_hacking_message}`);
     console.log(`  time: ${Object.entries(s.time_split).map(([k, x]) => `${k} ${x.toFixed(0)} s`).join(", ")}`);
-    console.log(`wrote ${join(out, "summary.json")}`);
+    console.log(`wrote ${join(out!, "summary.json")}`);
     return 0;
   },
 };
