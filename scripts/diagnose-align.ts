@@ -73,4 +73,17 @@ for (const [name, scorer] of [["optimised evaluator", c.evaluator], ["held-out e
   const scaled = { none: 1, scale: 1 / (s + 1e-8), normalize: 1 / (s + 1e-8) }[ppo.reward_scaling as "none" | "scale" | "normalize"];
   console.log(`  PPO (${ppo.reward_scaling}): scaled score spread ${f3(s * scaled)}, mean ${f3(ppo.reward_scaling === "normalize" ? 0 : m * scaled)}; β ${ppo.init_kl_coef} → a KL of 1 nat costs ${f3(ppo.init_kl_coef)} (${f3(ppo.init_kl_coef / Math.max(1e-8, s * scaled))} score spreads)`);
 }
+// How much of the reward is the answer's doing: 4 answers to each of 32 prompts, variance within prompts vs in all.
+{
+  const k = 4;
+  const few = prompts.slice(0, 32);
+  const rep = few.flatMap((p) => Array.from({ length: k }, () => p));
+  const gk = generate(c.policy, c.tokenizer, c.formatPrompt, rep, { temperature: ppo.temperature, top_k: ppo.top_k, top_p: ppo.top_p, response_length: ppo.response_length, seed: seed + 7 });
+  for (const [name, scorer] of [["optimised evaluator", c.evaluator], ["held-out evaluator", c.heldoutEvaluator]] as const) {
+    const v = await scorer.score(rep.map((p, i) => toDialogue(p, gk.answers[i])));
+    const r = v.map((x) => baseAlignReward(x, target, { threshold }));
+    const within = mean(few.map((_, j) => std(r.slice(j * k, j * k + k)) ** 2));
+    console.log(`\n${name}: reward variance within a prompt (${k} answers each, 32 prompts) ${f3(within)} of ${f3(std(r) ** 2)} in all (${(100 * within / (std(r) ** 2 + 1e-12)).toFixed(1)}% is the answer's doing)`);
+  }
+}
 console.log(`\nPPO: ${ppo.steps} steps × ${ppo.batch_size} rollouts = ${ppo.steps * ppo.batch_size} rollouts, ${ppo.ppo_epochs} epochs, lr ${ppo.learning_rate}, advantages ${ppo.whiten_advantages ? "whitened" : "raw"}, target KL ${ppo.target_kl}`);
