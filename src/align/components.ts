@@ -156,13 +156,12 @@ export function lazyAlignComponents(options: ComponentOptions = {}): (() => Prom
 }
 
 /**
- * The notebooks' parts: a smaller SFT policy of their own (200 steps instead
- * of the lm module's default, in runs/lm/sft-notebook) so that a notebook run
- * on a machine without caches stays within a few minutes; the evaluators and
- * the reward model are the same as the CLI's.
+ * The notebooks' parts: the CLI's (the SFT policy's default is now small
+ * enough for a notebook run on a machine without caches: 200 steps, cached in
+ * runs/lm/sft, so the CLI and the notebooks share it), with the reward model.
  */
 export function notebookComponentOptions(): ComponentOptions {
-  return { policyDir: join(kitPaths().runsDir, "lm", "sft-notebook"), sftConfig: { steps: 200 }, rewardModel: true, quiet: true };
+  return { rewardModel: true, quiet: true };
 }
 
 /**
