@@ -78,6 +78,8 @@ export interface AlignOptions extends MaskOptions {
   /** Examples written to examples.jsonl. */
   examples?: number;
   onStep?: (s: StepStats) => void;
+  /** A reward to use instead of the method's (checks, e.g. that a zero reward gives no effect); evaluation is unchanged. */
+  reward?: RewardFunction;
   /** Stored in summary.json so that a later call can tell the run is the same (see experiments.ts). */
   configKey?: string;
 }
@@ -226,7 +228,8 @@ export async function align(components: AlignComponents, options: AlignOptions):
     klMean = Math.log(n) - (n - 1) / n;
   } else {
     let reward: RewardFunction;
-    if (options.method === "ppo") reward = valueReward(components.evaluator, { target: target, ...mask });
+    if (options.reward) reward = options.reward;
+    else if (options.method === "ppo") reward = valueReward(components.evaluator, { target: target, ...mask });
     else {
       if (!components.rewardModel) throw new Error("method rlhf needs a helpfulness reward model, and none was loaded");
       reward = helpfulnessReward(components.rewardModel);
