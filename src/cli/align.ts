@@ -180,7 +180,8 @@ export const command: Command = {
       }
       return 0;
     }
-    Object.assign(ppo, resolved.ppo);
+    const { num_mini_batches: _derived, ...resolvedPpo } = resolved.ppo;
+    Object.assign(ppo, resolvedPpo);
     const { loadAlignComponents } = await import("../align/components.js");
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
