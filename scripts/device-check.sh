@@ -14,7 +14,7 @@
 #
 # What goes into device-bundle/ (ignored by git, under 64 MiB with the pack):
 #   the benchmark entries bundled by esbuild (scripts/device-run.ts, bench-matmul, bench-lm,
-#   bench-evaluator, bench-align, and scripts/bench-hub.ts when it exists), the webgpu package's
+#   bench-evaluator, bench-align-phases, and scripts/bench-hub.ts when it exists), the webgpu package's
 #   index.js and package.json (dawn.node travels xz-compressed), the wasm binaries of
 #   @tensorflow/tfjs-backend-wasm, the data files the benchmarks read, and what
 #   ../shared/device/pack.sh adds (node.xz, dawn.node.xz, the Vulkan/GL loader packages, unpack.sh).
@@ -30,7 +30,7 @@ local_run=0
 [ -f node_modules/@tensorflow/tfjs-backend-webgpu/package.json ] || { echo "device-check: @tensorflow/tfjs-backend-webgpu is not installed" >&2; exit 1; }
 [ -f "$pack" ] || { echo "device-check: $pack not found (set DEVICE_PACK)" >&2; exit 1; }
 
-entries=(scripts/device-run.ts scripts/bench-matmul.ts scripts/bench-lm.ts scripts/bench-evaluator.ts scripts/bench-align.ts)
+entries=(scripts/device-run.ts scripts/bench-matmul.ts scripts/bench-lm.ts scripts/bench-evaluator.ts scripts/bench-align-phases.ts)
 if [ -f scripts/bench-hub.ts ]; then
   entries+=(scripts/bench-hub.ts)
 else

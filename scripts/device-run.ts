@@ -35,7 +35,7 @@ export const PLAN: Step[] = [
   { name: "lm", entry: "bench-lm.mjs", args: ["--quick", "--configs", "default,gpu", "--batch", "4", "--no-generate"], seconds: 90, what: "LM forward and SFT step (forward + backward + AdamW), default and GPU_LM_CONFIG decoders, batch 4 (batch 8 of GPU_LM_CONFIG overflows wasm's memory)" },
   { name: "hub", entry: "bench-hub.mjs", args: [], seconds: 60, what: "forward/backward at GPT-2-small and DeBERTa-v3-large shapes" },
   { name: "evaluator", entry: "bench-evaluator.mjs", args: ["--epochs", "1", "--max-per-file", "1500", "--repeats", "2"], seconds: 40, what: "value evaluator: one training epoch, inference throughput" },
-  { name: "ppo", entry: "bench-align.mjs", args: ["--repeats", "1", "--ppo-iteration"], seconds: 45, what: "one PPO iteration at the default configuration" },
+  { name: "ppo", entry: "bench-align-phases.mjs", args: ["--repeats", "1", "--ppo-iteration"], seconds: 45, what: "one PPO iteration at the default configuration" },
 ];
 
 interface RunRecord {

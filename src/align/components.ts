@@ -1,8 +1,9 @@
 /**
  * Loading what an alignment run stands on: the SFT policy and its tokenizer
  * (src/lm), two value evaluators (src/evaluator: the one the reward uses and
- * a second one, trained with another seed and split, that the policy never
- * sees), the helpfulness reward model (src/metrics) and the prompts.
+ * a second one, trained with another seed, head and half of the data, that
+ * the policy never sees; neither trains on the prompts the run is evaluated
+ * on), the helpfulness reward model (src/metrics) and the prompts.
  *
  * Each part is read from its cache under runs/ when present, and otherwise
  * trained with its module's default configuration and saved there, so that a
@@ -19,6 +20,7 @@ import { initBackend } from "../runtime/backend.js";
 import type { AlignComponents } from "./run.js";
 import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
 import { asValueScorer } from "../metrics/score.js";
+import { alignEvaluationPrompts } from "../evaluator/data.js";
 import type { TextScorer, ValueScorer } from "./reward.js";
 
 /** The parts of src/lm's CausalLm the aligner uses. */
@@ -156,13 +158,12 @@ export function lazyAlignComponents(options: ComponentOptions = {}): (() => Prom
 }
 
 /**
- * The notebooks' parts: a smaller SFT policy of their own (200 steps instead
- * of the lm module's default, in runs/lm/sft-notebook) so that a notebook run
- * on a machine without caches stays within a few minutes; the evaluators and
- * the reward model are the same as the CLI's.
+ * The notebooks' parts: the CLI's (the SFT policy's default is now small
+ * enough for a notebook run on a machine without caches: 200 steps, cached in
+ * runs/lm/sft, so the CLI and the notebooks share it), with the reward model.
  */
 export function notebookComponentOptions(): ComponentOptions {
-  return { policyDir: join(kitPaths().runsDir, "lm", "sft-notebook"), sftConfig: { steps: 200 }, rewardModel: true, quiet: true };
+  return { rewardModel: true, quiet: true };
 }
 
 /**
@@ -187,7 +188,8 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const trainFile = requireDataFile("saferlhf_train_questions");
   const testFile = requireDataFile("saferlhf_test_questions");
   const trainPrompts = readRecords("questions", trainFile).map((q) => q.prompt);
-  const testPrompts = readRecords("questions", testFile).map((q) => q.prompt);
+  // Only the evaluation half of the test prompts: the evaluators never train on it (see src/evaluator/data.ts).
+  const testPrompts = alignEvaluationPrompts(readRecords("questions", testFile).map((q) => q.prompt));
 
   const want = (part: "policy" | "evaluators" | "rewardModel") => !options.only || options.only === part;
   let sft: { model: CausalLmLike; tokenizer: LmTokenizerLike } | undefined;
@@ -222,30 +224,23 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   }
   if (want("evaluators")) {
 
-  // Two value evaluators: the reward's, and a second one (another seed and the
-  // other head, see the evaluator module) that the policy never optimises against.
+  // Two value evaluators: the reward's, and a second one (another seed, the other
+  // head and the other half of the data, see the evaluator module) that the
+  // policy never optimises against.
   const ev = (await import("../evaluator/index.js")) as AnyModule;
-  const trainEvaluator = need<(config: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>>(ev, "trainEvaluator", "src/evaluator");
-  const loadEvaluator = need<(dir: string) => Promise<{ score(d: string[]): unknown }>>(ev, "loadEvaluator", "src/evaluator");
+  const ensureEvaluatorFn = need<(dir: string, config: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>>(ev, "ensureEvaluator", "src/evaluator");
   const secondConfig = need<(config: Record<string, unknown>) => Record<string, unknown>>(ev, "secondEvaluatorConfig", "src/evaluator");
   const ensureEvaluator = async (dir: string, config: Record<string, unknown>, part: string) => {
-    let note = existsSync(join(dir, "model.json")) ? "cached" : "trained now";
-    const [e, secs] = await timed(async () => {
-      if (note === "cached") {
-        try {
-          return await loadEvaluator(dir);
-        } catch (err) {
-          // Saved by an older version of the evaluator module: training again takes about a minute.
-          note = `retrained: the cached one could not be read (${(err as Error).message.split("\n")[0]})`;
-        }
-      }
-      return trainEvaluator({ ...config, outDir: dir, quiet: options.quiet ?? false, resume: false });
-    });
-    sources[part] = `${dir} (${note})`;
+    // Reused only when trained with this configuration by this code (ensureEvaluator checks); trained there otherwise.
+    const had = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
+    const [e, secs] = await timed(() => ensureEvaluatorFn(dir, { ...config, quiet: options.quiet ?? false }));
+    const now = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
+    sources[part] = `${dir} (${had === 0 ? "trained now" : had === now ? "cached" : "trained now: the cached one was made with another configuration or code"})`;
     seconds[part] = secs;
     return asValueScorer(e);
   };
-  const evaluatorConfig = options.evaluatorConfig ?? {};
+  // No evaluator of the run trains on the prompts it is evaluated on; the two train on disjoint halves of the rest.
+  const evaluatorConfig = { ...(ev.ALIGN_EVALUATOR_CONFIG as Record<string, unknown>), ...(options.evaluatorConfig ?? {}) };
   evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
   heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondConfig(evaluatorConfig), "heldoutEvaluator");
   }

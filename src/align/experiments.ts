@@ -143,9 +143,9 @@ export function crossTargetDistances(
 
 /**
  * Notebook 06's configuration: the CLI's PPO defaults with 96 held-out
- * prompts (the CLI's default is 128) and best-of-4, on the notebooks' own
- * smaller SFT policy (see notebookComponentOptions), so that the notebook
- * fits the CI budget; `fulcra align` with defaults is the reference run.
+ * prompts (the CLI's default is 128) and best-of-4, on the CLI's SFT
+ * policy (see notebookComponentOptions), so that the notebook fits the CI
+ * budget; `fulcra align` with defaults is the reference run.
  */
 export const NOTEBOOK_ALIGN = {
   seed: 1,

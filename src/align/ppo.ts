@@ -42,12 +42,13 @@ export const PPO_OPTIONS = {
   cliprange_value: { default: 0.2, help: "clip range of the value prediction around its rollout value" },
   vf_coef: { default: 0.1, help: "weight of the value loss" },
   ent_coef: { default: 0, help: "weight of the entropy bonus" },
-  max_grad_norm: { default: 1, help: "clip the gradients' global norm to this" },
+  max_grad_norm: { default: 1, help: "clip the gradients' global norm to this (0 = no clipping)" },
   init_kl_coef: { default: 0.1, help: "initial coefficient β of the per-token KL penalty to the reference (paper: 0.1)" },
   adaptive_kl: { default: true, help: "adapt β toward target_kl (Ziegler et al.); false keeps it fixed" },
   target_kl: { default: 6, help: "target sequence KL of the adaptive controller (paper: 6)" },
   horizon: { default: 10000, help: "adaptive controller horizon: larger = slower changes of β" },
   target_kl_early_stop: { default: 0, help: "stop a step's epochs when the minibatch approximate KL exceeds this (0 = never)" },
+  samples_per_prompt: { default: 4, help: "responses sampled per training prompt in a step (must divide batch_size); > 1: each score minus the mean score of the other responses to the same prompt (leave-one-out baseline), so the signal is the answer's effect and not the prompt's" },
   reward_scaling: { default: "normalize", help: "scores before the KL penalty: none | scale (÷ running std) | normalize (− running mean, ÷ running std)" },
   reward_clip: { default: 0, help: "clip (scaled) scores to ±this (0 = no clipping)" },
   whiten_advantages: { default: true, help: "normalise advantages to mean 0, std 1 within each batch" },
@@ -83,6 +84,9 @@ export function resolvePPOConfig(overrides: Partial<PPOConfig> = {}): PPOConfig 
   }
   if (!Number.isInteger(config.batch_size) || !Number.isInteger(config.mini_batch_size) || config.mini_batch_size <= 0 || config.batch_size % config.mini_batch_size !== 0) {
     throw new Error(`mini_batch_size (${config.mini_batch_size}) must be a positive integer dividing batch_size (${config.batch_size})`);
+  }
+  if (!Number.isInteger(config.samples_per_prompt) || config.samples_per_prompt < 1 || config.batch_size % config.samples_per_prompt !== 0) {
+    throw new Error(`samples_per_prompt (${config.samples_per_prompt}) must be a positive integer dividing batch_size (${config.batch_size})`);
   }
   if (!["none", "scale", "normalize"].includes(config.reward_scaling)) {
     throw new Error(`reward_scaling must be none, scale or normalize, got "${config.reward_scaling}"`);
@@ -375,8 +379,11 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
 
     // ── 2. Rollouts: a batch of training prompts of one token length, responses sampled from π.
     const bucket = pickWeighted(buckets, random);
-    const pool = Array.from({ length: Math.ceil(config.batch_size / bucket.length) }, () => bucket).flat();
-    const chosen = pickDistinct(pool, config.batch_size, random);
+    const k = config.samples_per_prompt;
+    const distinct = config.batch_size / k;
+    const pool = Array.from({ length: Math.ceil(distinct / bucket.length) }, () => bucket).flat();
+    // k responses per prompt, side by side (k = 1: batch_size prompts).
+    const chosen = pickDistinct(pool, distinct, random).flatMap((i) => Array.from({ length: k }, () => i));
     const prompts = chosen.map((i) => setup.prompts[i]);
     const rollout = sampleResponses(policy, chosen.map((i) => encoded[i]), tokenizer.eosId, config, random);
     const responses = rollout.responseIds.map((ids) => tokenizer.decode(ids).trim());
@@ -394,7 +401,14 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     tf.dispose([old.logprobs, old.values, old.entropy, ref.logprobs, ref.values, ref.entropy]);
 
     // ── 3. Reward: the score at the last response token, −β·KL at every token.
-    const scores = await reward(prompts, responses);
+    const rawScores = await reward(prompts, responses);
+    // Leave-one-out baseline over the k responses to the same prompt (k = 1: the scores as they are).
+    const scores = k === 1 ? rawScores : rawScores.map((x, i) => {
+      const g = Math.floor(i / k) * k;
+      let others = 0;
+      for (let j = g; j < g + k; j++) if (j !== i) others += rawScores[j];
+      return x - others / (k - 1);
+    });
     moments.update(scores);
     let scaled = scores.slice();
     if (config.reward_scaling === "scale") scaled = scores.map((s) => s / (moments.std + 1e-8));
@@ -448,7 +462,7 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
         // Clip the global gradient norm: g ← g · min(1, c / ‖g‖).
         const clipped = tf.tidy(() => {
           const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum())));
-          const scale = tf.minimum(1, tf.div(config.max_grad_norm, norm.add(1e-6)));
+          const scale = config.max_grad_norm > 0 ? tf.minimum(1, tf.div(config.max_grad_norm, norm.add(1e-6))) : tf.scalar(1);
           return Object.entries(grads).map(([name, g]) => ({ name, tensor: g.mul(scale) }));
         });
         optimizer.applyGradients(clipped);
@@ -481,7 +495,7 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     const seconds = (Date.now() - stepStart) / 1000;
     const s: StepStats = {
       step,
-      mean_reward: mean(scores),
+      mean_reward: mean(rawScores),
       mean_masked_distance: target && vectors && vectors.length === scores.length ? mean(vectors.map((v) => maskedDistance(v, target, (reward as ValueRewardFunction).options))) : null,
       kl: meanKl,
       kl_coef: beta,
@@ -495,7 +509,7 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
       epochs_run: epochsRun,
       seconds,
       tokens_per_second: tokens / Math.max(seconds, 1e-3),
-      samples: prompts.slice(0, 2).map((p, i) => ({ prompt: p, response: responses[i], reward: scores[i] })),
+      samples: prompts.slice(0, 2).map((p, i) => ({ prompt: p, response: responses[i], reward: rawScores[i] })),
     };
     stats.push(s);
     if (logFile) appendFileSync(logFile, JSON.stringify(s) + "\n");

@@ -78,6 +78,8 @@ export interface AlignOptions extends MaskOptions {
   /** Examples written to examples.jsonl. */
   examples?: number;
   onStep?: (s: StepStats) => void;
+  /** A reward to use instead of the method's (checks, e.g. that a zero reward gives no effect); evaluation is unchanged. */
+  reward?: RewardFunction;
   /** Stored in summary.json so that a later call can tell the run is the same (see experiments.ts). */
   configKey?: string;
 }
@@ -114,6 +116,10 @@ export interface AlignSummary {
   train_kl_mean: number | null;
   steps: number;
   seconds: number;
+  /** Wall-clock seconds of the whole process up to writing the summary (for `fulcra align`: the whole command, training every part included). */
+  wall_seconds: number;
+  /** CPU seconds (user + system) of the whole process up to then; on a shared machine this is the steadier figure. */
+  cpu_seconds: number;
   backend: string | null;
   seed: number;
   /** Mean value vectors (optimised evaluator, then held-out one). */
@@ -222,7 +228,8 @@ export async function align(components: AlignComponents, options: AlignOptions):
     klMean = Math.log(n) - (n - 1) / n;
   } else {
     let reward: RewardFunction;
-    if (options.method === "ppo") reward = valueReward(components.evaluator, { target: target, ...mask });
+    if (options.reward) reward = options.reward;
+    else if (options.method === "ppo") reward = valueReward(components.evaluator, { target: target, ...mask });
     else {
       if (!components.rewardModel) throw new Error("method rlhf needs a helpfulness reward model, and none was loaded");
       reward = helpfulnessReward(components.rewardModel);
@@ -274,6 +281,8 @@ export async function align(components: AlignComponents, options: AlignOptions):
     train_kl_mean: trainLog.length ? mean(trainLog.map((s) => s.kl)) : null,
     steps: trainLog.length,
     seconds: 0,
+    wall_seconds: 0,
+    cpu_seconds: 0,
     backend: backend ? backend.name : null,
     seed,
     values_before: meanVector(before.vectors),
@@ -296,6 +305,9 @@ export async function align(components: AlignComponents, options: AlignOptions):
     config_key: options.configKey ?? null,
   };
   summary.seconds = (Date.now() - started) / 1000;
+  summary.wall_seconds = process.uptime();
+  const cpu = process.cpuUsage();
+  summary.cpu_seconds = (cpu.user + cpu.system) / 1e6;
   if (options.outDir) writeOutputs(options.outDir, summary, prompts, before, after, options.examples ?? 20, components.dataFiles);
   return { summary, policy, trainLog, before, after, prompts };
 }

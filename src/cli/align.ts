@@ -1,5 +1,5 @@
 /** `fulcra align`: BaseAlign (PPO with the value reward), the RLHF baseline, and best-of-N. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, parseFlags, type Command, type FlagDef, type Flags } from "./command.js";
 import { folderFlag, targetFlag, thresholdFlag } from "./flags.js";
@@ -11,6 +11,13 @@ import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../metrics/targets.js";
 import { availableDataFiles, kitPaths } from "../data/paths.js";
 import { provenance } from "../runtime/provenance.js";
+import { originalSettings, PRESET_NAMES, resolvePreset, type PresetName } from "../align/presets.js";
+
+/** Training prompts present (the original preset's step count depends on it); 0 when the data is not fetched. */
+function countTrainPrompts(): number {
+  const file = join(kitPaths().rawDir, "data", "saferlhf", "train_questions.jsonl");
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).length : 0;
+}
 
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
 
@@ -36,12 +43,20 @@ Options:
   --method M               ppo | rlhf | bon (required)
   --target NAME            ${TARGET_NAMES.join(" | ")} | 10 comma-separated numbers (default basealign-ideal)
   --out DIR                where summary.json, train_log.jsonl, examples.jsonl and checkpoints go (required)
-  --seed N                 one seed for everything (default 1)
+  --seed N                 one seed for everything (default 1; the original's with --preset original)
   --threshold X            |v_d| must exceed X for a dimension to count (default 0.3)
   --dimensions a,b,…       only these values count in the distance (default all ten)
   --test-prompts N         held-out SafeRLHF test prompts scored (default 128, max 1523)
   --n N                    best-of-N candidates per prompt (default 8)
   --from-files             best-of-N over the released scored-output files (needs no model)
+  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
+                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
+  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
+  --json                   with --dry-run: print it as JSON
+  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
+                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
+  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
+  --json                   with --dry-run: print it as JSON
   --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
                            SFT policy with the decoder's GPU_LM_CONFIG (6 layers, width 384, context 256), an 8k
                            vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
@@ -81,7 +96,7 @@ const PPO_CHECKS: Record<string, z.ZodType> = {
   temperature: numberFlag({ min: 0, minExclusive: true }),
   cliprange: numberFlag({ min: 0, minExclusive: true }),
   cliprange_value: numberFlag({ min: 0, minExclusive: true }),
-  max_grad_norm: numberFlag({ min: 0, minExclusive: true }),
+  max_grad_norm: numberFlag({ min: 0 }),
   gamma: numberFlag({ min: 0, max: 1 }),
   lam: numberFlag({ min: 0, max: 1 }),
   top_p: numberFlag({ min: 0, max: 1, minExclusive: true }),
@@ -99,8 +114,11 @@ function alignFlags(): Flags {
   const flags: Flags = {
     method: { type: "string", required: true, schema: oneOfFlag(ALIGN_METHODS) },
     target: { type: "string", schema: targetFlag, default: "basealign-ideal" },
-    out: { type: "string", required: true },
-    seed: { type: "string", schema: intFlag(), default: "1" },
+    out: { type: "string" },
+    seed: { type: "string", schema: intFlag() },
+    preset: { type: "string", schema: oneOfFlag(PRESET_NAMES), default: "cpu" },
+    "dry-run": { type: "boolean" },
+    json: { type: "boolean" },
     threshold: { type: "string", schema: thresholdFlag, default: "0.3" },
     dimensions: { type: "string", schema: listFlag(oneOfFlag(BASIC_VALUES)) },
     "test-prompts": { type: "string", schema: intFlag({ min: 1, max: 1523 }), default: "128" },
@@ -131,9 +149,13 @@ export const command: Command = {
     const { values: v } = parseFlags(args, alignFlags(), "align", { positionals: false });
     const opt = v as Record<string, unknown>;
     const method = opt.method as AlignMethod;
+    const preset = opt.preset as PresetName;
+    if (!opt.out && !opt["dry-run"]) throw new UsageError("--out DIR is required (where summary.json goes)");
+    if (opt.json && !opt["dry-run"]) throw new UsageError("--json goes with --dry-run");
     const out = opt.out as string;
     const target = opt.target as string;
-    const seed = opt.seed as number;
+    const seedGiven = opt.seed !== undefined;
+    const seed = seedGiven ? (opt.seed as number) : preset === "original" && method !== "bon" ? (originalSettings(method).seed.value as number) : 1;
     const threshold = opt.threshold as number;
     const dimensions = opt.dimensions as string[] | undefined;
     if (opt["from-files"] && method !== "bon") throw new UsageError("--from-files goes with --method bon");
@@ -150,7 +172,7 @@ export const command: Command = {
       const { rawPath } = await import("../data/paths.js");
       const files = present.map((e) => rawPath(e));
       const r = bestOfNFromFiles({ files, names: present.map((e) => e.name.replace("harmless_test_", "")), target, threshold, dimensions });
-      mkdirSync(out, { recursive: true });
+      mkdirSync(out!, { recursive: true });
       const summary = {
         method: "bon-files",
         target_name: target,
@@ -162,16 +184,43 @@ export const command: Command = {
         seconds: (Date.now() - started) / 1000,
         provenance: provenance({ dataFiles: files }),
       };
-      writeFileSync(join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+      writeFileSync(join(out!, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
       const fmt = (x: number) => x.toFixed(3);
       console.log(`best-of-${files.length} over released answers to ${r.prompts} test prompts, target ${target}`);
       console.log(`${"answers".padEnd(22)} ${"masked".padStart(7)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"reward".padStart(7)}`);
       for (const s of [r.selection, ...r.singles]) console.log(`${s.name.padEnd(22)} ${fmt(s.maskedDistance).padStart(7)} ${fmt(s.eDistance).padStart(7)} ${fmt(s.hDistance).padStart(7)} ${fmt(s.meanReward).padStart(7)}`);
-      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out, "summary.json")}`);
+      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out!, "summary.json")}`);
       return 0;
     }
 
+    // The preset under the flags: a flag given on the command line wins.
     const ppo: Partial<PPOConfig> = opt["gpu-config"] ? { ...PPO_GPU_CONFIG, ...ppoChecked } : { ...ppoChecked };
+    const trainPromptCount = countTrainPrompts();
+    const resolved = resolvePreset(preset, method, trainPromptCount, { ...ppo, seed });
+    if (opt["dry-run"]) {
+      const report = {
+        preset,
+        method,
+        target,
+        seed: resolved.ppo.seed,
+        threshold,
+        test_prompts: opt["test-prompts"] as number,
+        training_prompts: trainPromptCount,
+        ppo: method === "bon" ? null : resolved.ppo,
+        n: method === "bon" ? (opt.n as number) : null,
+        sources: resolved.sources,
+        not_applicable: resolved.not_applicable,
+      };
+      if (opt.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`fulcra align --preset ${preset} --method ${method}: resolved configuration`);
+        if (report.ppo) for (const [k, v] of Object.entries(report.ppo)) console.log(`  ${k.padEnd(22)} ${JSON.stringify(v)}${resolved.sources[k] ? `   (${resolved.sources[k]})` : ""}`);
+        for (const [k, v] of Object.entries(resolved.not_applicable)) console.log(`  not applicable: ${k}: ${v}`);
+      }
+      return 0;
+    }
+    const { num_mini_batches: _derived, ...resolvedPpo } = resolved.ppo;
+    Object.assign(ppo, resolvedPpo);
     const { loadAlignComponents } = await import("../align/components.js");
     const { align } = await import("../align/run.js");
     const quiet = Boolean(opt.quiet);
@@ -198,8 +247,8 @@ export const command: Command = {
     const r = await align(components, {
       method,
       target,
-      outDir: out,
-      seed,
+      outDir: out!,
+      seed: resolved.ppo.seed,
       threshold,
       dimensions,
       ppo,
@@ -215,7 +264,7 @@ export const command: Command = {
     console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (${signed(s.heldout_relative_reduction)})`);
     console.log(`  KL to the start policy: ${s.kl_mean.toFixed(2)}   steps: ${s.steps}   ${s.reward_hacking_message}`);
     console.log(`  time: ${Object.entries(s.time_split).map(([k, x]) => `${k} ${x.toFixed(0)} s`).join(", ")}`);
-    console.log(`wrote ${join(out, "summary.json")}`);
+    console.log(`wrote ${join(out!, "summary.json")}`);
     return 0;
   },
 };

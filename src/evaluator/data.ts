@@ -22,6 +22,7 @@
  *   Running every fold scores every answer of the held-out model with an
  *   evaluator that saw neither the answer, nor its model, nor its prompt.
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { MANIFEST } from "../data/manifest.js";
@@ -173,4 +174,64 @@ export function splitForProtocol(labelled: readonly EvaluatorExample[][], distil
   note(`written by the held-out model (${heldOutModel})`, byModel);
   note("prompt is one of the test prompts", byPrompt);
   return { train, test, excluded };
+}
+
+// ─── Data for BaseAlign's two evaluators ───────────────────────────────────
+//
+// The scored-output files answer the SafeRLHF test prompts, and BaseAlign
+// evaluates its policies on SafeRLHF test prompts too. An evaluator that had
+// learned the paper evaluator's scores on the very prompts a policy is judged
+// on would score those answers from memory of the prompt. So the SafeRLHF
+// test prompts are cut in two by a hash of their text: the evaluation half is
+// what `fulcra align` evaluates on and no evaluator of an alignment run trains
+// on; the other half may be distilled from. On top of that, the reward's
+// evaluator and the guard evaluator train on disjoint halves of what is left
+// (again by a hash of the prompt), so the guard shares no training example
+// and no training prompt with the reward.
+
+/** Whether a SafeRLHF test prompt belongs to BaseAlign's evaluation half (hash of the text, independent of file order). */
+export function isAlignEvaluationPrompt(prompt: string): boolean {
+  return hashBit(`align-eval|${promptKey(prompt)}`) === 0;
+}
+
+/** One well-mixed bit of a text's SHA-256 (FNV-1a's low bit is only the parity of the bytes' low bits). */
+function hashBit(text: string): number {
+  return createHash("sha256").update(text).digest()[0] & 1;
+}
+
+/** The SafeRLHF test prompts BaseAlign evaluates on, in file order. */
+export function alignEvaluationPrompts(testPrompts: readonly string[]): string[] {
+  return testPrompts.filter(isAlignEvaluationPrompt);
+}
+
+/** Which half of the remaining examples an evaluator trains on (by a hash of the prompt). */
+export type DataHalf = "all" | "first" | "second";
+
+export function dataHalfOf(prompt: string): "first" | "second" {
+  return hashBit(`evaluator-half|${promptKey(prompt)}`) === 0 ? "first" : "second";
+}
+
+/**
+ * Drops the training examples whose prompt is in `excludedPrompts` (compared
+ * by promptKey), then keeps the chosen half. Returns what was left out, with
+ * counts, in the shape of ProtocolSplit.excluded.
+ */
+export function selectTrainingExamples(
+  train: readonly EvaluatorExample[],
+  excludedPrompts: readonly string[],
+  half: DataHalf,
+): { train: EvaluatorExample[]; excluded: { reason: string; count: number }[] } {
+  const excludedKeys = new Set(excludedPrompts.map(promptKey));
+  const kept: EvaluatorExample[] = [];
+  let byPrompt = 0;
+  let byHalf = 0;
+  for (const e of train) {
+    if (excludedKeys.has(promptKey(e.prompt))) byPrompt++;
+    else if (half !== "all" && dataHalfOf(e.prompt) !== half) byHalf++;
+    else kept.push(e);
+  }
+  const excluded: { reason: string; count: number }[] = [];
+  if (byPrompt > 0) excluded.push({ reason: "prompt is one of BaseAlign's evaluation prompts", count: byPrompt });
+  if (byHalf > 0) excluded.push({ reason: `prompt belongs to the other half of the data (this evaluator trains on the ${half} half)`, count: byHalf });
+  return { train: kept, excluded };
 }

@@ -21,7 +21,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, requireDataFile } from "../data/paths.js";
+import { readRecords } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
 import { Progress } from "../runtime/progress.js";
 import { provenance } from "../runtime/provenance.js";
@@ -37,6 +38,9 @@ import {
   distilledExamples,
   labelledExamples,
   splitForProtocol,
+  selectTrainingExamples,
+  alignEvaluationPrompts,
+  type DataHalf,
   type EvaluatorExample,
   type Protocol,
   type ProtocolSplit,
@@ -67,6 +71,8 @@ export interface EvaluatorConfig {
   maxPerFile: number;
   distillWeight: number;
   separateAnnotators: boolean;
+  excludePrompts: "none" | "align-eval";
+  dataHalf: DataHalf;
   // features
   fields: DialogueField[];
   maxN: number;
@@ -112,6 +118,8 @@ export const DEFAULT_EVALUATOR_CONFIG: EvaluatorConfig = {
   maxPerFile: 0,
   distillWeight: 1,
   separateAnnotators: true,
+  excludePrompts: "none",
+  dataHalf: "all",
   fields: ["prompt", "answer"],
   maxN: 2,
   buckets: 1 << 22,
@@ -154,6 +162,8 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
   maxPerFile: "use only the first N examples of each file (0 = all); for quick runs and tests",
   distillWeight: "loss weight of a distilled example relative to a labelled one",
   separateAnnotators: "learn FULCRA's labels and the paper's evaluator as two annotators (their conventions differ, e.g. on refusals); scores imitate the paper's evaluator",
+  excludePrompts: "none, or align-eval: train on no example whose prompt is one of BaseAlign's evaluation prompts (half of the SafeRLHF test prompts, see data.ts)",
+  dataHalf: "all, first or second: train on one of two disjoint halves of the examples, cut by a hash of the prompt (BaseAlign's reward and guard evaluators use different halves)",
   fields: "dialogue fields read, each hashed in its own namespace (prompt, answer)",
   maxN: "longest word n-gram (2 = words and bigrams)",
   buckets: "hash buckets an n-gram is hashed into before the vocabulary",
@@ -182,13 +192,23 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
 
 /**
  * The evaluator BaseAlign checks its policy with, besides the one it trains
- * against: another seed and the other head, so it shares no weights and no
- * training noise with the reward the policy optimised.
+ * against: another seed, the other head and, when the reward's evaluator
+ * trains on one half of the data (dataHalf), the other half, so that it
+ * shares no weights, no training noise and no training example with the
+ * reward the policy optimised.
  */
 export function secondEvaluatorConfig(config: Partial<EvaluatorConfig> = {}): Partial<EvaluatorConfig> {
   const base = { ...DEFAULT_EVALUATOR_CONFIG, ...config };
-  return { ...config, seed: base.seed + 1, vectorHead: base.vectorHead === "regression" ? "classification" : "regression" };
+  const otherHalf: DataHalf = base.dataHalf === "first" ? "second" : base.dataHalf === "second" ? "first" : "all";
+  return { ...config, seed: base.seed + 1, vectorHead: base.vectorHead === "regression" ? "classification" : "regression", dataHalf: otherHalf };
 }
+
+/**
+ * The reward's evaluator of an alignment run: trained on no BaseAlign
+ * evaluation prompt, and on the first half of the rest (the guard evaluator,
+ * secondEvaluatorConfig of this, on the second half).
+ */
+export const ALIGN_EVALUATOR_CONFIG: Partial<EvaluatorConfig> = { excludePrompts: "align-eval", dataHalf: "first" };
 
 export class ConfigError extends Error {
   constructor(field: keyof EvaluatorConfig, message: string) {
@@ -245,6 +265,8 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   oneOf("fieldPooling", ["joint", "separate"]);
   oneOf("optimizer", ["sgd", "adam"]);
   oneOf("vectorHead", ["regression", "classification"]);
+  oneOf("excludePrompts", ["none", "align-eval"]);
+  oneOf("dataHalf", ["all", "first", "second"]);
   if (!Array.isArray(c.fields) || c.fields.length === 0 || c.fields.some((f) => f !== "prompt" && f !== "answer") || new Set(c.fields).size !== c.fields.length) {
     throw new ConfigError("fields", `expected prompt and/or answer, got ${JSON.stringify(c.fields)}`);
   }
@@ -303,6 +325,22 @@ export function loadTrainingData(c: Pick<EvaluatorConfig, "labelledFiles" | "sco
     distilled: scoredFiles.flatMap((f) => cut(distilledExamples(f))),
     files: [...labelledFiles, ...scoredFiles],
   };
+}
+
+/**
+ * The protocol's split, then the alignment selection (excludePrompts, dataHalf)
+ * applied to its training side. The test side is left as the protocol made it.
+ */
+export function trainingSplit(data: Pick<TrainingData, "labelled" | "distilled">, c: Pick<EvaluatorConfig, "split" | "trainFraction" | "heldOutModel" | "promptFolds" | "promptFold" | "excludePrompts" | "dataHalf">, testPrompts?: readonly string[]): ProtocolSplit {
+  const split = splitForProtocol(data.labelled, data.distilled, protocolOf(c as EvaluatorConfig));
+  if (c.excludePrompts === "none" && c.dataHalf === "all") return split;
+  let excludedPrompts: string[] = [];
+  if (c.excludePrompts === "align-eval") {
+    const questions = testPrompts ?? readRecords("questions", requireDataFile("saferlhf_test_questions")).map((q) => q.prompt);
+    excludedPrompts = alignEvaluationPrompts(questions);
+  }
+  const selected = selectTrainingExamples(split.train, excludedPrompts, c.dataHalf);
+  return { train: selected.train, test: split.test, excluded: [...split.excluded, ...selected.excluded] };
 }
 
 export function protocolOf(c: EvaluatorConfig): Protocol {
@@ -380,7 +418,7 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
 
   // Data and split.
   const data = hooks.data ?? loadTrainingData(c);
-  const split = splitForProtocol(data.labelled, data.distilled, protocolOf(c));
+  const split = trainingSplit(data, c);
   const train = split.train;
   if (train.length === 0) throw new Error(`nothing to train on: the ${c.split} split left no training examples (files: ${data.files.join(", ")})`);
 

@@ -68,7 +68,7 @@ export const SFT_DEFAULTS: SftConfig = {
   tokenizerSampleChars: 6_000_000,
   model: DEFAULT_LM_CONFIG,
   maxPromptTokens: 24,
-  steps: 600,
+  steps: 200,
   batchSize: 16,
   learningRate: 3e-3,
   warmupSteps: 30,
