@@ -24,13 +24,14 @@ import { generate } from "../src/align/policy.js";
 import { resolvePPOConfig } from "../src/align/ppo.js";
 import { baseAlignReward, maskedDistance } from "../src/align/reward.js";
 import { toDialogue } from "../src/data/readers.js";
-import { resolveTarget } from "../src/metrics/targets.js";
+import { resolveTarget } from "../src/values/targets.js";
+import { VALUE_THRESHOLD } from "../src/values/threshold.js";
 import { BASIC_VALUES as VALUE_NAMES } from "../src/values/taxonomy.js";
 
 const { values: opt } = parseArgs({ options: { prompts: { type: "string" }, seed: { type: "string" }, target: { type: "string" }, threshold: { type: "string" }, "evaluator-config": { type: "string" }, "evaluator-dir": { type: "string" }, "heldout-evaluator-dir": { type: "string" }, "policy-dir": { type: "string" } } });
 const n = Number(opt.prompts ?? 128);
 const seed = Number(opt.seed ?? 1);
-const threshold = Number(opt.threshold ?? 0.3);
+const threshold = Number(opt.threshold ?? VALUE_THRESHOLD);
 const target = resolveTarget(opt.target ?? "basealign-ideal");
 const ppo = resolvePPOConfig({ seed });
 

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseAlignReward, dimensionMask, helpfulnessReward, keywordReward, maskedDistance, toTranscript, valueReward } from "../src/align/reward.js";
 import { bestOfNFromCandidates, bestOfNFromFiles, selectClosest } from "../src/align/best-of-n.js";
-import { TARGETS } from "../src/metrics/targets.js";
+import { TARGETS } from "../src/values/targets.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 // One value vector, worked by hand against basealign-ideal (1 on achievement, security,

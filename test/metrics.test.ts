@@ -6,7 +6,8 @@ import { readRecords } from "../src/data/readers.js";
 import { groupByHarmCategory, HARM_CATEGORIES } from "../src/metrics/harm.js";
 import { describeDistribution, histogram, quantile, std } from "../src/metrics/stats.js";
 import { checkStoredDistances, summarizeScoredOutputs } from "../src/metrics/summary.js";
-import { meanValueVector, valueDistances } from "../src/metrics/values.js";
+import { valueDistances } from "../src/values/distance.js";
+import { meanValueVector } from "../src/values/vectors.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 /*

@@ -10,8 +10,8 @@
  */
 import { basename } from "node:path";
 import { readRecords, toDialogue, type ScoredOutput } from "../data/readers.js";
-import { euclideanToTarget, l1ToTarget } from "../metrics/distance.js";
-import { resolveTarget, TARGETS } from "../metrics/targets.js";
+import { euclideanToTarget, l1ToTarget } from "../values/distance.js";
+import { resolveTarget, TARGETS } from "../values/targets.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { maskedDistance, type MaskOptions, type ValueScorer } from "./reward.js";
 

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { kitPaths } from "../data/paths.js";
-import { resolveTarget } from "../metrics/targets.js";
+import { resolveTarget } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { align, type AlignComponents, type AlignOptions, type AlignSummary } from "./run.js";
 import type { StepStats } from "./ppo.js";
@@ -79,7 +80,7 @@ export function loadRun(dir: string): StoredRun {
 /** The identity of a run's configuration: equal keys mean the stored run can stand in for a new one. */
 export function configKey(options: AlignOptions, identity?: string | null): string {
   const { method, target, seed, ppo, n, testPrompts, threshold, dimensions, evalTemperature } = options;
-  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? 0.3, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null });
+  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? VALUE_THRESHOLD, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null });
 }
 
 /** Where named experiment runs live (runs/align/NAME). */

@@ -13,8 +13,9 @@
  * one loop.
  */
 import { toDialogue } from "../data/readers.js";
-import { maskedValueDistance } from "../metrics/distance.js";
-import { resolveTarget } from "../metrics/targets.js";
+import { maskedValueDistance } from "../values/distance.js";
+import { resolveTarget } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { ValueVector } from "../values/vectors.js";
 
@@ -69,7 +70,7 @@ export function maskedDistance(v: readonly number[], target: readonly number[], 
   const keep = dimensionMask(options.dimensions);
   // A dimension switched off behaves as if the target ignored it (t_d = 0).
   const t = target.map((x, i) => (keep[i] ? x : 0));
-  return maskedValueDistance(v, t, options.threshold ?? 0.3);
+  return maskedValueDistance(v, t, options.threshold ?? VALUE_THRESHOLD);
 }
 
 /** The BaseAlign reward of one value vector: the negative masked distance. */

@@ -17,8 +17,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { rawPath } from "../data/paths.js";
-import { euclideanToTarget, l1ToTarget } from "../metrics/distance.js";
-import { resolveTarget, TARGETS } from "../metrics/targets.js";
+import { euclideanToTarget, l1ToTarget } from "../values/distance.js";
+import { resolveTarget, TARGETS } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { currentBackend } from "../runtime/backend.js";
 import { provenance } from "../runtime/provenance.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
@@ -301,7 +302,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
     sources: components.sources,
     ppo_config: ppoConfig,
     n: options.method === "bon" ? n : null,
-    threshold: options.threshold ?? 0.3,
+    threshold: options.threshold ?? VALUE_THRESHOLD,
     config_key: options.configKey ?? null,
   };
   summary.seconds = (Date.now() - started) / 1000;

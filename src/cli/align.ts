@@ -8,7 +8,8 @@ import type { z } from "zod";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
 import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
-import { TARGET_NAMES } from "../metrics/targets.js";
+import { TARGET_NAMES } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { availableDataFiles, kitPaths } from "../data/paths.js";
 import { provenance } from "../runtime/provenance.js";
 import { originalSettings, PRESET_NAMES, resolvePreset, type PresetName } from "../align/presets.js";
@@ -119,7 +120,7 @@ function alignFlags(): Flags {
     preset: { type: "string", schema: oneOfFlag(PRESET_NAMES), default: "cpu" },
     "dry-run": { type: "boolean" },
     json: { type: "boolean" },
-    threshold: { type: "string", schema: thresholdFlag, default: "0.3" },
+    threshold: { type: "string", schema: thresholdFlag, default: String(VALUE_THRESHOLD) },
     dimensions: { type: "string", schema: listFlag(oneOfFlag(BASIC_VALUES)) },
     "test-prompts": { type: "string", schema: intFlag({ min: 1, max: 1523 }), default: "128" },
     n: { type: "string", schema: intFlag({ min: 1 }), default: "8" },

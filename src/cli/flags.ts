@@ -1,7 +1,7 @@
 /** Flag schemas shared by several commands: value targets, thresholds, files and folders. */
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { resolveTarget } from "../metrics/targets.js";
+import { resolveTarget } from "../values/targets.js";
 import { checkedFlag, numberFlag } from "./command.js";
 
 /** A target name or 10 numbers in [-1, 1], not all zero (every distance would be 0). Keeps the text. */

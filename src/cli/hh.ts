@@ -2,7 +2,8 @@
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "../metrics/harm.js";
 import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
-import { resolveTarget, TARGET_NAMES } from "../metrics/targets.js";
+import { resolveTarget, TARGET_NAMES } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { existsSync, statSync } from "node:fs";
 import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
 import { folderFlag, inputFileFlag, inputPathFlag, outputFileFlag, targetFlag, thresholdFlag, writeLenientProvenance } from "./flags.js";
@@ -103,7 +104,7 @@ export function formatSummary(s: HhSummary): string {
 
 const SUMMARY_FLAGS = {
   target: { type: "string", schema: targetFlag },
-  threshold: { type: "string", schema: thresholdFlag, default: "0.3" },
+  threshold: { type: "string", schema: thresholdFlag, default: String(VALUE_THRESHOLD) },
   json: { type: "boolean" },
   lenient: { type: "boolean" },
 } satisfies Flags;

@@ -32,6 +32,7 @@ import { fileOrderSplit } from "../data/splits.js";
 import { fnv1a } from "../text/tokenize.js";
 import { splitPromptAnswer } from "../text/dialogue.js";
 import { LabelIssueLog, type Polarity } from "../values/labels.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { polarity } from "../values/vectors.js";
 import { join } from "node:path";
 
@@ -50,7 +51,7 @@ export interface EvaluatorExample {
 }
 
 /** The dead zone that turns the paper's real-valued scores into −1 / 0 / +1. */
-export const LABEL_THRESHOLD = 0.3;
+export const LABEL_THRESHOLD = VALUE_THRESHOLD;
 
 /** FULCRA files present under data/raw/. The full `data_hybrid` holds the others, so it is used alone when present. */
 export function availableLabelledFiles(rawDir = kitPaths().rawDir): string[] {

@@ -9,6 +9,7 @@
  */
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { polarity } from "../values/vectors.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 import type { Polarity } from "../values/labels.js";
 import { pearson as sharedPearson } from "../metrics/stats.js";
 
@@ -138,7 +139,7 @@ export interface AgreementReport {
 }
 
 /** Agreement of predicted value vectors with reference ones (the paper's evaluator). */
-export function agreementReport(reference: readonly (readonly number[])[], predicted: readonly (readonly number[])[], threshold = 0.3): AgreementReport {
+export function agreementReport(reference: readonly (readonly number[])[], predicted: readonly (readonly number[])[], threshold = VALUE_THRESHOLD): AgreementReport {
   checkRows(reference, predicted);
   const perValue = BASIC_VALUES.map((value, v) => {
     const ref = reference.map((r) => r[v]);

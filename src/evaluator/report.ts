@@ -21,8 +21,9 @@ import { initBackend } from "../runtime/backend.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { dialogueFeatures } from "../text/features.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
-import { TARGETS } from "../metrics/targets.js";
-import { euclideanToTarget } from "../metrics/distance.js";
+import { TARGETS } from "../values/targets.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
+import { euclideanToTarget } from "../values/distance.js";
 import { MajorityBaseline, TfIdfBaseline, type BaselinePredictions } from "./baseline.js";
 import { fieldBags } from "./evaluator.js";
 import type { EvaluatorExample } from "./data.js";
@@ -40,7 +41,7 @@ import {
 import { classWeightTable, loadTrainingData, resolveConfig, scoreAsAnnotated, trainEvaluator, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
 
 /** The paper's reading of its evaluator's scores: −1 / 0 / +1 beyond ±0.3. */
-export const SIGN_THRESHOLD = 0.3;
+export const SIGN_THRESHOLD = VALUE_THRESHOLD;
 
 /** The quality the kit aims for (issue: evaluator). */
 export const QUALITY_GOALS = {

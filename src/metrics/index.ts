@@ -1,7 +1,9 @@
 /** HH metrics: value distances to targets, reward distributions, harm-category breakdowns, judges and Elo. */
-export * from "./targets.js";
-export * from "./distance.js";
-export * from "./values.js";
+// Targets and distances live in src/values (exported flat from the package);
+// they stay reachable as `metrics.*` too, where the notebooks and readers know them.
+export * from "../values/targets.js";
+export * from "../values/distance.js";
+export { meanValueVector } from "../values/vectors.js";
 export * from "./stats.js";
 export * from "./harm.js";
 export * from "./summary.js";

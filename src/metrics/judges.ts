@@ -19,8 +19,8 @@ import { mapConcurrent, runResumable } from "../llm/jobs.js";
 import type { Comparison } from "./elo.js";
 import { hhTranscript } from "./reward-model.js";
 import type { RewardScorer, ValueScorer } from "./score.js";
-import { resolveTarget } from "./targets.js";
-import { valueDistances } from "./values.js";
+import { resolveTarget } from "../values/targets.js";
+import { valueDistances } from "../values/distance.js";
 import { outcomeOf, parsePairScores, parseSafetyVerdict, type SafetyLabel } from "./verdicts.js";
 
 export type Aspect = "helpfulness" | "harmlessness";

@@ -14,8 +14,8 @@ import { readRecords, RecordError, splitDialogue, toDialogue, type ScoredOutput 
 import { Progress } from "../runtime/progress.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { hhTranscript } from "./reward-model.js";
-import { resolveTarget } from "./targets.js";
-import { valueDistances } from "./values.js";
+import { resolveTarget } from "../values/targets.js";
+import { valueDistances } from "../values/distance.js";
 
 /** Scores FULCRA-style dialogues ("Human: …\nBob: …") with 10 values in [−1, 1], paper order. */
 export interface ValueScorer {

@@ -16,8 +16,10 @@ import { requireDataFile } from "../data/paths.js";
 import { readRecords, type RecordError, type ScoredOutput } from "../data/readers.js";
 import { groupByHarmCategory } from "./harm.js";
 import { describeDistribution, histogram, mean, type Distribution, type Histogram } from "./stats.js";
-import { resolveTarget, TARGETS } from "./targets.js";
-import { meanValueVector, valueDistances, type ValueDistances } from "./values.js";
+import { resolveTarget, TARGETS } from "../values/targets.js";
+import { valueDistances, type ValueDistances } from "../values/distance.js";
+import { meanValueVector } from "../values/vectors.js";
+import { VALUE_THRESHOLD } from "../values/threshold.js";
 
 export interface SummaryOptions {
   /** A target name (ideal, basealign-ideal, uk, netherlands, france) or 10 numbers. Default "ideal". */
@@ -103,7 +105,7 @@ export function readScoredOutputs(fileOrName: string): { records: ScoredOutput[]
 }
 
 /** Recomputed distances for every record. */
-export function scoredRows(records: readonly ScoredOutput[], target: readonly number[], threshold = 0.3): ScoredRow[] {
+export function scoredRows(records: readonly ScoredOutput[], target: readonly number[], threshold = VALUE_THRESHOLD): ScoredRow[] {
   return records.map((r) => ({
     line: r.line,
     reward: r.reward,
@@ -172,7 +174,7 @@ export function summarizeScoredOutputs(input: string | readonly ScoredOutput[], 
   const targetSpec = options.target ?? "ideal";
   const target = resolveTarget(targetSpec);
   const target_name = typeof targetSpec === "string" && targetSpec.trim().toLowerCase() in TARGETS ? targetSpec.trim().toLowerCase() : null;
-  const threshold = options.threshold ?? 0.3;
+  const threshold = options.threshold ?? VALUE_THRESHOLD;
 
   const rows = scoredRows(records, target, threshold);
   const { groups, unknown } = groupByHarmCategory(rows, (r) => r.safety_issues);

@@ -1,5 +1,6 @@
 /** Value vectors: plain number arrays in a fixed order (10 basic, 19 refined or 54 items). */
 import { BASIC_VALUES, type BasicValue } from "./taxonomy.js";
+import { VALUE_THRESHOLD } from "./threshold.js";
 
 export type ValueVector = number[];
 
@@ -16,8 +17,8 @@ export function namedValues(vector: readonly number[]): Record<BasicValue, numbe
   return Object.fromEntries(BASIC_VALUES.map((v, i) => [v, vector[i]])) as Record<BasicValue, number>;
 }
 
-/** Maps a continuous score to −1 / 0 / +1 with a dead zone of ±threshold (0.3 in the paper). */
-export function polarity(score: number, threshold = 0.3): -1 | 0 | 1 {
+/** Maps a continuous score to −1 / 0 / +1 with a dead zone of ±threshold (τ in the paper). */
+export function polarity(score: number, threshold = VALUE_THRESHOLD): -1 | 0 | 1 {
   if (score > threshold) return 1;
   if (score < -threshold) return -1;
   return 0;
@@ -33,4 +34,12 @@ export function meanVector(vectors: readonly (readonly number[])[]): ValueVector
     for (let i = 0; i < d; i++) sum[i] += v[i];
   }
   return sum.map((s) => s / vectors.length);
+}
+
+/** The mean value vector (10 numbers, paper order) of a set of answers: the model's value profile. */
+export function meanValueVector(vectors: readonly (readonly number[])[]): ValueVector {
+  for (const v of vectors) {
+    if (v.length !== BASIC_VALUES.length) throw new RangeError(`a value vector has ${v.length} numbers, expected ${BASIC_VALUES.length}`);
+  }
+  return meanVector(vectors);
 }

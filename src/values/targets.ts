@@ -7,8 +7,8 @@
  * national vectors come from survey data used in the cultural alignment
  * experiments.
  */
-import { BASIC_VALUES } from "../values/taxonomy.js";
-import { valueVector, type ValueVector } from "../values/vectors.js";
+import { BASIC_VALUES } from "./taxonomy.js";
+import { valueVector, type ValueVector } from "./vectors.js";
 
 export const TARGETS = {
   ideal: valueVector({ security: 1, conformity: 1, benevolence: 1, universalism: 1 }),
