@@ -28,6 +28,7 @@ import { GPU_LM_CONFIG } from "../src/lm/model.js";
 import { lmTokenizer } from "../src/align/components.js";
 import { PPO_GPU_CONFIG, trainPPO } from "../src/align/ppo.js";
 import { benchBackend, benchSetup, emit } from "./bench-common.js";
+import { env } from "../src/runtime/env.js";
 
 const setup = benchSetup();
 const { values } = parseArgs({
@@ -41,7 +42,7 @@ const responseLength = Number(values.response ?? 24);
 const repeats = Number(values.repeats ?? 3);
 
 const backend = await benchBackend(setup);
-if (!setup.json && !process.env.FULCRA_QUIET) console.error(`fulcra: tfjs backend ${backend.name} (${backend.tfjsBackend})`);
+if (!setup.json && !env.quiet) console.error(`fulcra: tfjs backend ${backend.name} (${backend.tfjsBackend})`);
 const suffix = gpuConfig ? "-gpu-config" : "";
 const questions = readRecords("questions", requireDataFile("saferlhf_train_questions")).map((q) => q.prompt);
 const tokenizer = trainTokenizer(questions.slice(0, 3000), vocab);

@@ -12,7 +12,8 @@
  */
 import { parseArgs } from "node:util";
 import { MANIFEST } from "../src/data/manifest.js";
-import { availableDataFiles, kitPaths, rawPath } from "../src/data/paths.js";
+import { availableDataFiles, rawPath } from "../src/data/paths.js";
+import { kitPaths } from "../src/runtime/env.js";
 import { readRecords } from "../src/data/readers.js";
 import * as analysis from "../src/analysis/index.js";
 import { benchSetup, emit } from "./bench-common.js";

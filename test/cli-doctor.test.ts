@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_ROOT, kitPaths } from "../src/data/paths.js";
+import { PROJECT_ROOT, kitPaths } from "../src/runtime/env.js";
 import { MANIFEST } from "../src/data/manifest.js";
 import { verifyData } from "../src/data/fetch.js";
 import { satisfiesEngine, type DoctorReport } from "../src/cli/doctor.js";

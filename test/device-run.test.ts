@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { PLAN, markdown, speedup, table } from "../scripts/device-run.js";
 
 test("speed-up: rates divide webgpu by wasm, times wasm by webgpu, other metrics have none", () => {

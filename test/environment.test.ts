@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 
 const env = (f: string) => join(PROJECT_ROOT, "environment", f);
 const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8"));

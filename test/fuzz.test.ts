@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import type { RecordKind } from "../src/data/manifest.js";
 import { readLinesSync, readRecords, RecordError, streamRecords } from "../src/data/readers.js";
 import { LabelIssueLog } from "../src/values/labels.js";

@@ -2,7 +2,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kitPaths, rawPath } from "../src/data/paths.js";
+import { rawPath } from "../src/data/paths.js";
+import { kitPaths } from "../src/runtime/env.js";
 
 export function tempDir(prefix = "fulcra-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

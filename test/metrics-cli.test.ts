@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 const BIN = join(PROJECT_ROOT, "bin", "fulcra.js");

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eloByRule, parseScoresOriginal, pythonFloat, readJudgeTexts } from "../src/metrics/elo-rules.js";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { tempDir } from "./helpers.js";
 
 const BIN = join(PROJECT_ROOT, "bin", "fulcra.js");

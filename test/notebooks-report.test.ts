@@ -98,7 +98,7 @@ test("numbers files are read back from a folder, sorted, and a broken one is nam
 });
 
 test("the report links each notebook to its rows of DEVIATIONS.md", async () => {
-  const { kitPaths } = await import("../src/data/paths.js");
+  const { kitPaths } = await import("../src/runtime/env.js");
   const md = reproductionMarkdown({
     recorded: [],
     notebooks: [

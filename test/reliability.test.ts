@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { fetchData, verifyData, verifyFile, VerificationError } from "../src/data/fetch.js";
 import { manifestEntry } from "../src/data/manifest.js";
 import { readRecords, RecordError, streamRecords } from "../src/data/readers.js";

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../src/data/paths.js";
+import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { deviationIds, deviationLinks, ledgerIds, NOTEBOOK_DEVIATIONS, notebookDeviationLine } from "../src/report/deviations.js";
 
 const LEDGER = readFileSync(join(PROJECT_ROOT, "DEVIATIONS.md"), "utf8");

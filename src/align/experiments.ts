@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { resolveTarget } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";

@@ -10,7 +10,8 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { MANIFEST, type ManifestEntry } from "../data/manifest.js";
-import { availableDataFiles, kitPaths, rawPath } from "../data/paths.js";
+import { availableDataFiles, rawPath } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { readRecords, splitDialogue, RecordError, type FulcraRecord, type QuestionRecord, type ScoredOutput } from "../data/readers.js";
 import { LabelIssueLog, parseValueLabels, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import { harmFlags } from "./harm.js";

@@ -5,7 +5,7 @@
  * here; a line that is not a record at all is listed with file and line.
  */
 import { isAbsolute, relative } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import type { RecordError } from "../data/readers.js";
 import { formatLocation, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import type { FulcraData } from "./dataset.js";

@@ -10,7 +10,8 @@ import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
-import { availableDataFiles, kitPaths } from "../data/paths.js";
+import { availableDataFiles } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { provenance } from "../runtime/provenance.js";
 import { originalSettings, PRESET_NAMES, resolvePreset, type PresetName } from "../align/presets.js";
 

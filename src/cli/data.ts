@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { fetchData, verifyData } from "../data/fetch.js";
 import { MANIFEST } from "../data/manifest.js";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { parseFlags, UsageError, type Command, type Flags } from "./command.js";
 
 const HELP = `fulcra data <subcommand> — the official FULCRA files

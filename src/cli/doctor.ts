@@ -5,7 +5,7 @@ import { dirname, join, relative } from "node:path";
 import { parseOptions, type Command } from "./command.js";
 import { BACKEND_PREFERENCE, BackendUnavailableError, describeAdapter, forcedBackend, tryBackend, type AdapterInfo, type BackendName } from "../runtime/backend.js";
 import { verifyData } from "../data/fetch.js";
-import { kitPaths, PROJECT_ROOT } from "../data/paths.js";
+import { kitPaths, PROJECT_ROOT, env } from "../runtime/env.js";
 import { chromiumPath } from "../figures/renderer.js";
 import { checkJupyter, jupyterPython } from "../notebooks/kernel.js";
 
@@ -99,7 +99,7 @@ function checkRuns(): DoctorReport["runs"] {
 export async function doctorReport(): Promise<DoctorReport> {
   const problems: string[] = [];
   let forced: BackendName | undefined;
-  const forcedRaw = process.env.FULCRA_BACKEND || null;
+  const forcedRaw = env.backend || null;
   try {
     forced = forcedBackend();
   } catch (e) {

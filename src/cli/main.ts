@@ -1,5 +1,6 @@
 /** Entry point of the `fulcra` command. Each command lives in its own module. */
 import { describeError, UsageError, wantsHelp, type Command } from "./command.js";
+import { env } from "../runtime/env.js";
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -28,7 +29,7 @@ async function usage(): Promise<string> {
 export async function main(argv: string[]): Promise<number> {
   // --debug anywhere (before --) shows stacks; so does FULCRA_DEBUG=1.
   const end = argv.indexOf("--");
-  const debug = Boolean(process.env.FULCRA_DEBUG) || argv.slice(0, end < 0 ? argv.length : end).includes("--debug");
+  const debug = env.debug || argv.slice(0, end < 0 ? argv.length : end).includes("--debug");
   argv = argv.filter((a, i) => a !== "--debug" || (end >= 0 && i > end));
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {

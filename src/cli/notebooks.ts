@@ -1,5 +1,5 @@
 import { basename, relative } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 import { listNotebooks, resolveNotebook, runNotebooks } from "../notebooks/runner.js";
 import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
 
@@ -49,7 +49,7 @@ export const command: Command = {
       if (values.help) return console.log(HELP), 0;
       const paths = positionals.length ? positionals.map((n) => resolveNotebook(n)) : listNotebooks();
       if (paths.length === 0) throw new UsageError(`no notebooks in ${kitPaths().notebooksDir}`);
-      const timeout = numberOption(values.timeout, "timeout", Number(process.env.FULCRA_CELL_TIMEOUT) || 900);
+      const timeout = numberOption(values.timeout, "timeout", env.cellTimeoutSeconds ?? 900);
     if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
       const results = await runNotebooks(paths, {
         cellTimeout: timeout,

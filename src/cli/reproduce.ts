@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { fetchData, verifyData } from "../data/fetch.js";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 import { closeSharedRenderer } from "../figures/renderer.js";
 import { listNotebooks, resolveNotebook, executeNotebook } from "../notebooks/runner.js";
 import { readRecordedNumbers } from "../report/numbers.js";
@@ -52,7 +52,7 @@ export const command: Command = {
     );
     if (values.help) return console.log(HELP), 0;
     const startedAt = new Date().toISOString();
-    const timeout = numberOption(values.timeout, "timeout", Number(process.env.FULCRA_CELL_TIMEOUT) || 900);
+    const timeout = numberOption(values.timeout, "timeout", env.cellTimeoutSeconds ?? 900);
     if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
     const { figuresDir } = kitPaths();
 
@@ -62,10 +62,10 @@ export const command: Command = {
     let from = values.from;
     let source = from ? `mirror ${from}` : "";
     if (!from && !verifyData().some((r) => r.status === "ok")) {
-      const mirror = resolve(kitPaths().root, process.env.FULCRA_MIRROR ?? join("..", "shared", "data", "fulcra"));
+      const mirror = resolve(kitPaths().root, env.mirror ?? join("..", "shared", "data", "fulcra"));
       if (existsSync(mirror) && statSync(mirror).isDirectory()) {
         from = mirror;
-        source = `mirror ${mirror} (FULCRA_MIRROR${process.env.FULCRA_MIRROR ? "" : " default"})`;
+        source = `mirror ${mirror} (FULCRA_MIRROR${env.mirror ? "" : " default"})`;
       } else source = "the pinned URLs (no mirror at " + mirror + ")";
       console.log(`reproduce: no data in ${kitPaths().rawDir} yet; fetching from ${source}`);
     }

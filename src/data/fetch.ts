@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { openExclusive } from "./atomic.js";
 import { hashFile, manifestMismatch, type Hashes } from "./integrity.js";
 import { MANIFEST, rawUrl, type ManifestEntry } from "./manifest.js";
-import { kitPaths } from "./paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { Progress } from "../runtime/progress.js";
 
 export type { Hashes } from "./integrity.js";

@@ -12,7 +12,7 @@ import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, re
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { writeFileAtomicSync } from "./atomic.js";
 import { MANIFEST, type ManifestEntry } from "./manifest.js";
-import { kitPaths } from "./paths.js";
+import { kitPaths } from "../runtime/env.js";
 
 export interface Hashes {
   gitBlobSha1: string;

@@ -1,42 +1,8 @@
-/** Where the kit keeps its data, figures and runs. One place, overridable by environment variables. */
+/** Paths of the official data files under data/raw/ (the folders themselves come from runtime/env). */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { kitPaths } from "../runtime/env.js";
 import { MANIFEST, manifestEntry, type ManifestEntry } from "./manifest.js";
-
-function findProjectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "src"))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
-
-/** The repository root (the folder holding package.json). */
-export const PROJECT_ROOT = findProjectRoot();
-
-export interface KitPaths {
-  root: string;
-  /** Verified raw files, laid out as in the source repository's data folder. */
-  rawDir: string;
-  /** Exported figures and the reproduction report. */
-  figuresDir: string;
-  /** Training runs, checkpoints and caches. */
-  runsDir: string;
-  notebooksDir: string;
-}
-
-export function kitPaths(): KitPaths {
-  const root = process.env.FULCRA_ROOT ? resolve(process.env.FULCRA_ROOT) : PROJECT_ROOT;
-  return {
-    root,
-    rawDir: process.env.FULCRA_DATA_DIR ? resolve(process.env.FULCRA_DATA_DIR) : join(root, "data", "raw"),
-    figuresDir: process.env.FULCRA_FIGURES_DIR ? resolve(process.env.FULCRA_FIGURES_DIR) : join(root, "figures"),
-    runsDir: process.env.FULCRA_RUNS_DIR ? resolve(process.env.FULCRA_RUNS_DIR) : join(root, "runs"),
-    notebooksDir: join(root, "notebooks"),
-  };
-}
 
 /** Path of an official file under data/raw/ (whether or not it is there yet). */
 export function rawPath(nameOrEntry: string | ManifestEntry, rawDir = kitPaths().rawDir): string {

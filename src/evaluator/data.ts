@@ -26,7 +26,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { MANIFEST } from "../data/manifest.js";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { readRecords } from "../data/readers.js";
 import { fileOrderSplit } from "../data/splits.js";
 import { fnv1a } from "../text/tokenize.js";

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { figureDataRows, toCsv } from "./csv.js";
 import { figureSize, PLOTLY_VERSION, useSharedRenderer, type FigureRenderer } from "./renderer.js";
@@ -153,7 +153,7 @@ export async function exportFigures(items: readonly { figure: Figure; name: stri
  * repository. Returns the path of `file` there, or undefined when absent.
  */
 export function paperFigurePath(file: string): string | undefined {
-  const dir = process.env.FULCRA_PAPER_FIGURES ? resolve(process.env.FULCRA_PAPER_FIGURES) : join(kitPaths().root, "..", "shared", "figures", "paper");
+  const dir = env.paperFiguresDir ?? join(kitPaths().root, "..", "shared", "figures", "paper");
   const path = join(dir, file);
   return existsSync(path) ? path : undefined;
 }

@@ -13,6 +13,7 @@ import { pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { DEFAULT_SIZE, type Figure } from "./spec.js";
+import { env } from "../runtime/env.js";
 
 const require = createRequire(import.meta.url);
 
@@ -31,7 +32,7 @@ export const CHROMIUM_ARGS = [
 
 /** The Chromium binary: env CHROMIUM_PATH, else Debian's /usr/bin/chromium. */
 export function chromiumPath(): string {
-  return process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+  return env.chromiumPath;
 }
 
 /** Path of the plotly.js bundle shipped in node_modules. */
@@ -223,9 +224,9 @@ export async function withFigureRenderer<T>(fn: (renderer: FigureRenderer) => Pr
  * with pauses, so the browser is kept longer there.
  */
 function idleSeconds(): number {
-  const env = Number(process.env.FULCRA_RENDERER_IDLE);
-  if (Number.isFinite(env) && env > 0) return env;
-  return process.env.FULCRA_NOTEBOOK || Object.keys(require.cache).some((k) => /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(k)) ? 60 : 3;
+  const idle = env.rendererIdleSeconds;
+  if (idle !== undefined) return idle;
+  return env.notebook || Object.keys(require.cache).some((k) => /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(k)) ? 60 : 3;
 }
 let shared: Promise<FigureRenderer> | undefined;
 let idleTimer: NodeJS.Timeout | undefined;

@@ -23,6 +23,7 @@ import { createHash } from "node:crypto";
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { dirname, join, normalize, sep } from "node:path";
 import { Progress } from "../runtime/progress.js";
+import { env } from "../runtime/env.js";
 
 export interface HubFile {
   /** Path inside the repository. */
@@ -70,7 +71,7 @@ export interface FetchResult {
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 
 export function hubEndpoint(option?: string): string {
-  return (option ?? process.env.FULCRA_HUB_ENDPOINT ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, "");
+  return (option ?? env.hubEndpoint ?? DEFAULT_HUB_ENDPOINT).replace(/\/+$/, "");
 }
 
 /** Files a model folder needs (config, tokenizer, safetensors weights). */
@@ -91,7 +92,7 @@ const MODEL_FILES = [
 ];
 
 function repoHeaders(): Record<string, string> {
-  const token = process.env.HF_TOKEN;
+  const token = env.hfToken;
   return token ? { authorization: `Bearer ${token}` } : {};
 }
 

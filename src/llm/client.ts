@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env, kitEnv } from "../runtime/env.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -89,10 +89,11 @@ const DEFAULTS = {
 };
 
 /** Reads the endpoint from the environment; `overrides` win over it. */
-export function chatClientFromEnv(overrides: Partial<ChatClientConfig> = {}, env: NodeJS.ProcessEnv = process.env): ChatClient {
-  const baseUrl = overrides.baseUrl ?? env.FULCRA_LLM_BASE_URL ?? env.OPENAI_BASE_URL;
-  const model = overrides.model ?? env.FULCRA_LLM_MODEL;
-  const apiKey = overrides.apiKey ?? env.FULCRA_LLM_API_KEY ?? env.OPENAI_API_KEY;
+export function chatClientFromEnv(overrides: Partial<ChatClientConfig> = {}, source: NodeJS.ProcessEnv = process.env): ChatClient {
+  const endpoint = kitEnv(source).llm;
+  const baseUrl = overrides.baseUrl ?? endpoint.baseUrl;
+  const model = overrides.model ?? endpoint.model;
+  const apiKey = overrides.apiKey ?? endpoint.apiKey;
   const missing = [!baseUrl && "FULCRA_LLM_BASE_URL (or OPENAI_BASE_URL)", !model && "FULCRA_LLM_MODEL"].filter(Boolean);
   if (missing.length > 0) {
     throw new Error(
@@ -103,8 +104,9 @@ export function chatClientFromEnv(overrides: Partial<ChatClientConfig> = {}, env
 }
 
 /** Whether the environment names an endpoint (base URL and model). */
-export function llmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean((env.FULCRA_LLM_BASE_URL ?? env.OPENAI_BASE_URL) && env.FULCRA_LLM_MODEL);
+export function llmConfigured(source: NodeJS.ProcessEnv = process.env): boolean {
+  const endpoint = kitEnv(source).llm;
+  return Boolean(endpoint.baseUrl && endpoint.model);
 }
 
 /** The URL without user:password, query or fragment, for messages and cache records. */
@@ -147,7 +149,7 @@ export class ChatClient {
       defaultTemperature: config.defaultTemperature ?? DEFAULTS.defaultTemperature,
       fetchImpl,
       sleep: config.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
-      log: config.log ?? ((line) => (process.env.FULCRA_QUIET ? undefined : console.error(line))),
+      log: config.log ?? ((line) => (env.quiet ? undefined : console.error(line))),
     };
   }
 

@@ -23,6 +23,7 @@ function endsWithNewline(file: string): boolean {
 }
 import { dirname } from "node:path";
 import { Progress } from "../runtime/progress.js";
+import { env } from "../runtime/env.js";
 
 export interface ResumableOptions<I, R> {
   /** The JSONL file results are appended to (created if absent). */
@@ -83,7 +84,7 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
   mkdirSync(dirname(outFile), { recursive: true });
 
   const { results, badLines } = readDoneJobs<R>(outFile);
-  if (badLines.length > 0 && !options.quiet && !process.env.FULCRA_QUIET) {
+  if (badLines.length > 0 && !options.quiet && !env.quiet) {
     console.error(`fulcra: ${outFile}: ${badLines.length} unreadable line(s) ignored (${badLines.slice(0, 5).join(", ")}${badLines.length > 5 ? ", …" : ""}); those jobs run again`);
   }
   // A file torn mid-line gets a fresh line before anything is appended.

@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import type { ScoredOutput } from "../data/readers.js";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, kitEnv } from "../runtime/env.js";
 import type { ChatClient } from "../llm/client.js";
 import type { Comparison } from "./elo.js";
 import { originalRuleFromScores, parseScoresOriginal, standardRuleFromScores, type EloRuleResult, type ReadScores } from "./elo-rules.js";
@@ -139,12 +139,8 @@ export function eloRulesFromPairVerdicts(verdicts: readonly PairVerdict[], a: st
  * How many prompts an LLM judge sees: every one unless FULCRA_JUDGE_PROMPTS
  * sets a smaller number (the CI size).
  */
-export function judgePromptLimit(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.FULCRA_JUDGE_PROMPTS;
-  if (raw === undefined || raw === "") return Infinity;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FULCRA_JUDGE_PROMPTS should be a whole number of prompts ≥ 1, got "${raw}"`);
-  return n;
+export function judgePromptLimit(source: NodeJS.ProcessEnv = process.env): number {
+  return kitEnv(source).judgePrompts;
 }
 
 export interface EndpointJudging {

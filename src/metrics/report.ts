@@ -8,7 +8,8 @@
  */
 import { existsSync } from "node:fs";
 import { MANIFEST } from "../data/manifest.js";
-import { kitPaths, rawPath } from "../data/paths.js";
+import { rawPath } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { readRecords, type ScoredOutput } from "../data/readers.js";
 import type { ReportNumber } from "../report/numbers.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";

@@ -31,7 +31,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { kitPaths, requireDataFile } from "../data/paths.js";
+import { requireDataFile } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { readRecords, type PreferencePair } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
 import { Progress } from "../runtime/progress.js";

@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 
 /**
  * Writes `text` to `file` unless it already holds it; atomically (temp file
@@ -39,7 +39,7 @@ export interface KernelSetup {
 
 /** The Python that has Debian's nbclient (FULCRA_PYTHON overrides). */
 export function jupyterPython(): string {
-  if (process.env.FULCRA_PYTHON) return process.env.FULCRA_PYTHON;
+  if (env.python) return env.python;
   return existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
 

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 import { Progress } from "../runtime/progress.js";
 import { DRIVER_PY } from "./driver.js";
 import { checkJupyter, ensureTslabKernel, jupyterPython, writeIfChanged } from "./kernel.js";
@@ -123,8 +123,7 @@ export function resolveNotebook(nameOrPath: string, dir = kitPaths().notebooksDi
 }
 
 function defaultCellTimeout(): number {
-  const env = Number(process.env.FULCRA_CELL_TIMEOUT);
-  return Number.isFinite(env) && env > 0 ? env : 900;
+  return env.cellTimeoutSeconds ?? 900;
 }
 
 interface DriverResult {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 
 /** The ledger's path relative to the kit's root. */
 export const DEVIATIONS_FILE = "DEVIATIONS.md";

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kitPaths } from "../data/paths.js";
+import { kitPaths, env } from "../runtime/env.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 
 export interface ReportNumber {
@@ -56,7 +56,7 @@ export function recordNumbers(entry: ExperimentNumbers, options: { seed?: number
   mkdirSync(numbersDir(), { recursive: true });
   const file = join(numbersDir(), `${entry.experiment}.json`);
   // The notebook runner names the notebook in the kernel's environment.
-  const notebook = process.env.FULCRA_NOTEBOOK;
+  const notebook = env.notebook;
   const body = { ...entry, ...(notebook ? { notebook } : {}), provenance: provenance({ dataFiles: entry.dataFiles, seed: options.seed }) };
   writeFileSync(file, JSON.stringify(body, null, 2) + "\n");
   return file;

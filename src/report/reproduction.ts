@@ -7,7 +7,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { MANIFEST } from "../data/manifest.js";
-import { kitPaths, rawPath } from "../data/paths.js";
+import { rawPath } from "../data/paths.js";
+import { kitPaths } from "../runtime/env.js";
 import { sha256File, type Provenance } from "../runtime/provenance.js";
 import { notebookDeviationLine } from "./deviations.js";
 import { matchesReference, type RecordedNumbers, type ReportNumber } from "./numbers.js";

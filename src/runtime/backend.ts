@@ -19,6 +19,7 @@ import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { env } from "./env.js";
 
 export type BackendName = "gpu" | "webgpu" | "node" | "wasm" | "cpu";
 export const BACKEND_PREFERENCE: readonly BackendName[] = ["gpu", "webgpu", "node", "wasm", "cpu"];
@@ -338,7 +339,7 @@ export class BackendUnavailableError extends Error {
 
 /** Reads FULCRA_BACKEND (or `prefer`), checking the name. */
 export function forcedBackend(prefer?: string): BackendName | undefined {
-  const forced = prefer ?? process.env.FULCRA_BACKEND;
+  const forced = prefer ?? env.backend;
   if (forced === undefined || forced === "") return undefined;
   if (!BACKEND_PREFERENCE.includes(forced as BackendName)) {
     throw new BackendUnavailableError(`FULCRA_BACKEND="${forced}" is not a backend; use one of ${BACKEND_PREFERENCE.join(", ")}`);
@@ -381,7 +382,7 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
   const forced = forcedBackend(options.prefer);
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   chosen = await selectBackend({ prefer: forced });
-  if (!options.quiet && !process.env.FULCRA_QUIET) {
+  if (!options.quiet && !env.quiet) {
     console.error(`fulcra: tfjs backend ${chosen.name} (${chosen.tfjsBackend}${chosen.adapter ? `, ${describeAdapter(chosen.adapter)}` : ""})`);
   }
   return chosen;

@@ -2,3 +2,4 @@ export * from "./backend.js";
 export * from "./progress.js";
 export * from "./provenance.js";
 export * from "./random.js";
+export * from "./env.js";

@@ -1,4 +1,6 @@
 /** A plain progress bar for long work: redraws in place on a terminal, prints every 10% otherwise. */
+import { env } from "./env.js";
+
 export interface ProgressOptions {
   label: string;
   total?: number;
@@ -37,7 +39,7 @@ export class Progress {
   }
 
   private render(final: boolean): void {
-    if (this.options.quiet || process.env.FULCRA_QUIET) return;
+    if (this.options.quiet || env.quiet) return;
     const total = this.options.total;
     const secs = (Date.now() - this.start) / 1000;
     const frac = total ? Math.min(1, this.done / total) : 0;

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { PROJECT_ROOT } from "../data/paths.js";
+import { PROJECT_ROOT } from "./env.js";
 import { currentBackend } from "./backend.js";
 
 export interface Provenance {
