@@ -5,13 +5,13 @@ import {
   alignEvaluationPrompts,
   dataHalfOf,
   isAlignEvaluationPrompt,
-  promptKey,
   selectTrainingExamples,
   type EvaluatorExample,
 } from "../src/evaluator/data.js";
 import { ALIGN_EVALUATOR_CONFIG, DEFAULT_EVALUATOR_CONFIG, loadTrainingData, resolveConfig, secondEvaluatorConfig, trainingSplit } from "../src/evaluator/train.js";
 import { rawPath } from "../src/data/paths.js";
 import { readRecords } from "../src/data/readers.js";
+import { promptKey } from "../src/text/prompt-key.js";
 
 const example = (prompt: string, answer: string, kind: "labelled" | "distilled" = "distilled"): EvaluatorExample => ({
   prompt,
@@ -34,7 +34,7 @@ test("selection: evaluation prompts are dropped (compared after case and spaces)
   const first = selectTrainingExamples(examples, evalPrompts, "first");
   const second = selectTrainingExamples(examples, evalPrompts, "second");
   const all = selectTrainingExamples(examples, evalPrompts, "all");
-  const evalKeys = new Set(evalPrompts.map(promptKey));
+  const evalKeys = new Set(evalPrompts.map((p) => promptKey(p)));
   for (const s of [first, second, all]) for (const e of s.train) assert.ok(!evalKeys.has(promptKey(e.prompt)), `leaked: ${e.prompt}`);
   assert.equal(all.train.length, 2 * (40 - evalPrompts.length));
   assert.equal(first.train.length + second.train.length, all.train.length);
@@ -46,7 +46,7 @@ test("selection: evaluation prompts are dropped (compared after case and spaces)
 
 test("BaseAlign's evaluators: neither trains on a prompt the run is evaluated on, and the guard shares no training prompt with the reward", { skip: !existsSync(rawPath("saferlhf_test_questions")) && "data not fetched" }, () => {
   const questions = readRecords("questions", rawPath("saferlhf_test_questions")).map((q) => q.prompt);
-  const evaluated = new Set(alignEvaluationPrompts(questions).map(promptKey));
+  const evaluated = new Set(alignEvaluationPrompts(questions).map((p) => promptKey(p)));
   assert.ok(evaluated.size > 600 && evaluated.size < 900, `${evaluated.size} evaluation prompts of ${questions.length}`);
   const reward = resolveConfig(ALIGN_EVALUATOR_CONFIG);
   const guard = resolveConfig(secondEvaluatorConfig(ALIGN_EVALUATOR_CONFIG));

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   correlationTest,
   logGamma,
-  pearson,
   regularizedIncompleteBeta,
   significanceStars,
   studentTTwoSidedP,
@@ -20,6 +19,7 @@ import {
   PAPER_FIG2A,
 } from "../src/analysis/index.js";
 import { BASIC_VALUES } from "../src/values/taxonomy.js";
+import { pearson } from "../src/runtime/stats.js";
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: expected ${expected}, got ${actual}`);

@@ -15,7 +15,6 @@ import {
   meanLabelsPerRecord,
   occurringLabels,
   polarityCounts,
-  promptKey,
   profilesLong,
   qualitySummary,
   recordLabelIssues,
@@ -33,6 +32,7 @@ import {
 import { parseValueLabels } from "../src/values/labels.js";
 import { BASIC_VALUES } from "../src/values/taxonomy.js";
 import { tempDir } from "./helpers.js";
+import { promptKey } from "../src/text/prompt-key.js";
 
 const V = (name: string) => BASIC_VALUES.indexOf(name as (typeof BASIC_VALUES)[number]);
 
@@ -202,8 +202,8 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
     JSON.stringify({ prompt: "How do I read my neighbour's mail?", safety_issues: ["privacy_violation"] }),
     JSON.stringify({ prompt: "Is it fine?", safety_issues: [] }),
   ]);
-  assert.equal(promptKey("  How do I\u00a0read \t my\nmail? "), "How do I read my mail?");
-  assert.equal(promptKey("Is it fine?"), "Is it fine?");
+  assert.equal(promptKey("  How do I\u00a0read \t my\nmail? ", { keepCase: true }), "How do I read my mail?");
+  assert.equal(promptKey("Is it fine?", { keepCase: true }), "Is it fine?");
   const questions = loadQuestionIndex({ rawDir: raw });
   assert.equal(questions.byPrompt.size, 2);
   const t = fulcraTable(data.records, questions);

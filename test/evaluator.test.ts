@@ -20,9 +20,7 @@ import {
   loadEvaluator,
   loadTrainingData,
   MajorityBaseline,
-  pearson,
   promptFold,
-  promptKey,
   registerFileSystemRouter,
   resolveConfig,
   sameModel,
@@ -39,6 +37,8 @@ import {
 import { initBackend } from "../src/runtime/backend.js";
 import type { Polarity } from "../src/values/labels.js";
 import { dataFile, tempDir } from "./helpers.js";
+import { pearson } from "../src/runtime/stats.js";
+import { promptKey } from "../src/text/prompt-key.js";
 
 const Z: Polarity[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 const row = (v: number, label: Polarity): Polarity[] => Z.map((z, i) => (i === v ? label : z));

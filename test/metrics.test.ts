@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readRecords } from "../src/data/readers.js";
 import { groupByHarmCategory, HARM_CATEGORIES } from "../src/metrics/harm.js";
-import { describeDistribution, histogram, quantile, std } from "../src/metrics/stats.js";
+import { describeDistribution, histogram, quantile, std } from "../src/runtime/stats.js";
 import { checkStoredDistances, summarizeScoredOutputs } from "../src/metrics/summary.js";
 import { valueDistances } from "../src/values/distance.js";
 import { meanValueVector } from "../src/values/vectors.js";
@@ -186,7 +186,7 @@ test("report helpers: released-file numbers match their references, category tab
 });
 
 test("pearson and spearman on hand-worked numbers", async () => {
-  const { pearson, spearman } = await import("../src/metrics/stats.js");
+  const { pearson, spearman } = await import("../src/runtime/stats.js");
   // x = 1,2,3; y = 2,4,7: means 2 and 13/3; Σdxdy = (−1)(−7/3) + 0 + (1)(8/3) = 5; Σdx² = 2; Σdy² = 49/9+1/9+64/9 = 114/9.
   close(pearson([1, 2, 3], [2, 4, 7]), 5 / Math.sqrt(2 * (114 / 9)), "pearson", 1e-15);
   // Monotone but not linear: rank correlation 1; one tie gets the average rank.

@@ -10,6 +10,7 @@ import {
   fieldNamespace,
   fnv1a,
   hashedNgrams,
+  promptKey,
   joinPromptAnswer,
   splitPromptAnswer,
   tokenize,
@@ -119,4 +120,10 @@ test("TF-IDF weights by hand: sublinear tf, smoothed idf, unit length", () => {
 test("hashedNgrams keeps its order: words first, then bigrams", () => {
   const ids = hashedNgrams(["a", "b", "c"], { buckets: 1000, maxN: 2, namespace: "x" });
   assert.deepEqual(ids, ["x1:a", "x1:b", "x1:c", "x2:a b", "x2:b c"].map((s) => fnv1a(s) % 1000));
+});
+
+test("promptKey: trims, collapses every whitespace run to one space, lower-cases unless keepCase", () => {
+  assert.equal(promptKey("  How DO i\u00a0read \t my\nMail? "), "how do i read my mail?");
+  assert.equal(promptKey("  How DO i\u00a0read \t my\nMail? ", { keepCase: true }), "How DO i read my Mail?");
+  assert.equal(promptKey("Plain"), "plain");
 });

@@ -14,6 +14,7 @@ import { euclideanToTarget, l1ToTarget } from "../values/distance.js";
 import { resolveTarget, TARGETS } from "../values/targets.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { maskedDistance, type MaskOptions, type ValueScorer } from "./reward.js";
+import { mean } from "../runtime/stats.js";
 
 /**
  * For each prompt, the index of the candidate with the smallest masked distance.
@@ -55,7 +56,6 @@ export interface SelectionMetrics {
 export function selectionMetrics(name: string, outputs: readonly Pick<ScoredOutput, "reward" | "value_reward">[], target: readonly number[], options: MaskOptions = {}): SelectionMetrics {
   if (outputs.length === 0) throw new Error(`no answers to summarise for "${name}"`);
   const ideal = TARGETS.ideal;
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     name,
     answers: outputs.length,

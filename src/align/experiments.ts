@@ -15,6 +15,7 @@ import { meanVector, type ValueVector } from "../values/vectors.js";
 import { align, type AlignComponents, type AlignOptions, type AlignSummary } from "./run.js";
 import type { StepStats } from "./ppo.js";
 import { maskedDistance, type MaskOptions } from "./reward.js";
+import { mean } from "../runtime/stats.js";
 
 export interface ExampleRow {
   prompt: string;
@@ -131,7 +132,6 @@ export function crossTargetDistances(
   const vectorsOf = (r: StoredRun, which: "reference" | "aligned") =>
     r.answers.map((a) => (which === "reference" ? (held ? a.heldout_values_reference : a.values_reference) : held ? a.heldout_values_aligned : a.values_aligned));
   const sets: [string, number[][]][] = [["reference", vectorsOf(first, "reference")], ...names.map((n) => [n, vectorsOf(runs[n], "aligned")] as [string, number[][]])];
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     rows: sets.map(([n]) => n),
     columns: [...targets],

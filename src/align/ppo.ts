@@ -23,6 +23,7 @@ import { Progress } from "../runtime/progress.js";
 import { seededRandom } from "../runtime/random.js";
 import { maskedDistance, type RewardFunction, type ValueRewardFunction } from "./reward.js";
 import { groupByLength, responseLogProbs, sampleResponses, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
+import { mean } from "../runtime/stats.js";
 
 // ─── 1. Config ────────────────────────────────────────────────────────────────
 // Names follow the well-known PPO / RLHF configs so that numbers carry over.
@@ -524,10 +525,6 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
   bar.finish();
   optimizer.dispose();
   return { stats, reference, klCoef: klController.value, seconds: (Date.now() - started) / 1000, promptsUsed };
-}
-
-function mean(xs: number[]): number {
-  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 /** One group, chosen with probability proportional to its size. */

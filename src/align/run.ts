@@ -29,6 +29,7 @@ import { checkRewardHacking, compareDistances } from "./guard.js";
 import { generate, sequenceKl, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
 import { resolvePPOConfig, trainPPO, type PPOConfig, type StepStats } from "./ppo.js";
 import { helpfulnessReward, maskedDistance, toTranscript, valueReward, type MaskOptions, type RewardFunction, type TextScorer, type ValueScorer } from "./reward.js";
+import { mean } from "../runtime/stats.js";
 
 export type AlignMethod = "ppo" | "rlhf" | "bon";
 export const ALIGN_METHODS: readonly AlignMethod[] = ["ppo", "rlhf", "bon"];
@@ -173,8 +174,6 @@ export async function evaluateAnswers(components: AlignComponents, prompts: read
     rewardModelScores,
   };
 }
-
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 export async function align(components: AlignComponents, options: AlignOptions): Promise<AlignResult> {
   const started = Date.now();

@@ -15,6 +15,7 @@ import { kitPaths } from "../runtime/env.js";
 import { readRecords, splitDialogue, RecordError, type FulcraRecord, type QuestionRecord, type ScoredOutput } from "../data/readers.js";
 import { LabelIssueLog, parseValueLabels, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import { harmFlags } from "./harm.js";
+import { promptKey } from "../text/prompt-key.js";
 
 /** The FULCRA file holding the whole release; the other FULCRA files are parts of it. */
 export const FULL_FULCRA_FILE = "data_hybrid";
@@ -126,19 +127,10 @@ export function loadFulcra(options: LoadOptions = {}): FulcraData {
 // ---------------------------------------------------------------------------
 // SafeRLHF questions: harm categories by prompt text
 
-/** A whitespace character other than a plain space, or two in a row: what collapsing would change. */
-const UNUSUAL_WHITESPACE = /[^\S ]|\s\s/;
-
-/** Prompt text as compared across files: trimmed, inner whitespace collapsed to single spaces. */
-export function promptKey(prompt: string): string {
-  const t = prompt.trim();
-  // Most prompts need no change; testing first is several times faster than always replacing.
-  return UNUSUAL_WHITESPACE.test(t) ? t.replace(/\s+/g, " ") : t;
-}
 
 export interface QuestionIndex {
   files: FileUse[];
-  /** promptKey → safety issues of that prompt. */
+  /** promptKey (case kept) → safety issues of that prompt. */
   byPrompt: Map<string, string[]>;
   /** Prompts listed twice with different categories (the first listing is kept). */
   conflicts: number;
@@ -157,7 +149,7 @@ export function loadQuestionIndex(options: LoadOptions = {}): QuestionIndex {
     const path = rawPath(entry, rawDir);
     const qs: QuestionRecord[] = readRecords("questions", path);
     for (const q of qs) {
-      const key = promptKey(q.prompt);
+      const key = promptKey(q.prompt, { keepCase: true });
       const prev = byPrompt.get(key);
       if (prev === undefined) byPrompt.set(key, q.safety_issues);
       else if ([...prev].sort().join("|") !== [...q.safety_issues].sort().join("|")) conflicts++;
@@ -188,7 +180,7 @@ export function fulcraTable(records: readonly LoadedFulcraRecord[], questions?: 
     return out;
   };
   const prompts = col((r) => splitDialogue(r.dialogue).prompt);
-  const fromPrompt = prompts.map((p) => (questions ? questions.byPrompt.get(promptKey(p)) : undefined));
+  const fromPrompt = prompts.map((p) => (questions ? questions.byPrompt.get(promptKey(p, { keepCase: true })) : undefined));
   const matched = records.map((r, i) => r.risk_categories ?? fromPrompt[i]);
   return aq.table({
     file: col((r) => r.file),

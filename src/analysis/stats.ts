@@ -10,12 +10,9 @@
  * where I_x(a, b) is the regularized incomplete beta function, evaluated here
  * by its continued fraction (modified Lentz's method).
  *
- * Pearson's r itself is the kit's one implementation in metrics/stats.ts
- * (re-exported here), shared with the HH metrics.
+ * Pearson's r itself is the kit's one implementation in runtime/stats.ts.
  */
-import { pearson } from "../metrics/stats.js";
-
-export { pearson };
+import { pearson } from "../runtime/stats.js";
 
 /** ln Γ(x) for x > 0, by the Lanczos approximation (g = 7, 9 terms; ~15 significant digits). */
 export function logGamma(x: number): number {

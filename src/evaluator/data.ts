@@ -35,6 +35,7 @@ import { LabelIssueLog, type Polarity } from "../values/labels.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { polarity } from "../values/vectors.js";
 import { join } from "node:path";
+import { promptKey } from "../text/prompt-key.js";
 
 export interface EvaluatorExample {
   prompt: string;
@@ -84,10 +85,6 @@ export function sameModel(a: string, b: string): boolean {
   return ka !== "" && kb !== "" && (ka.startsWith(kb) || kb.startsWith(ka));
 }
 
-/** Prompt text as compared across files. */
-export function promptKey(prompt: string): string {
-  return prompt.toLowerCase().replace(/\s+/g, " ").trim();
-}
 
 /** Fold of a prompt, from a hash of its text (independent of file order and seeds). */
 export function promptFold(prompt: string, folds: number): number {
@@ -222,7 +219,7 @@ export function selectTrainingExamples(
   excludedPrompts: readonly string[],
   half: DataHalf,
 ): { train: EvaluatorExample[]; excluded: { reason: string; count: number }[] } {
-  const excludedKeys = new Set(excludedPrompts.map(promptKey));
+  const excludedKeys = new Set(excludedPrompts.map((p) => promptKey(p)));
   const kept: EvaluatorExample[] = [];
   let byPrompt = 0;
   let byHalf = 0;

@@ -11,7 +11,7 @@ import { BASIC_VALUES } from "../values/taxonomy.js";
 import { polarity } from "../values/vectors.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import type { Polarity } from "../values/labels.js";
-import { pearson as sharedPearson } from "../metrics/stats.js";
+import { mean, pearson } from "../runtime/stats.js";
 
 export const LABEL_NAMES = ["opposed", "no connection", "important"] as const;
 
@@ -114,12 +114,6 @@ export function regressionReport(reference: readonly (readonly number[])[], pred
   return { mse, meanMse: mean(mse) };
 }
 
-/** Pearson correlation (the kit's one, in metrics/stats.ts), refusing samples of different lengths. */
-export function pearson(x: readonly number[], y: readonly number[]): number {
-  if (x.length !== y.length) throw new RangeError(`pearson: ${x.length} vs ${y.length} numbers`);
-  return sharedPearson(x, y);
-}
-
 export interface ValueAgreement {
   value: string;
   /** Share of items where both give the same −1 / 0 / +1 after the dead zone. */
@@ -161,13 +155,6 @@ export function agreementReport(reference: readonly (readonly number[])[], predi
     meanSignAgreement: mean(perValue.map((p) => p.signAgreement)),
     meanPearson: rs.length ? mean(rs) : NaN,
   };
-}
-
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) return NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
 }
 
 /** Orders names by a score, smallest first (ties keep their given order). */

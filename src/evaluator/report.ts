@@ -31,7 +31,6 @@ import {
   agreementReport,
   classificationReport,
   LABEL_NAMES,
-  mean,
   rankBy,
   regressionReport,
   type AgreementReport,
@@ -39,6 +38,7 @@ import {
   type RegressionReport,
 } from "./metrics.js";
 import { classWeightTable, loadTrainingData, resolveConfig, scoreAsAnnotated, trainEvaluator, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
+import { mean } from "../runtime/stats.js";
 
 /** The paper's reading of its evaluator's scores: −1 / 0 / +1 beyond ±0.3. */
 export const SIGN_THRESHOLD = VALUE_THRESHOLD;

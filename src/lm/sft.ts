@@ -35,6 +35,7 @@ import { createModel, DEFAULT_LM_CONFIG, GPU_LM_CONFIG, loadModel, tokenLogProbs
 import { AdamW, clipByGlobalNorm } from "./optim.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
 import { Tokenizer, trainTokenizer } from "./tokenizer.js";
+import { promptKey } from "../text/prompt-key.js";
 
 // ------------------------------------------------------------------ configuration
 
@@ -181,10 +182,6 @@ export interface SftData {
   dropped: Record<string, number>;
 }
 
-/** Normalises a prompt for matching (case, spacing). */
-function promptKey(p: string): string {
-  return p.toLowerCase().replace(/\s+/g, " ").trim();
-}
 
 /**
  * Collects (prompt, response) pairs from the data files present. Never reads

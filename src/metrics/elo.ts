@@ -15,7 +15,7 @@
  * when the order (and the sample) changes, as percentile confidence intervals.
  */
 import { seededRandom, shuffled } from "../runtime/random.js";
-import { quantile } from "./stats.js";
+import { quantile } from "../runtime/stats.js";
 
 /** One judged comparison: `score` is A's result (1 win, 0.5 tie, 0 loss). */
 export interface Comparison {

@@ -4,7 +4,6 @@
 export * from "../values/targets.js";
 export * from "../values/distance.js";
 export { meanValueVector } from "../values/vectors.js";
-export * from "./stats.js";
 export * from "./harm.js";
 export * from "./summary.js";
 export * from "./reward-model.js";

@@ -24,7 +24,7 @@ import { originalRuleFromScores, parseScoresOriginal, standardRuleFromScores, ty
 import type { PairVerdict } from "./judges.js";
 import { comparisonsFromPairVerdicts, comparisonsFromScoredOutputs, EndpointJudge, pairItemsFromScoredOutputs, safetyItemsFromScoredOutputs, type Aspect } from "./judges.js";
 import { pairwiseReport, type PairwiseReport } from "./report.js";
-import { pearson, spearman } from "./stats.js";
+import { pearson, spearman } from "../runtime/stats.js";
 import { safetyRate, type SafetyRate } from "./verdicts.js";
 
 /** The offline judges' names, as they appear in tables, figures and report numbers. */

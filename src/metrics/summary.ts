@@ -15,7 +15,7 @@ import { manifestEntry, MANIFEST } from "../data/manifest.js";
 import { requireDataFile } from "../data/paths.js";
 import { readRecords, type RecordError, type ScoredOutput } from "../data/readers.js";
 import { groupByHarmCategory } from "./harm.js";
-import { describeDistribution, histogram, mean, type Distribution, type Histogram } from "./stats.js";
+import { describeDistribution, histogram, mean, type Distribution, type Histogram } from "../runtime/stats.js";
 import { resolveTarget, TARGETS } from "../values/targets.js";
 import { valueDistances, type ValueDistances } from "../values/distance.js";
 import { meanValueVector } from "../values/vectors.js";

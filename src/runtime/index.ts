@@ -3,3 +3,4 @@ export * from "./progress.js";
 export * from "./provenance.js";
 export * from "./random.js";
 export * from "./env.js";
+export * from "./stats.js";

@@ -1,7 +1,12 @@
-/** Small descriptive statistics for score distributions (reward-model scores, distances) and the kit's correlation coefficients. */
+/**
+ * The kit's statistics: mean, spread, quantiles, histograms and correlation
+ * coefficients (score distributions, distances, agreement, training logs).
+ * One implementation of each; analysis/stats.ts adds the significance tests.
+ */
 
+/** Arithmetic mean, summed left to right; NaN for an empty list (no mean is defined). */
 export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) throw new RangeError("mean of no numbers");
+  if (xs.length === 0) return NaN;
   let s = 0;
   for (const x of xs) s += x;
   return s / xs.length;
@@ -93,8 +98,7 @@ export function histogram(xs: readonly number[], options: { bins?: number; range
  * Pearson's r of two equally long samples (the point-biserial r when one is
  * 0/1): Σ dx·dy / √(Σ dx² · Σ dy²) with d the deviations from the means.
  * NaN when there are no samples or either sample is constant (no
- * correlation is defined). The kit's one implementation: analysis/stats.ts
- * re-exports it for its significance test.
+ * correlation is defined).
  */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   if (x.length !== y.length) throw new RangeError(`samples differ in length: ${x.length} and ${y.length}`);
