@@ -21,27 +21,14 @@ import { initBackend } from "../runtime/backend.js";
 import type { AlignComponents } from "./run.js";
 import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
 import { asValueScorer } from "../metrics/score.js";
+import { defaultRewardModelPath, loadOrTrainRewardModel } from "../metrics/reward-model.js";
 import { alignEvaluationPrompts } from "../evaluator/data.js";
+import { ALIGN_EVALUATOR_CONFIG, ensureEvaluator as ensureValueEvaluator, secondEvaluatorConfig, type EvaluatorConfig } from "../evaluator/train.js";
+import type { CausalLm } from "../lm/model.js";
+import { ensureSftPolicy, loadSftPolicy, type SftConfig } from "../lm/sft.js";
+import type { Tokenizer } from "../lm/tokenizer.js";
+import { loadHubPolicy } from "./hub-policy.js";
 import type { TextScorer, ValueScorer } from "./reward.js";
-
-/** The parts of src/lm's CausalLm the aligner uses. */
-interface CausalLmLike {
-  forward(ids: tf.Tensor2D, options?: { detachValue?: boolean }): { logits: tf.Tensor3D; values: tf.Tensor2D };
-  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: never): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown };
-  readonly trainableVariables: tf.Variable[];
-  clone(): CausalLmLike;
-  readonly config: { contextLength: number };
-  dispose(): void;
-}
-
-/** The parts of src/lm's Tokenizer the aligner uses. */
-interface LmTokenizerLike {
-  encode(text: string): number[];
-  decode(ids: readonly number[]): string;
-  formatPrompt(prompt: string, maxPromptTokens?: number): number[];
-  readonly specials: { eos: number };
-  readonly vocabSize: number;
-}
 
 /** The kit's causal LM seen as a PPO policy. */
 export class LmPolicy implements ValueHeadPolicy {
@@ -50,14 +37,14 @@ export class LmPolicy implements ValueHeadPolicy {
    *   fitting the critic does not move the token distribution (and spend KL budget)
    */
   constructor(
-    readonly model: CausalLmLike,
+    readonly model: CausalLm,
     public detachValue = false,
   ) {}
   forward(ids: tf.Tensor2D) {
     return this.model.forward(ids, { detachValue: this.detachValue });
   }
   step(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown) {
-    return this.model.step(ids, keyMask, cache as never);
+    return this.model.step(ids, keyMask, cache as Parameters<CausalLm["step"]>[2]);
   }
   trainableVariables(): tf.Variable[] {
     return this.model.trainableVariables;
@@ -73,7 +60,7 @@ export class LmPolicy implements ValueHeadPolicy {
   }
 }
 
-export function lmTokenizer(tok: LmTokenizerLike): PolicyTokenizer {
+export function lmTokenizer(tok: Tokenizer): PolicyTokenizer {
   return { encode: (t) => tok.encode(t), decode: (ids) => tok.decode(ids), eosId: tok.specials.eos, vocabSize: tok.vocabSize };
 }
 
@@ -87,9 +74,9 @@ export interface ComponentOptions {
   /** Folder of the second evaluator (default runs/evaluator/align-heldout). */
   heldoutEvaluatorDir?: string;
   /** Training configuration of the reward's evaluator when it has to be trained (the second one derives from it). */
-  evaluatorConfig?: Record<string, unknown>;
+  evaluatorConfig?: Partial<EvaluatorConfig>;
   /** SFT configuration when the policy has to be trained. */
-  sftConfig?: Record<string, unknown>;
+  sftConfig?: Partial<SftConfig>;
   /** Load (or train) the helpfulness reward model too. */
   rewardModel?: boolean;
   /** Load only this part (see preparePart); the others are left out of the result. */
@@ -97,14 +84,6 @@ export interface ComponentOptions {
   /** Longest prompt, in tokens, kept when formatting (the rest of the context is the response). */
   maxPromptTokens?: number;
   quiet?: boolean;
-}
-
-type AnyModule = Record<string, unknown>;
-
-function need<T>(mod: AnyModule, name: string, where: string): T {
-  const f = mod[name];
-  if (typeof f !== "function") throw new Error(`${where} does not export ${name}() yet; the aligner needs it (update the kit)`);
-  return f as T;
 }
 
 /** Runs `work`, returning its result and the seconds it took. */
@@ -193,19 +172,16 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   const testPrompts = alignEvaluationPrompts(readRecords("questions", testFile).map((q) => q.prompt));
 
   const want = (part: "policy" | "evaluators" | "rewardModel") => !options.only || options.only === part;
-  let sft: { model: CausalLmLike; tokenizer: LmTokenizerLike } | undefined;
+  let sft: { model: CausalLm; tokenizer: Tokenizer } | undefined;
   let evaluator: ValueScorer | undefined;
   let heldoutEvaluator: ValueScorer | undefined;
   const paths = componentPaths(options);
   if (want("policy") && !options.hubPolicyDir) {
   // The SFT policy (trained and cached by src/lm when absent).
-  const lm = (await import("../lm/index.js")) as AnyModule;
-  const ensureSftPolicy = need<(dir: string, config?: Record<string, unknown>) => Promise<{ model: CausalLmLike; tokenizer: LmTokenizerLike }>>(lm, "ensureSftPolicy", "src/lm");
   const policyDir = paths.policyDir;
   const policyFile = join(policyDir, "model.safetensors");
   const hadPolicy = existsSync(policyFile);
   const stampBefore = hadPolicy ? statSync(policyFile).mtimeMs : 0;
-  const loadSftPolicy = need<(dir: string) => { model: CausalLmLike; tokenizer: LmTokenizerLike }>(lm, "loadSftPolicy", "src/lm");
   let note = hadPolicy ? "cached" : "trained now";
   const [loaded, policySeconds] = await timed(async () => {
     try {
@@ -228,27 +204,23 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   // Two value evaluators: the reward's, and a second one (another seed, the other
   // head and the other half of the data, see the evaluator module) that the
   // policy never optimises against.
-  const ev = (await import("../evaluator/index.js")) as AnyModule;
-  const ensureEvaluatorFn = need<(dir: string, config: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>>(ev, "ensureEvaluator", "src/evaluator");
-  const secondConfig = need<(config: Record<string, unknown>) => Record<string, unknown>>(ev, "secondEvaluatorConfig", "src/evaluator");
-  const ensureEvaluator = async (dir: string, config: Record<string, unknown>, part: string) => {
+  const ensureEvaluator = async (dir: string, config: Partial<EvaluatorConfig>, part: string) => {
     // Reused only when trained with this configuration by this code (ensureEvaluator checks); trained there otherwise.
     const had = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
-    const [e, secs] = await timed(() => ensureEvaluatorFn(dir, { ...config, quiet: options.quiet ?? false }));
+    const [e, secs] = await timed(() => ensureValueEvaluator(dir, { ...config, quiet: options.quiet ?? false }));
     const now = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
     sources[part] = `${dir} (${had === 0 ? "trained now" : had === now ? "cached" : "trained now: the cached one was made with another configuration or code"})`;
     seconds[part] = secs;
     return asValueScorer(e);
   };
   // No evaluator of the run trains on the prompts it is evaluated on; the two train on disjoint halves of the rest.
-  const evaluatorConfig = { ...(ev.ALIGN_EVALUATOR_CONFIG as Record<string, unknown>), ...(options.evaluatorConfig ?? {}) };
+  const evaluatorConfig = { ...ALIGN_EVALUATOR_CONFIG, ...(options.evaluatorConfig ?? {}) };
   evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
-  heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondConfig(evaluatorConfig), "heldoutEvaluator");
+  heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondEvaluatorConfig(evaluatorConfig), "heldoutEvaluator");
   }
 
   let rewardModel: TextScorer | undefined;
   if (options.rewardModel && want("rewardModel")) {
-    const { loadOrTrainRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
     const had = existsSync(defaultRewardModelPath());
     const [rm, rmSeconds] = await timed(() => loadOrTrainRewardModel(defaultRewardModelPath(), { quiet: options.quiet }));
     rewardModel = rm;
@@ -262,7 +234,7 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
   }
   if (options.hubPolicyDir && evaluator && heldoutEvaluator) {
     const started = Date.now();
-    const hub = (await import("./hub-policy.js")).loadHubPolicy(options.hubPolicyDir, { maxPromptTokens: options.maxPromptTokens });
+    const hub = loadHubPolicy(options.hubPolicyDir, { maxPromptTokens: options.maxPromptTokens });
     Object.assign(sources, { policy: hub.description });
     Object.assign(seconds, { policy: (Date.now() - started) / 1000 });
     const { policy, tokenizer, formatPrompt } = hub;

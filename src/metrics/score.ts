@@ -8,15 +8,15 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { writeFileAtomicSync } from "../data/atomic.js";
 import { readLinesSync } from "../data/readers.js";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { rawPath } from "../data/paths.js";
-import { kitPaths } from "../runtime/env.js";
 import { readRecords, RecordError, splitDialogue, toDialogue, type ScoredOutput } from "../data/readers.js";
 import { Progress } from "../runtime/progress.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { hhTranscript } from "./reward-model.js";
 import { resolveTarget } from "../values/targets.js";
 import { valueDistances } from "../values/distance.js";
+import { defaultEvaluatorDir, ensureEvaluator } from "../evaluator/train.js";
 
 /** Scores FULCRA-style dialogues ("Human: …\nBob: …") with 10 values in [−1, 1], paper order. */
 export interface ValueScorer {
@@ -171,25 +171,10 @@ export function asValueScorer(evaluator: { score(dialogues: string[]): unknown }
   };
 }
 
-/** Where the kit keeps its default value evaluator (shared with the aligner). */
-export function defaultEvaluatorDir(): string {
-  return join(kitPaths().runsDir, "evaluator", "default");
-}
-
 /**
  * The kit's value evaluator as a `ValueScorer`: `ensureEvaluator(dir)` of the
- * evaluator module (trains one into `dir` if there is none yet), or its
- * `loadEvaluator(dir)`. Looked up at run time so that a build without the
- * evaluator says so plainly.
+ * evaluator module (trains one into `dir` if there is none yet).
  */
 export async function kitValueScorer(dir = defaultEvaluatorDir(), options: { quiet?: boolean } = {}): Promise<ValueScorer> {
-  const ev = (await import("../evaluator/index.js")) as Record<string, unknown>;
-  if (typeof ev.ensureEvaluator === "function") {
-    return asValueScorer(await (ev.ensureEvaluator as (d: string, c?: Record<string, unknown>) => Promise<{ score(d: string[]): unknown }>)(dir, { quiet: options.quiet }));
-  }
-  if (typeof ev.loadEvaluator === "function") {
-    if (!existsSync(dir)) throw new Error(`no value evaluator in ${dir}; train one first (see \`fulcra evaluator --help\`) or pass --evaluator DIR`);
-    return asValueScorer(await (ev.loadEvaluator as (d: string) => Promise<{ score(d: string[]): unknown }>)(dir));
-  }
-  throw new Error("this build has no value evaluator (src/evaluator exports neither ensureEvaluator nor loadEvaluator); see `fulcra evaluator --help`");
+  return asValueScorer(await ensureEvaluator(dir, { quiet: options.quiet }));
 }
