@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
+# The layering rule of src/ (imports only go down, no circles): see .dependency-cruiser.cjs.
+npm run --silent check:layers
 mirror="${FULCRA_MIRROR:-../shared/data/fulcra}"
 if [ -d "$mirror" ]; then
   FULCRA_QUIET=1 node bin/fulcra.js data fetch --from "$mirror"

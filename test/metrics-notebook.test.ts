@@ -30,8 +30,8 @@ import {
   summarizeModels,
   valueProfileTable,
   winRateTable,
-  type PairwiseReport,
 } from "../src/metrics/report.js";
+import type { PairwiseReport } from "../src/metrics/elo.js";
 import { startChatServer } from "./llm-server.js";
 import { tempDir } from "./helpers.js";
 

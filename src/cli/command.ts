@@ -256,3 +256,8 @@ export function describeError(e: unknown): string {
   }
   return first;
 }
+
+/** camelCase config field → --kebab-case option. */
+export function optionName(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

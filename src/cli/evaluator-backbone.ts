@@ -1,8 +1,7 @@
 /** `fulcra evaluator train --backbone DIR`: the paper's evaluator recipe on a DeBERTa hub checkpoint. */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseOptions, UsageError, type OptionSpec } from "./command.js";
-import { optionName } from "./evaluator.js";
+import { optionName, parseOptions, UsageError, type OptionSpec } from "./command.js";
 import { BACKBONE_EVALUATOR_HELP, DEFAULT_BACKBONE_EVALUATOR_CONFIG, readDefinitions, trainBackboneEvaluator, type BackboneEvaluatorConfig } from "../hub/value-evaluator.js";
 
 type Field = keyof typeof BACKBONE_EVALUATOR_HELP;

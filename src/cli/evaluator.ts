@@ -14,13 +14,8 @@ import {
   type EvaluatorConfig,
 } from "../evaluator/index.js";
 import { EVALUATOR_GPU_CONFIG } from "../evaluator/presets.js";
-import { intFlag, numberFlag, parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
+import { intFlag, numberFlag, optionName, parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
 import type { z } from "zod";
-
-/** camelCase config field → --kebab-case option. */
-export function optionName(field: string): string {
-  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-}
 
 /** Fields that are set by other options (--out, --quiet, --no-resume). */
 const SPECIAL = new Set<keyof EvaluatorConfig>(["outDir", "quiet", "resume"]);

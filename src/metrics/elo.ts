@@ -135,3 +135,29 @@ export function headToHead(comparisons: readonly Comparison[], a: string, b: str
     .map((c) => (c.a === a ? c : { a, b, score: (1 - c.score) as Comparison["score"] }));
   return winRates(oriented).find((r) => r.model === a) ?? { model: a, games: 0, wins: 0, ties: 0, losses: 0, win_rate: NaN, tie_rate: NaN, loss_rate: NaN };
 }
+
+export interface PairwiseReport {
+  judge: string;
+  aspect: string;
+  comparisons: number;
+  malformed: number;
+  winRates: WinRecord[];
+  elo: EloInterval[];
+}
+
+/** Win rates and Elo (in the given order) with seeded bootstrap intervals. */
+export function pairwiseReport(
+  judge: string,
+  aspect: string,
+  comparisons: readonly Comparison[],
+  options: { malformed?: number; seed?: number; samples?: number } = {},
+): PairwiseReport {
+  return {
+    judge,
+    aspect,
+    comparisons: comparisons.length,
+    malformed: options.malformed ?? 0,
+    winRates: winRates(comparisons),
+    elo: bootstrapElo(comparisons, { seed: options.seed ?? 0, samples: options.samples ?? 1000 }),
+  };
+}

@@ -23,7 +23,7 @@ import type { Comparison } from "./elo.js";
 import { originalRuleFromScores, parseScoresOriginal, standardRuleFromScores, type EloRuleResult, type ReadScores } from "./elo-rules.js";
 import type { PairVerdict } from "./judges.js";
 import { comparisonsFromPairVerdicts, comparisonsFromScoredOutputs, EndpointJudge, pairItemsFromScoredOutputs, safetyItemsFromScoredOutputs, type Aspect } from "./judges.js";
-import { pairwiseReport, type PairwiseReport } from "./report.js";
+import { pairwiseReport, type PairwiseReport } from "./elo.js";
 import { pearson, spearman } from "../runtime/stats.js";
 import { safetyRate, type SafetyRate } from "./verdicts.js";
 

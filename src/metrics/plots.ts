@@ -13,7 +13,8 @@ import type { ScoredOutput } from "../data/readers.js";
 import { barChart, histogram, radarChart } from "../figures/builders.js";
 import { valueLabels, type Figure } from "../figures/spec.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
-import { categoryTable, type ModelSummary, type PairwiseReport } from "./report.js";
+import type { PairwiseReport } from "./elo.js";
+import { categoryTable, type ModelSummary } from "./report.js";
 import { scoredRows } from "./summary.js";
 
 /** Radar of each model's mean value vector (axis range −0.2 to 1). */

@@ -13,7 +13,7 @@ import { kitPaths } from "../runtime/env.js";
 import { readRecords, type ScoredOutput } from "../data/readers.js";
 import type { ReportNumber } from "../report/numbers.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
-import { bootstrapElo, winRates, type Comparison, type EloInterval, type WinRecord } from "./elo.js";
+import type { PairwiseReport } from "./elo.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "./harm.js";
 import type { EndpointJudging, ModelSafetyRate, RewardAgreement } from "./judge-runs.js";
 import type { RewardModelMetrics } from "./reward-model.js";
@@ -157,32 +157,6 @@ export function categoryTable(summaries: readonly ModelSummary[], metric: Exclud
     for (const { model, summary } of summaries) row[model] = summary.by_category[k]?.[metric] ?? NaN;
     return row;
   });
-}
-
-export interface PairwiseReport {
-  judge: string;
-  aspect: string;
-  comparisons: number;
-  malformed: number;
-  winRates: WinRecord[];
-  elo: EloInterval[];
-}
-
-/** Win rates and Elo (in the given order) with seeded bootstrap intervals. */
-export function pairwiseReport(
-  judge: string,
-  aspect: string,
-  comparisons: readonly Comparison[],
-  options: { malformed?: number; seed?: number; samples?: number } = {},
-): PairwiseReport {
-  return {
-    judge,
-    aspect,
-    comparisons: comparisons.length,
-    malformed: options.malformed ?? 0,
-    winRates: winRates(comparisons),
-    elo: bootstrapElo(comparisons, { seed: options.seed ?? 0, samples: options.samples ?? 1000 }),
-  };
 }
 
 /** One row per judge and model: games and win / tie / loss rates. */
