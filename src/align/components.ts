@@ -153,12 +153,21 @@ export function notebookComponentOptions(): ComponentOptions {
 export async function preparePart(options: ComponentOptions, part: "policy" | "evaluators" | "rewardModel"): Promise<{ part: string; seconds: number; source: string }> {
   const started = Date.now();
   const one: ComponentOptions = { ...options, only: part };
-  const c = await loadAlignComponents(one);
+  const c = await loadParts(one);
   const source = Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`).join("; ");
   return { part, seconds: (Date.now() - started) / 1000, source };
 }
 
+/** What a preparation call (`only`) hands back: where each part came from and the seconds it took. */
+type PreparedParts = Pick<AlignComponents, "sources" | "seconds">;
+
 export async function loadAlignComponents(options: ComponentOptions = {}): Promise<AlignComponents> {
+  const parts = await loadParts(options);
+  if (!("policy" in parts)) throw new Error("loadAlignComponents: `only` prepares one part and loads nothing; call preparePart for that");
+  return parts;
+}
+
+async function loadParts(options: ComponentOptions): Promise<AlignComponents | PreparedParts> {
   await initBackend({ quiet: options.quiet });
   const runs = kitPaths().runsDir;
   const sources: Record<string, string> = {};
@@ -230,7 +239,7 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
 
   if (options.only) {
     // A preparation call: the parts are cached; nothing is handed back to use.
-    return { sources, seconds } as unknown as AlignComponents;
+    return { sources, seconds };
   }
   if (options.hubPolicyDir && evaluator && heldoutEvaluator) {
     const started = Date.now();
