@@ -217,6 +217,6 @@ async function main(): Promise<void> {
 main().catch((e) => {
   const message = (e as Error).message;
   console.error(`bench-hub: ${message}`);
-  if (/Aborted/.test(message)) console.error("bench-hub: the wasm backend ran out of its 4 GiB memory; the figures above stand. Measure the training step at two depths with --layers N (e.g. 2 and 12) and scale the per-block time to the real depth");
+  if (/Aborted|memory access out of bounds/.test(message)) console.error("bench-hub: the wasm backend ran out of its 4 GiB memory; the figures above stand. Measure the training step at two depths with --layers N (e.g. 2 and 12) and scale the per-block time to the real depth");
   process.exit(1);
 });
