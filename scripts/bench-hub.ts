@@ -6,7 +6,7 @@
  * position_buckets 256), with random weights of the real sizes; for GPT-2
  * also generation with the KV cache (what sampling answers costs).
  *
- *   npm run bench:hub -- [--backend cpu|wasm|node|gpu] [--json] [--quick] [--only gpt2|deberta]
+ *   npm run bench:hub -- [--backend cpu|wasm|node|gpu|webgpu] [--json] [--quick] [--only gpt2|deberta]
  *                        [--batch N] [--seq N] [--repeat N] [--layers N]
  *
  * --quick: 2 layers and short sequences, a smoke run of the whole script.
@@ -43,7 +43,7 @@ const option = (name: string): string | undefined => {
 };
 
 const HELP = `bench-hub: tokens/s of GPT-2-small- and DeBERTa-v3-large-shaped models (random weights)
-  --backend NAME   cpu | wasm | node | gpu (default: the kit's choice)
+  --backend NAME   cpu | wasm | node | gpu | webgpu (default: the kit's choice)
   --json           one JSON object per line
   --quick          2 layers, short sequences (smoke run)
   --only W         gpt2 | deberta
@@ -198,7 +198,10 @@ async function main(): Promise<void> {
   const quick = flag("quick");
   const only = option("only");
   if (only && only !== "gpt2" && only !== "deberta") throw new Error(`--only expects gpt2 or deberta, got "${only}"`);
-  const info = await initBackend({ prefer: option("backend") as BackendName | undefined, quiet: true });
+  const wanted = option("backend");
+  const names: BackendName[] = ["cpu", "wasm", "node", "gpu", "webgpu"];
+  if (wanted !== undefined && !names.includes(wanted as BackendName)) throw new Error(`--backend expects one of ${names.join(", ")}, got "${wanted}"`);
+  const info = await initBackend({ prefer: wanted as BackendName | undefined, quiet: true });
   const backend = info.name;
   const batch = Number(option("batch") ?? 4);
   const repeat = Number(option("repeat") ?? 1);
