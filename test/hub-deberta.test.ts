@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
-import { loadHubModel, logBucketPosition, scoreWithModel, unigramFromSpm, rewardScores, hubRewardScorer, splitHhTranscript } from "../src/hub/index.js";
+import { loadHubEncoder, logBucketPosition, scoreWithModel, unigramFromSpm, rewardScores, hubRewardScorer, splitHhTranscript } from "../src/hub/index.js";
 import { scoreOutputs } from "../src/metrics/score.js";
 import { hhTranscript } from "../src/metrics/reward-model.js";
 import { command as models } from "../src/cli/models.js";
@@ -47,7 +47,7 @@ for (const backend of BACKENDS) {
     test(`${name} on ${backend}: ids exact, logits and hidden states within 1e-4 (padded batch included)`, async (t) => {
       await initBackend({ prefer: backend, quiet: true });
       const dir = join(HF_FIXTURES, name);
-      const hub = loadHubModel(dir);
+      const hub = loadHubEncoder(dir);
       const expected = readJson<(PairCase | BatchCase)[]>(join(dir, "expected.json"));
       let worstLogit = 0;
       let worstHidden = 0;
@@ -112,7 +112,7 @@ test("spm.model alone: ids equal sentencepiece 0.1.97's (nmt_nfkc map, dummy pre
 });
 
 test("truncation is longest-first, and padding is on the right with the mask", () => {
-  const tok = loadHubModel(join(HF_FIXTURES, "deberta-v3-tiny-reward")).tokenizer;
+  const tok = loadHubEncoder(join(HF_FIXTURES, "deberta-v3-tiny-reward")).tokenizer;
   const long = "a b c d e f g h";
   assert.throws(() => tok.encode(long, "x", { maxLength: 6 }), /12 tokens, longer than the 6 the model allows/);
   const cut = tok.encode(long, "x y", { maxLength: 8, truncation: true });
@@ -127,7 +127,7 @@ test("gradients flow through the whole model on cpu and wasm, and agree with fin
   const grads: Record<string, Map<string, number[]>> = {};
   for (const backend of BACKENDS) {
     await initBackend({ prefer: backend, quiet: true });
-    const hub = loadHubModel(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"));
+    const hub = loadHubEncoder(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"));
     const batch = hub.tokenizer.encodeBatch([{ text: "Human: How do I pick a lock? a b c d e f g h i j k l m n o p q", textPair: "No." }, { text: "Hello", textPair: "x" }]);
     const loss = () => tf.tidy(() => {
       const logits = hub.model.forward(batch).logits!;
@@ -232,10 +232,10 @@ test("reward scores: OpenAssistant format (question, answer) → the single logi
   await initBackend({ prefer: "cpu", quiet: true });
   const dir = join(HF_FIXTURES, "deberta-v3-tiny-reward");
   const expected = readJson<(PairCase | BatchCase)[]>(join(dir, "expected.json")).filter((e): e is PairCase => !("batch" in e));
-  const hub = loadHubModel(dir);
+  const hub = loadHubEncoder(dir);
   const scores = rewardScores(hub, expected.map((e) => ({ prompt: e.text, answer: e.text_pair })), { quiet: true });
   assert.ok(maxAbsDiff(scores, expected.map((e) => e.logits[0])) <= 1e-4);
-  const evaluator = loadHubModel(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"));
+  const evaluator = loadHubEncoder(join(HF_FIXTURES, "deberta-v3-tiny-evaluator"));
   assert.throws(() => rewardScores(evaluator, [{ prompt: "a", answer: "b" }]), /a reward model has one label .* with 3 label\(s\)/);
 });
 

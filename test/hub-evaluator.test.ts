@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { toRecord, readRecords, type FulcraRecord } from "../src/data/readers.js";
 import { seededRandom } from "../src/runtime/random.js";
-import { learningRateAt, recordInputs, trainBackboneEvaluator, DEFAULT_BACKBONE_EVALUATOR_CONFIG, loadHubModel } from "../src/hub/index.js";
+import { learningRateAt, recordInputs, trainBackboneEvaluator, DEFAULT_BACKBONE_EVALUATOR_CONFIG, loadHubEncoder } from "../src/hub/index.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 const HF_FIXTURES = resolve(process.env.FULCRA_HF_FIXTURES ?? "../shared/fixtures/hf");
@@ -77,7 +77,7 @@ test("fine-tuning the tiny evaluator fixture (wasm, seeded): the loss falls, the
   assert.equal(record.provenance.dataFiles[0].sha256, "5c7e5803e4363830c952941d2a1bdff45f2604be19322b951bb21c8d8970df0d");
 
   // The saved hub folder gives the trained model's logits.
-  const saved = loadHubModel(out);
+  const saved = loadHubEncoder(out);
   assert.deepEqual(saved.labels, ["opposed", "no connection", "important"]);
   const ids = saved.tokenizer.encode("Human: hi", "Bob: hello").ids;
   const [a, b] = tf.tidy(() => [r.model.forward({ inputIds: [ids] }).logits!.arraySync()[0], saved.model.forward({ inputIds: [ids] }).logits!.arraySync()[0]]);

@@ -91,6 +91,10 @@ test("fetch: selection of a model folder's files from a listing", () => {
   assert.deepEqual(wanted.map((f) => f.name), ["config.json", "model.safetensors", "merges.txt", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "spm.model"]);
   assert.deepEqual(skipped, ["pytorch_model.bin", "tf_model.h5", "README.md", "onnx/model.onnx"]);
   assert.deepEqual(selectModelFiles([{ name: "README.md" }], { include: ["*.md"] }).wanted.map((f) => f.name), ["README.md"]);
+  // A revision without safetensors (microsoft/deberta-v3-large): its pytorch_model.bin, which the kit reads.
+  const binOnly = selectModelFiles(["config.json", "pytorch_model.bin", "tf_model.h5", "spm.model"].map((name) => ({ name })));
+  assert.deepEqual(binOnly.wanted.map((f) => f.name), ["config.json", "spm.model", "pytorch_model.bin"]);
+  assert.deepEqual(binOnly.skipped, ["tf_model.h5"]);
 });
 
 test("fetch: a broken transfer resumes with a Range request, the result is the hub's bytes, and the folder loads", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {

@@ -7,8 +7,9 @@ Usage:
   fulcra models fetch REPO_ID --out DIR [--revision R] [--all] [--include GLOB,…] [--quiet]
 
 Fetches what a model folder needs: config.json, the tokenizer files and the safetensors
-weights (single file or shards with model.safetensors.index.json). Other formats of the same
-weights (pytorch_model.bin, tf_model.h5, onnx, …) are left out.
+weights (single file or shards with model.safetensors.index.json), or pytorch_model.bin when
+the revision has no safetensors (microsoft/deberta-v3-large). Other formats of the same
+weights (tf_model.h5, onnx, …) are left out.
 
 Options:
   --out DIR          folder to write (created if needed; files already complete are kept)
@@ -28,7 +29,8 @@ mirror; HF_TOKEN is sent for gated or private repositories.
 Examples:
   fulcra models fetch gpt2 --out models/gpt2
   fulcra models fetch distilgpt2 --out models/distilgpt2
-  fulcra models fetch OpenAssistant/reward-model-deberta-v3-large-v2 --out models/oa-reward`;
+  fulcra models fetch OpenAssistant/reward-model-deberta-v3-large-v2 --out models/oa-reward
+  fulcra models fetch microsoft/deberta-v3-large --out models/deberta-v3-large`;
 
 /** Runs `models fetch` with the arguments after "fetch"; resolves to the exit code. */
 export async function runModelsFetch(args: string[]): Promise<number> {

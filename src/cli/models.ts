@@ -6,22 +6,26 @@ const HELP = `fulcra models <subcommand> — Hugging Face hub model folders
 
 Subcommands:
   score DIR --input F.jsonl --output G.jsonl [--batch-size N] [--truncate]
-        runs the model in DIR (config.json, model.safetensors, tokenizer.json
-        or spm.model) on every input line {"text": ..., "text_pair"?: ...} and
-        writes each line back with "input_ids" (as the tokenizer gives them)
-        and "logits" (sequence classification: one number per label; encoder
-        only: the first token's hidden state). Outputs equal transformers'
-        to float32 rounding.
+        runs the model in DIR (config.json, model.safetensors, tokenizer.json,
+        spm.model, or vocab.json + merges.txt) on every input line
+        {"text": ..., "text_pair"?: ...} and writes each line back with
+        "input_ids" (as the tokenizer gives them) and "logits" (sequence
+        classification: one number per label; encoder only: the first
+        token's hidden state; causal LM: [positions][vocab], the scores of
+        the next token at every position). Outputs equal transformers' to
+        float32 rounding. A causal LM takes single texts (no "text_pair").
       --batch-size N    lines per forward pass (default 8)
       --truncate        cut texts longer than the model allows (longest first
-                        for pairs) instead of stopping with an error
+                        for pairs; a causal LM keeps the first n_positions
+                        tokens) instead of stopping with an error
       --quiet           no progress bar
-        Architectures: DebertaV2ForSequenceClassification, DebertaV2Model
-        (GPT2LMHeadModel: logits [positions][vocab]).
+        Architectures: DebertaV2ForSequenceClassification, DebertaV2Model,
+        DebertaV2ForMaskedLM (as its encoder), GPT2LMHeadModel.
 
 Examples:
   fulcra models score models/reward-model-deberta-v3-large-v2 --input pairs.jsonl --output scored.jsonl
-  FULCRA_BACKEND=wasm fulcra models score ../shared/fixtures/hf/deberta-v3-tiny-reward --input in.jsonl --output out.jsonl`;
+  FULCRA_BACKEND=wasm fulcra models score ../shared/fixtures/hf/deberta-v3-tiny-reward --input in.jsonl --output out.jsonl
+  fulcra models score models/gpt2 --input texts.jsonl --output logits.jsonl --batch-size 4`;
 
 interface InputLine {
   line: number;
@@ -74,16 +78,41 @@ async function score(args: string[]): Promise<number> {
   const backend = await initBackend({ quiet: Boolean(values.quiet) });
   const { loadHubModel, scoreWithModel } = await import("../hub/index.js");
   const hub = loadHubModel(dir);
-  const scored = scoreWithModel(hub, inputs, {
-    batchSize,
-    truncate: Boolean(values.truncate),
-    quiet: Boolean(values.quiet),
-    source: values.input,
-    lines: inputs.map((x) => x.line),
-    label: `scoring with ${hub.architecture}`,
-  });
+  let scored: { input_ids: number[]; logits: number[] | number[][] }[];
+  let what: string;
+  if (hub.kind === "causal-lm") {
+    // A causal LM reads one text; a pair would have to be joined in some way the input does not say.
+    const paired = inputs.filter((x) => x.text_pair !== undefined);
+    if (paired.length) {
+      hub.model.dispose();
+      throw new UsageError(`${values.input}:${paired[0].line}: field "text_pair" is set, but ${hub.architecture} (${dir}) scores single texts; put the whole text in "text"`);
+    }
+    const { scoreCausalLm } = await import("../hub/gpt2.js");
+    const { Progress } = await import("../runtime/progress.js");
+    const bar = new Progress({ label: `scoring with ${hub.architecture}`, total: inputs.length, quiet: Boolean(values.quiet) });
+    let done = 0;
+    scored = scoreCausalLm(hub.model, hub.tokenizer, inputs.map((x) => x.text), {
+      batchSize,
+      truncate: Boolean(values.truncate),
+      where: (i) => `${values.input}:${inputs[i].line}`,
+      onBatch: (n) => (bar.tick(n - done), (done = n)),
+    });
+    bar.finish();
+    hub.model.dispose();
+    what = `logits for every position over ${hub.model.config.vocab_size} ids`;
+  } else {
+    scored = scoreWithModel(hub, inputs, {
+      batchSize,
+      truncate: Boolean(values.truncate),
+      quiet: Boolean(values.quiet),
+      source: values.input,
+      lines: inputs.map((x) => x.line),
+      label: `scoring with ${hub.architecture}`,
+    });
+    what = `${hub.labels.length} label(s)`;
+  }
   writeFileSync(values.output, inputs.map((x, i) => JSON.stringify({ ...x.record, input_ids: scored[i].input_ids, logits: scored[i].logits })).join("\n") + (inputs.length ? "\n" : ""));
-  console.log(`models score: ${inputs.length} line(s) scored with ${hub.architecture} (${hub.labels.length} label(s)) on ${backend.name}, written to ${values.output}`);
+  console.log(`models score: ${inputs.length} line(s) scored with ${hub.architecture} (${what}) on ${backend.name}, written to ${values.output}`);
   return 0;
 }
 

@@ -26,7 +26,8 @@
  * fine-tuned (see src/hub/value-evaluator.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { bmm, embed, matmul } from "../lm/model.js";
+import { embed } from "../lm/model.js";
+import { bmm, matmulTransposed } from "./ops.js";
 import type { StoredTensor } from "../lm/safetensors.js";
 import { normal, seededRandom } from "../runtime/random.js";
 
@@ -220,9 +221,14 @@ export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, eps: n
   return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(variance, eps))), gain), bias);
 }
 
-/** torch.nn.Linear on [N, in] rows: x · Wᵀ + b, with W stored [out, in]; `wT` is W already transposed. */
-function linear(x: tf.Tensor2D, wT: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
-  const y = matmul(x, wT);
+/**
+ * torch.nn.Linear on [N, in] rows: x · Wᵀ + b, with W stored [out, in]. The
+ * product keeps no transposed copy of W for the backward pass and returns
+ * W's gradient in W's own layout (src/hub/ops.ts), which is what lets a
+ * training step of a large checkpoint fit in the wasm backend's memory.
+ */
+function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
+  const y = matmulTransposed(x, w);
   return b ? tf.add(y, b) : y;
 }
 
@@ -314,7 +320,7 @@ export interface DebertaOutputs {
 /** A DeBERTa-v2/v3 model whose weights are tf.Variables named as in a DebertaV2ForSequenceClassification checkpoint. */
 export class DebertaV2 {
   readonly weights = new Map<string, tf.Variable>();
-  /** Linear weights transposed once to [in, out], kept in step with `weights` by `refreshTransposed`. */
+  /** Gather indices of the c2p and p2c terms, per sequence length. */
   private readonly indexCache = new Map<number, { c2p: tf.Tensor1D; p2c: tf.Tensor1D }>();
 
   constructor(
@@ -349,7 +355,7 @@ export class DebertaV2 {
   }
 
   private linear(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return linear(x, tf.transpose(this.w(`${name}.weight`)) as tf.Tensor2D, this.weights.get(`${name}.bias`));
+    return linear(x, this.w(`${name}.weight`) as unknown as tf.Tensor2D, this.weights.get(`${name}.bias`));
   }
 
   private relativeIndices(L: number): { c2p: tf.Tensor1D; p2c: tf.Tensor1D } {

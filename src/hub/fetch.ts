@@ -6,9 +6,10 @@
  *   GET {endpoint}/{repo}/resolve/{revision}/{file}        (may redirect to a CDN)
  *
  * Only the files a model folder needs are fetched by default: config files,
- * tokenizer files and the safetensors weights (single or sharded); other
- * formats of the same weights (pytorch_model.bin, tf_model.h5, onnx, …) are
- * left out unless asked for. Each file is written to FILE.part and renamed
+ * tokenizer files and the safetensors weights (single or sharded), or
+ * pytorch_model.bin when a revision has no safetensors (microsoft/deberta-v3-large;
+ * src/hub/torch-bin.ts reads it); other formats of the same weights
+ * (tf_model.h5, onnx, …) are left out unless asked for. Each file is written to FILE.part and renamed
  * when complete; an interrupted download resumes from the bytes already
  * there (HTTP Range). Large files are stored in git LFS and the hub reports
  * their SHA-256: the downloaded bytes are checked against it, and a file that
@@ -137,6 +138,12 @@ export function selectModelFiles(files: HubFile[], options: Pick<FetchOptions, "
     if (take) wanted.push(f);
     else skipped.push(f.name);
   }
+  // No safetensors in this revision: the single-file torch checkpoint, which the kit also reads.
+  const bin = files.find((f) => f.name === "pytorch_model.bin");
+  if (!options.all && bin && !wanted.some((f) => /\.safetensors(\.index\.json)?$/.test(f.name))) {
+    wanted.push(bin);
+    skipped.splice(skipped.indexOf(bin.name), 1);
+  }
   return { wanted, skipped };
 }
 
@@ -208,11 +215,11 @@ export async function fetchModel(repo: string, dir: string, options: FetchOption
   const endpoint = hubEndpoint(options.endpoint);
   const listing = await listRepoFiles(repo, { revision, endpoint });
   const { wanted, skipped } = selectModelFiles(listing.files, options);
-  const hasWeights = wanted.some((f) => /\.safetensors(\.index\.json)?$/.test(f.name));
+  const hasWeights = wanted.some((f) => /\.safetensors(\.index\.json)?$|^pytorch_model\.bin$/.test(f.name));
   if (!options.all && !hasWeights) {
     const other = listing.files.filter((f) => /\.(bin|h5|msgpack|onnx|pt|ckpt)$/.test(f.name)).map((f) => f.name);
     throw new Error(
-      `${repo}@${revision} has no safetensors weights${other.length ? ` (only ${other.join(", ")})` : ""}; the kit reads safetensors only. ` +
+      `${repo}@${revision} has neither safetensors weights nor a single pytorch_model.bin${other.length ? ` (only ${other.join(", ")})` : ""}, the formats the kit reads. ` +
         `Fetch another revision that has them (the hub's conversion bot often opens one as refs/pr/N), or use --all and convert with transformers.`,
     );
   }

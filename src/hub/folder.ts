@@ -6,9 +6,11 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensors, type StoredTensor } from "../lm/safetensors.js";
+import type { StoredTensor } from "../lm/safetensors.js";
 import { loadDeberta, type DebertaV2 } from "./deberta.js";
-import { readTorchBin } from "./torch-bin.js";
+import { loadGpt2FromHub, type Gpt2LMHeadModel } from "./gpt2.js";
+import { loadHubBpeTokenizer, type HubBpeTokenizer } from "./bpe.js";
+import { INDEX_FILE, readHubWeights as readWeights, readShardedWeights } from "./weights.js";
 import { loadUnigramTokenizer, type UnigramTokenizer } from "./unigram.js";
 
 /** Architectures this build loads (config.json "architectures"[0]). */
@@ -44,36 +46,17 @@ export function readHubConfig(dir: string): HubConfig {
 }
 
 /**
- * The folder's tensors: model.safetensors (sharded checkpoints,
- * model.safetensors.index.json, are read by `readShardedSafetensors` when present).
+ * The folder's tensors and the file to name in errors: model.safetensors, the
+ * sharded model.safetensors.index.json, or pytorch_model.bin (src/hub/weights.ts).
  */
 export function readHubWeights(dir: string): { tensors: Map<string, StoredTensor>; source: string } {
-  const single = join(dir, "model.safetensors");
-  if (existsSync(single)) return { tensors: readSafetensors(single).tensors, source: single };
-  const index = join(dir, "model.safetensors.index.json");
-  if (existsSync(index)) return { tensors: readShardedSafetensors(index), source: index };
-  // Revisions with no safetensors (microsoft/deberta-v3-large): torch.save's zip format, read without Python.
-  const bin = join(dir, "pytorch_model.bin");
-  if (existsSync(bin)) return { tensors: readTorchBin(bin), source: bin };
-  throw new Error(`${dir}: no model.safetensors, model.safetensors.index.json or pytorch_model.bin`);
+  const { tensors, files } = readWeights(dir);
+  return { tensors, source: files.length === 1 ? files[0] : join(dir, INDEX_FILE) };
 }
 
-/** Reads every shard named by a model.safetensors.index.json ("weight_map": tensor → shard file). */
+/** Reads every shard named by a model.safetensors.index.json ("weight_map": tensor → shard file), checked both ways. */
 export function readShardedSafetensors(indexFile: string): Map<string, StoredTensor> {
-  let index: { weight_map?: Record<string, string> };
-  try {
-    index = JSON.parse(readFileSync(indexFile, "utf8")) as typeof index;
-  } catch (e) {
-    throw new Error(`${indexFile}: not valid JSON: ${(e as Error).message}`);
-  }
-  if (!index.weight_map || typeof index.weight_map !== "object") throw new Error(`${indexFile}: field "weight_map" is missing`);
-  const dir = join(indexFile, "..");
-  const out = new Map<string, StoredTensor>();
-  for (const shard of [...new Set(Object.values(index.weight_map))]) {
-    for (const [name, t] of readSafetensors(join(dir, shard)).tensors) out.set(name, t);
-  }
-  for (const name of Object.keys(index.weight_map)) if (!out.has(name)) throw new Error(`${indexFile}: tensor "${name}" is listed but not found in its shard ${index.weight_map[name]}`);
-  return out;
+  return readShardedWeights(indexFile).tensors;
 }
 
 /** A loaded sequence-classification (or encoder) model with its tokenizer. */
@@ -91,7 +74,30 @@ export interface HubEncoderModel {
   unused: string[];
 }
 
-export type HubModel = HubEncoderModel;
+/** A loaded causal language model (GPT-2) with its byte-level BPE tokenizer. */
+export interface HubCausalLmModel {
+  kind: "causal-lm";
+  architecture: "GPT2LMHeadModel";
+  dir: string;
+  model: Gpt2LMHeadModel;
+  tokenizer: HubBpeTokenizer;
+  /** Longest input in tokens (config.json n_positions). */
+  maxLength: number;
+  /** Checkpoint tensors the model does not use (attention-mask buffers, a tied lm_head). */
+  unused: string[];
+}
+
+export type HubModel = HubEncoderModel | HubCausalLmModel;
+
+/** Like `loadHubModel`, for callers that need an encoder or classifier (DeBERTa): a GPT-2 folder is refused by name. */
+export function loadHubEncoder(dir: string): HubEncoderModel {
+  const hub = loadHubModel(dir);
+  if (hub.kind === "causal-lm") {
+    hub.model.dispose();
+    throw new Error(`${join(dir, "config.json")}: architecture ${hub.architecture} is a causal language model; this needs DebertaV2ForSequenceClassification or DebertaV2Model`);
+  }
+  return hub;
+}
 
 /** Loads a hub model folder: config.json's architecture decides the model class and tokenizer. */
 export function loadHubModel(dir: string): HubModel {
@@ -112,9 +118,15 @@ export function loadHubModel(dir: string): HubModel {
       const labels = Array.from({ length: c.num_labels }, (_, i) => String(id2label[String(i)] ?? `LABEL_${i}`));
       return { kind: architecture === "DebertaV2Model" ? "encoder" : "sequence-classification", architecture, dir, model, tokenizer, maxLength: Math.min(...limits), labels, unused };
     }
-    case "GPT2LMHeadModel":
-      // The GPT-2 branch (src/hub/gpt2.ts) plugs in here.
-      throw new Error(`${config.file}: architecture GPT2LMHeadModel is not in this build yet`);
+    case "GPT2LMHeadModel": {
+      // The tokenizer and the vocabulary check come before the weights are read (a large file).
+      const tokenizer = loadHubBpeTokenizer(dir);
+      const vocabSize = config.raw.vocab_size;
+      if (typeof vocabSize === "number") checkVocabulary(tokenizer.vocabSize, vocabSize, tokenizer.source, config.file);
+      const { model, ignored } = loadGpt2FromHub(dir);
+      checkVocabulary(tokenizer.vocabSize, model.config.vocab_size, tokenizer.source, config.file);
+      return { kind: "causal-lm", architecture: "GPT2LMHeadModel", dir, model, tokenizer, maxLength: model.config.n_positions, unused: ignored.map((i) => i.name) };
+    }
   }
 }
 

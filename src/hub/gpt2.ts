@@ -420,31 +420,51 @@ export interface CausalLmScore {
   logits: number[][];
 }
 
+export interface CausalLmScoreOptions {
+  /** Texts per forward pass (default 8). */
+  batchSize?: number;
+  /** Called after each batch with the number of texts done so far. */
+  onBatch?: (done: number) => void;
+  /** Cut texts longer than n_positions to their first n_positions tokens instead of failing. */
+  truncate?: boolean;
+  /** Names text i in errors (default "text i"), e.g. "in.jsonl:3". */
+  where?: (i: number) => string;
+}
+
 /**
- * Logits for every position of each text, computed in right-padded batches
- * with an attention mask (padding never changes a real position's logits).
- * A text longer than n_positions, or a tokenizer with ids beyond the
- * model's vocabulary, is an error naming the text's index.
+ * Logits for every position of each text, in input order. Texts are sorted
+ * by length into right-padded batches with an attention mask (padding never
+ * changes a real position's logits). A text longer than n_positions, or a
+ * tokenizer with ids beyond the model's vocabulary, is an error naming the text.
  */
-export function scoreCausalLm(model: Gpt2LMHeadModel, tokenizer: CausalLmTokenizer, texts: readonly string[], options: { batchSize?: number; onBatch?: (done: number) => void } = {}): CausalLmScore[] {
+export function scoreCausalLm(model: Gpt2LMHeadModel, tokenizer: CausalLmTokenizer, texts: readonly string[], options: CausalLmScoreOptions = {}): CausalLmScore[] {
   const where = tokenizer.source ?? "tokenizer";
+  const name = options.where ?? ((i: number) => `text ${i}`);
   if (tokenizer.vocabSize > model.config.vocab_size) throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}; they do not belong together`);
+  const limit = model.config.n_positions;
   const encoded = texts.map((t, i) => {
     const ids = tokenizer.encode(t);
-    if (ids.length === 0) throw new RangeError(`text ${i}: empty (no tokens to score)`);
-    if (ids.length > model.config.n_positions) throw new RangeError(`text ${i}: ${ids.length} tokens, longer than the ${model.config.n_positions} positions the model allows (config.json n_positions)`);
+    if (ids.length === 0) throw new RangeError(`${name(i)}: empty (no tokens to score)`);
+    if (ids.length > limit) {
+      if (options.truncate) return ids.slice(0, limit);
+      throw new RangeError(`${name(i)}: ${ids.length} tokens, longer than the ${limit} positions the model allows (config.json n_positions)`);
+    }
     return ids;
   });
   const batchSize = options.batchSize ?? 8;
-  const out: CausalLmScore[] = [];
-  for (let s = 0; s < encoded.length; s += batchSize) {
-    const rows = encoded.slice(s, s + batchSize);
-    const T = Math.max(...rows.map((r) => r.length));
-    const ids = rows.map((r) => [...r, ...new Array<number>(T - r.length).fill(tokenizer.padId)]);
-    const mask = rows.map((r) => [...new Array<number>(r.length).fill(1), ...new Array<number>(T - r.length).fill(0)]);
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a whole number > 0, got ${batchSize}`);
+  const order = encoded.map((_, i) => i).sort((a, b) => encoded[a].length - encoded[b].length);
+  const out: CausalLmScore[] = new Array(texts.length);
+  let done = 0;
+  for (let s = 0; s < order.length; s += batchSize) {
+    const idx = order.slice(s, s + batchSize);
+    const T = Math.max(...idx.map((i) => encoded[i].length));
+    const ids = idx.map((i) => [...encoded[i], ...new Array<number>(T - encoded[i].length).fill(tokenizer.padId)]);
+    const mask = idx.map((i) => [...new Array<number>(encoded[i].length).fill(1), ...new Array<number>(T - encoded[i].length).fill(0)]);
     const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, undefined, "int32"), { attentionMask: tf.tensor2d(mask, undefined, "float32") }).arraySync());
-    rows.forEach((r, i) => out.push({ input_ids: r, logits: logits[i].slice(0, r.length) }));
-    options.onBatch?.(out.length);
+    idx.forEach((i, k) => (out[i] = { input_ids: encoded[i], logits: logits[k].slice(0, encoded[i].length) }));
+    done += idx.length;
+    options.onBatch?.(done);
   }
   return out;
 }

@@ -16,34 +16,28 @@ import * as tf from "@tensorflow/tfjs";
 
 /** x [N, K] · w [K, M]. */
 export function matmul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return matmulOp(x, w) as tf.Tensor2D;
+  return productOp(x, w) as tf.Tensor2D;
 }
 
 /** Batched a [B, M, K] · b [B, K, N]. */
 export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  return bmmOp(a, b) as tf.Tensor3D;
+  return productOp(a, b) as tf.Tensor3D;
 }
 
-const matmulOp = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x, w),
-    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) =>
-      tf.tidy(() => {
-        const [xs, ws] = saved as tf.Tensor2D[];
-        return [tf.matMul(dy, ws.transpose()), tf.matMul(xs.transpose(), dy)];
-      }),
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]);
+/** The last two axes swapped (a matrix, or each matrix of a batch). */
+function swapLast(t: tf.Tensor): tf.Tensor {
+  return t.rank === 2 ? t.transpose() : t.transpose([0, 2, 1]);
+}
 
-const bmmOp = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+/** a · b for matrices or batches of matrices, with da = dy · bᵀ and db = aᵀ · dy. */
+const productOp = tf.customGrad(((a: tf.Tensor2D | tf.Tensor3D, b: tf.Tensor2D | tf.Tensor3D, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) =>
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
       tf.tidy(() => {
-        const [as, bs] = saved as tf.Tensor3D[];
-        return [tf.matMul(dy, bs.transpose([0, 2, 1])), tf.matMul(as.transpose([0, 2, 1]), dy)];
+        const [as, bs] = saved as (tf.Tensor2D | tf.Tensor3D)[];
+        return [tf.matMul(dy as tf.Tensor2D, swapLast(bs) as tf.Tensor2D), tf.matMul(swapLast(as) as tf.Tensor2D, dy as tf.Tensor2D)];
       }),
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

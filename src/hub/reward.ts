@@ -9,7 +9,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../runtime/backend.js";
-import { loadHubModel, type HubEncoderModel } from "./folder.js";
+import { loadHubEncoder, type HubEncoderModel } from "./folder.js";
 import { rewardScores } from "./score.js";
 
 const HUMAN = "\n\nHuman: ";
@@ -41,7 +41,7 @@ export interface HubRewardScorer {
 /** Loads a reward checkpoint folder as a reward scorer (long pairs are truncated, as the reference pipeline does). */
 export async function hubRewardScorer(dir: string, options: { batchSize?: number; quiet?: boolean } = {}): Promise<HubRewardScorer> {
   await initBackend({ quiet: options.quiet });
-  const hub = loadHubModel(dir);
+  const hub = loadHubEncoder(dir);
   if (hub.kind !== "sequence-classification" || hub.labels.length !== 1) {
     throw new Error(`${dir}: a reward model is a DebertaV2ForSequenceClassification with one label; this is ${hub.architecture} with ${hub.labels.length} label(s)`);
   }

@@ -8,12 +8,13 @@
  * Each shard is read with the kit's safetensors reader (src/lm/safetensors.ts);
  * the index is checked both ways: every tensor it lists must be in its
  * shard, and every tensor a shard holds must be listed for that shard.
- * Checkpoints that come only as `pytorch_model.bin` (a pickle) are refused
- * with a message saying how to convert them.
+ * Checkpoints that come only as `pytorch_model.bin` are read by
+ * `torch-bin.ts` (torch.save's zip and pickle, without Python).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors, type StoredTensor } from "../lm/safetensors.js";
+import { readTorchBin } from "./torch-bin.js";
 
 export interface HubWeights {
   tensors: Map<string, StoredTensor>;
@@ -23,6 +24,7 @@ export interface HubWeights {
 
 export const SINGLE_FILE = "model.safetensors";
 export const INDEX_FILE = "model.safetensors.index.json";
+export const BIN_FILE = "pytorch_model.bin";
 
 /** Reads every tensor of the folder's safetensors weights (single file first, then the sharded index). */
 export function readHubWeights(dir: string): HubWeights {
@@ -30,13 +32,10 @@ export function readHubWeights(dir: string): HubWeights {
   if (existsSync(single)) return { tensors: readSafetensors(single).tensors, files: [single] };
   const index = join(dir, INDEX_FILE);
   if (existsSync(index)) return readShardedWeights(index);
-  if (existsSync(join(dir, "pytorch_model.bin"))) {
-    throw new Error(
-      `${dir}: only pytorch_model.bin is present; the kit reads safetensors only. Fetch the repository's model.safetensors if it has one, ` +
-        `or convert once with Python: \`from transformers import AutoModel; AutoModel.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True)\``,
-    );
-  }
-  throw new Error(`${dir}: no weights found (expected ${SINGLE_FILE} or ${INDEX_FILE} with its shards)`);
+  // Revisions with no safetensors (microsoft/deberta-v3-large): torch.save's zip format, read without Python.
+  const bin = join(dir, BIN_FILE);
+  if (existsSync(bin)) return { tensors: readTorchBin(bin), files: [bin] };
+  throw new Error(`${dir}: no weights found (expected ${SINGLE_FILE}, ${INDEX_FILE} with its shards, or ${BIN_FILE})`);
 }
 
 /** Reads the shards a model.safetensors.index.json names. */
