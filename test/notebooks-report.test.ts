@@ -104,6 +104,8 @@ test("the report links each notebook to its rows of DEVIATIONS.md", async () => 
     notebooks: [
       { name: "05-hh-metrics", status: "ran", seconds: 1 },
       { name: "01-dataset", status: "ran", seconds: 1 },
+      { name: "06-basealign", status: "ran", seconds: 1 },
+      { name: "07-cultural-alignment", status: "failed", error: "x" },
     ],
     data,
     provenance: provenance(),
@@ -112,4 +114,7 @@ test("the report links each notebook to its rows of DEVIATIONS.md", async () => 
   assert.match(md, /\[DEVIATIONS\.md\]\(\.\.\/DEVIATIONS\.md\) says how/);
   assert.ok(md.includes("## Notebook 05-hh-metrics\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [elo-rule](../DEVIATIONS.md#elo-rule) · "));
   assert.ok(md.includes("## Notebook 01-dataset\n\n- Status: ✓ ran in 1.0 s\n\n"), "no line for a notebook no row concerns");
+  assert.ok(md.includes("## Notebook 06-basealign\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · "));
+  assert.match(md, /\[missing-data-size\]\(\.\.\/DEVIATIONS\.md#missing-data-size\)/);
+  assert.ok(md.includes("## Notebook 07-cultural-alignment\n\n- Status: ✗ failed\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · "));
 });

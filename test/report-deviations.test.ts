@@ -29,8 +29,8 @@ test("each row gives the original's file and line under ../shared/reference/ or 
   }
 });
 
-test("notebooks 02, 03 and 05 link to their rows, and the report links them from the figures folder", () => {
-  for (const nb of ["02-value-space", "03-values-and-risks", "05-hh-metrics"]) {
+test("notebooks 02, 03, 05, 06 and 07 link to their rows, and the report links them from the figures folder", () => {
+  for (const nb of ["02-value-space", "03-values-and-risks", "05-hh-metrics", "06-basealign", "07-cultural-alignment"]) {
     const text = readFileSync(join(PROJECT_ROOT, "notebooks", `${nb}.ipynb`), "utf8");
     for (const id of NOTEBOOK_DEVIATIONS[nb]) assert.ok(text.includes(`DEVIATIONS.md#${id}`), `${nb} links to ${id}`);
   }

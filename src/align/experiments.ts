@@ -80,8 +80,10 @@ export function loadRun(dir: string): StoredRun {
 
 /** The identity of a run's configuration: equal keys mean the stored run can stand in for a new one. */
 export function configKey(options: AlignOptions, identity?: string | null): string {
-  const { method, target, seed, ppo, n, testPrompts, threshold, dimensions, evalTemperature } = options;
-  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? VALUE_THRESHOLD, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null });
+  const { method, target, seed, ppo, n, testPrompts, threshold, dimensions, evalTemperature, trainPromptShare } = options;
+  // A share of the training prompts enters the key only when it is not all of them, so that earlier keys stay valid.
+  const share = trainPromptShare !== undefined && trainPromptShare < 1 ? { trainPromptShare } : {};
+  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? VALUE_THRESHOLD, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null, ...share });
 }
 
 /** Where named experiment runs live (runs/align/NAME). */

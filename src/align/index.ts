@@ -11,3 +11,5 @@ export * from "./run.js";
 export * from "./toy.js";
 export * from "./experiments.js";
 export * from "./components.js";
+export * from "./data-size.js";
+export * as present from "./present.js";

@@ -22,6 +22,7 @@ import { resolveTarget, TARGETS } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { currentBackend } from "../runtime/backend.js";
 import { provenance } from "../runtime/provenance.js";
+import { seededRandom, shuffled } from "../runtime/random.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { toDialogue } from "../data/readers.js";
 import { bestOfNFromCandidates } from "./best-of-n.js";
@@ -84,6 +85,8 @@ export interface AlignOptions extends MaskOptions {
   reward?: RewardFunction;
   /** Stored in summary.json so that a later call can tell the run is the same (see experiments.ts). */
   configKey?: string;
+  /** PPO trains on this share (0 < s ≤ 1) of the training prompts, a seeded subset (see trainingPromptSubset); default all of them. */
+  trainPromptShare?: number;
 }
 
 /** Answers to the held-out prompts with their scores. */
@@ -102,6 +105,8 @@ export interface AlignSummary {
   target_name: string;
   target: ValueVector;
   test_prompts: number;
+  /** Training prompts PPO drew its rollouts from (all, or the seeded share asked for); null for best-of-N. */
+  train_prompts: number | null;
   /** Mean masked distance to the target over held-out test prompts, by the optimised evaluator. */
   distance_before: number;
   distance_after: number;
@@ -211,6 +216,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
   let after: EvaluatedAnswers;
   let klMean: number;
   let alignSeconds = 0;
+  let trainPrompts: readonly string[] | null = null;
   const n = options.n ?? 8;
   if (options.method === "bon") {
     // Best-of-N: N seeded samples per prompt from the starting policy, keep the closest by the optimised evaluator.
@@ -235,13 +241,14 @@ export async function align(components: AlignComponents, options: AlignOptions):
       reward = helpfulnessReward(components.rewardModel);
     }
     policy = components.policy.clone();
+    trainPrompts = trainingPromptSubset(components.trainPrompts, options.trainPromptShare ?? 1, seed);
     const result = await trainPPO(
       {
         policy,
         reference: components.policy,
         tokenizer: components.tokenizer,
         formatPrompt: components.formatPrompt,
-        prompts: components.trainPrompts,
+        prompts: trainPrompts,
         reward,
         outDir: options.outDir,
         resume: options.resume,
@@ -269,6 +276,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
     target_name: typeof targetSpec === "string" ? targetSpec : "custom",
     target,
     test_prompts: prompts.length,
+    train_prompts: trainPrompts ? trainPrompts.length : null,
     distance_before: optimised.before,
     distance_after: optimised.after,
     relative_reduction: optimised.relativeReduction,
@@ -338,6 +346,18 @@ function writeOutputs(dir: string, summary: AlignSummary, prompts: string[], bef
     reward_model_aligned: after.rewardModelScores?.[i] ?? null,
   }));
   writeFileSync(join(dir, "answers.jsonl"), answers.map((r) => JSON.stringify(r)).join("\n") + "\n");
+}
+
+/**
+ * A seeded share of the training prompts: one shuffle by `seed`, then the
+ * first ⌈share · n⌉, so that a smaller share is always part of a larger one
+ * (the data-size experiment compares nested subsets). Share 1 returns the
+ * prompts unchanged, in their order.
+ */
+export function trainingPromptSubset(prompts: readonly string[], share: number, seed: number): readonly string[] {
+  if (!(share > 0 && share <= 1)) throw new Error(`trainPromptShare should be a number in (0, 1], got ${share}`);
+  if (share === 1) return prompts;
+  return shuffled(prompts, seededRandom(seed)).slice(0, Math.max(1, Math.ceil(share * prompts.length)));
 }
 
 /** The data files an alignment run reads its prompts from. */

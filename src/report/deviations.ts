@@ -17,7 +17,8 @@ export const NOTEBOOK_DEVIATIONS: Readonly<Record<string, readonly string[]>> = 
   "03-values-and-risks": ["fig4-basis", "fig4-risk-groups"],
   "04-evaluator": ["evaluator-recipe"],
   "05-hh-metrics": ["elo-rule", "elo-reading", "judge-unreadable", "judge-prompt-count", "judge-prompts", "judge-models", "judge-position", "offline-judges", "hh-reward-model", "missing-helpful-elo"],
-  "06-basealign": ["hh-reward-model", "evaluator-recipe", "elo-rule", "judge-unreadable", "missing-judged-policies", "missing-data-size"],
+  "06-basealign": ["ppo-score-scaling", "rlhf-score-scaling", "ppo-optimisation", "ppo-length", "ppo-samples-per-prompt", "ppo-lora", "eval-leakage", "guard-evaluator", "evaluator-recipe", "hh-reward-model", "offline-judges", "elo-rule", "judge-unreadable", "missing-judged-policies", "missing-data-size"],
+  "07-cultural-alignment": ["ppo-score-scaling", "ppo-optimisation", "ppo-length", "ppo-samples-per-prompt", "ppo-lora", "eval-leakage", "guard-evaluator", "evaluator-recipe"],
 };
 
 /** The row anchors present in a DEVIATIONS.md text, in order. */
