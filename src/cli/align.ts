@@ -6,6 +6,8 @@ import { folderFlag, targetFlag, thresholdFlag } from "./flags.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { z } from "zod";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
+import { GPU_LM_CONFIG } from "../lm/model.js";
+import { SFT_GPU_PRESET } from "../lm/sft.js";
 import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../metrics/targets.js";
@@ -53,13 +55,9 @@ Options:
                            original code's settings one for one, each with its file:line; see DEVIATIONS.md)
   --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
   --json                   with --dry-run: print it as JSON
-  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
-                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
-  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
-  --json                   with --dry-run: print it as JSON
   --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
-                           SFT policy with the decoder's GPU_LM_CONFIG (6 layers, width 384, context 256), an 8k
-                           vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
+                           SFT policy with the decoder's GPU_LM_CONFIG (${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}), a vocabulary
+                           of ${SFT_GPU_PRESET.vocabSize} and ${SFT_GPU_PRESET.steps} steps of batch ${SFT_GPU_PRESET.batchSize}, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
   --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
