@@ -14,9 +14,17 @@
  *   masked distances on the same answers, before and after, and of the
  *   per-prompt changes (low already before optimisation = the evaluators
  *   disagree on these answers, not a result of the optimisation);
- * - answer length and a few answers before and after.
+ * - answer length and a few answers before and after;
+ * - with --rescore DIR (a trained evaluator folder, e.g. one trained like the
+ *   held-out evaluator but with the optimised one's head), the same answers
+ *   scored by that evaluator too: tells a gain the policy did not make (the
+ *   instrument's scale) from one it did.
  *
- *   npm run build && node dist/scripts/diagnose-align-run.js --run runs/align/ppo [--examples 5] [--json]
+ * Distances are given as relative and as absolute reductions: an evaluator
+ * whose scores never reach the extremes keeps a floor under the distance
+ * that no answer removes, so the same absolute gain is a smaller share.
+ *
+ *   npm run build && node dist/scripts/diagnose-align-run.js --run runs/align/ppo [--examples 5] [--json] [--rescore DIR]
  *
  * --json prints one object per line: {"workload","backend","metric","value","unit"}.
  */
@@ -24,10 +32,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BASIC_VALUES } from "../src/values/taxonomy.js";
+import { toDialogue } from "../src/data/readers.js";
+import { initBackend } from "../src/runtime/backend.js";
+import { loadEvaluator } from "../src/evaluator/index.js";
 
-const { values: opt } = parseArgs({ options: { run: { type: "string" }, examples: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } } });
+const { values: opt } = parseArgs({ options: { run: { type: "string" }, rescore: { type: "string" }, examples: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } } });
 if (opt.help || !opt.run) {
-  console.log("node dist/scripts/diagnose-align-run.js --run OUT [--examples N] [--json]: per-dimension changes and evaluator agreement of a finished fulcra align run");
+  console.log("node dist/scripts/diagnose-align-run.js --run OUT [--examples N] [--json] [--rescore EVALUATOR_DIR]: per-dimension changes and evaluator agreement of a finished fulcra align run");
   process.exit(opt.help ? 0 : 2);
 }
 const answersFile = join(opt.run, "answers.jsonl");
@@ -72,11 +83,22 @@ const corr = (x: number[], y: number[]) => {
 const part = (v: number[], d: number) => (Math.abs(v[d]) > tau ? Math.abs(v[d] - target[d]) * Math.abs(target[d]) : 0);
 const distance = (v: number[]) => dims.reduce((a, d) => a + part(v, d), 0);
 
-type Key = "values_reference" | "values_aligned" | "heldout_values_reference" | "heldout_values_aligned";
+type Key = "values_reference" | "values_aligned" | "heldout_values_reference" | "heldout_values_aligned" | "rescored_reference" | "rescored_aligned";
+type Scored = Row & Partial<Record<"rescored_reference" | "rescored_aligned", number[]>>;
 const sets: { name: string; before: Key; after: Key }[] = [
   { name: "optimised", before: "values_reference", after: "values_aligned" },
   { name: "held-out", before: "heldout_values_reference", after: "heldout_values_aligned" },
 ];
+if (opt.rescore) {
+  await initBackend({ quiet: true });
+  const evaluator = await loadEvaluator(opt.rescore);
+  const vectors = async (texts: string[]) => (await evaluator.score(rows.map((r, i) => toDialogue(r.prompt, texts[i])))).map((s) => [...s.vector]);
+  const b = await vectors(rows.map((r) => r.reference));
+  const a = await vectors(rows.map((r) => r.aligned));
+  rows.forEach((r, i) => Object.assign(r as Scored, { rescored_reference: b[i], rescored_aligned: a[i] }));
+  sets.push({ name: `rescored (${opt.rescore})`, before: "rescored_reference", after: "rescored_aligned" });
+}
+const vec = (r: Row, k: Key) => (r as Scored)[k] as number[];
 const workload = `align-run-seed${summary.seed}`;
 const backend = summary.backend ?? "unknown";
 const lines: string[] = [];
@@ -92,8 +114,8 @@ for (const s of sets) {
   lines.push(`  ${"value".padEnd(14)} ${"mean v".padEnd(13)} ${"dead zone".padEnd(13)} ${"> 0.8".padEnd(13)} part of the distance`);
   for (const d of dims) {
     const stat = (k: Key) => {
-      const col = rows.map((r) => r[k][d]);
-      return { v: mean(col), dz: mean(col.map((x) => (Math.abs(x) <= tau ? 1 : 0))), hi: mean(col.map((x) => (x > 0.8 ? 1 : 0))), part: mean(rows.map((r) => part(r[k], d))) };
+      const col = rows.map((r) => vec(r, k)[d]);
+      return { v: mean(col), dz: mean(col.map((x) => (Math.abs(x) <= tau ? 1 : 0))), hi: mean(col.map((x) => (x > 0.8 ? 1 : 0))), part: mean(rows.map((r) => part(vec(r, k), d))) };
     };
     const b = stat(s.before);
     const a = stat(s.after);
@@ -103,17 +125,18 @@ for (const s of sets) {
     emit(`${s.name}_${name}_part_after`, a.part, "");
     emit(`${s.name}_${name}_dead_zone_after`, a.dz, "share");
   }
-  const before = mean(rows.map((r) => distance(r[s.before])));
-  const after = mean(rows.map((r) => distance(r[s.after])));
-  lines.push(`  masked distance ${f3(before)} → ${f3(after)} (${(100 * (before - after) / before).toFixed(1)}% less)`);
+  const before = mean(rows.map((r) => distance(vec(r, s.before))));
+  const after = mean(rows.map((r) => distance(vec(r, s.after))));
+  lines.push(`  masked distance ${f3(before)} → ${f3(after)}: ${f3(before - after)} less, ${(100 * (before - after) / before).toFixed(1)}% of it`);
   emit(`${s.name}_reduction`, (100 * (before - after)) / before, "%");
+  emit(`${s.name}_absolute_reduction`, before - after, "");
 }
 
 // Agreement, answer by answer.
-const dist = (k: Key) => rows.map((r) => distance(r[k]));
+const dist = (k: Key) => rows.map((r) => distance(vec(r, k)));
 const agreeBefore = corr(dist("values_reference"), dist("heldout_values_reference"));
 const agreeAfter = corr(dist("values_aligned"), dist("heldout_values_aligned"));
-const change = (b: Key, a: Key) => rows.map((r) => distance(r[b]) - distance(r[a]));
+const change = (b: Key, a: Key) => rows.map((r) => distance(vec(r, b)) - distance(vec(r, a)));
 const agreeChange = corr(change("values_reference", "values_aligned"), change("heldout_values_reference", "heldout_values_aligned"));
 lines.push(`\nagreement of the evaluators, answer by answer (Pearson r of the masked distances):`);
 lines.push(`  reference answers ${f2(agreeBefore)}; aligned answers ${f2(agreeAfter)}; per-prompt change ${f2(agreeChange)}`);

@@ -63,6 +63,10 @@ Options:
   --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
   --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
   --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
+  --evaluator-head H       which head of the reward's evaluator gives the value vector: classification (default,
+                           p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator
+                           takes the other one (cached evaluators of the other head are retrained; give other
+                           --evaluator-dir / --heldout-evaluator-dir folders to keep both)
   --quiet                  no progress bars
 
 PPO options (names as in the common PPO/RLHF configs):
@@ -128,6 +132,7 @@ function alignFlags(): Flags {
     policy: { type: "string", schema: folderFlag },
     "evaluator-dir": { type: "string" },
     "heldout-evaluator-dir": { type: "string" },
+    "evaluator-head": { type: "string", schema: oneOfFlag(["classification", "regression"]) },
     quiet: { type: "boolean" },
   };
   for (const [k, o] of Object.entries(PPO_OPTIONS)) {
@@ -230,14 +235,14 @@ export const command: Command = {
     let sftConfig: Record<string, unknown> | undefined;
     if (gpu) {
       // The larger decoder goes with the larger PPO configuration; it is trained in its own folder.
-      const { GPU_LM_CONFIG } = await import("../lm/model.js");
-      sftConfig = { model: GPU_LM_CONFIG, vocabSize: 8192, steps: 5000, batchSize: 64 };
+      sftConfig = { ...SFT_GPU_PRESET };
     }
     const components = await loadAlignComponents({
       sftConfig,
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      evaluatorConfig: opt["evaluator-head"] ? { vectorHead: opt["evaluator-head"] } : undefined,
       hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,
       quiet,
