@@ -154,7 +154,8 @@ export const NOTEBOOK_ALIGN = {
   seed: 1,
   testPrompts: 96,
   n: 4,
-  ppo: {} as Partial<import("./ppo.js").PPOConfig>,
+  // The CLI default's PPO with the batch it had before it doubled (64 rollouts in minibatches of 16), to fit the notebooks' budget.
+  ppo: { batch_size: 64, mini_batch_size: 16 } as Partial<import("./ppo.js").PPOConfig>,
 };
 
 /**
@@ -166,7 +167,7 @@ export const CULTURAL_ALIGN = {
   seed: 1,
   testPrompts: 96,
   n: 4,
-  ppo: { steps: 12 } as Partial<import("./ppo.js").PPOConfig>,
+  ppo: { steps: 12, batch_size: 64, mini_batch_size: 16 } as Partial<import("./ppo.js").PPOConfig>,
 };
 
 export interface ExperimentOptions {

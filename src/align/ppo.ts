@@ -32,8 +32,8 @@ import { mean } from "../runtime/stats.js";
 export const PPO_OPTIONS = {
   seed: { default: 1, help: "seeds prompt choice, sampling and minibatch order (each step re-seeds from (seed, step), so resume is exact)" },
   steps: { default: 20, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
-  batch_size: { default: 64, help: "rollouts (prompt + sampled response) per PPO step" },
-  mini_batch_size: { default: 16, help: "rollouts per gradient step; must divide batch_size" },
+  batch_size: { default: 128, help: "rollouts (prompt + sampled response) per PPO step (128 = 32 prompts × 4 responses per step)" },
+  mini_batch_size: { default: 32, help: "rollouts per gradient step; must divide batch_size" },
   ppo_epochs: { default: 4, help: "passes over each batch of rollouts" },
   learning_rate: { default: 1.5e-4, help: "Adam learning rate" },
   adam_eps: { default: 1e-5, help: "Adam epsilon" },

@@ -33,6 +33,8 @@ import { helpfulnessReward, maskedDistance, toTranscript, valueReward, type Mask
 import { mean } from "../runtime/stats.js";
 
 export type AlignMethod = "ppo" | "rlhf" | "bon";
+/** Held-out SafeRLHF test prompts a run is evaluated on unless told otherwise. */
+export const DEFAULT_TEST_PROMPTS = 128;
 export const ALIGN_METHODS: readonly AlignMethod[] = ["ppo", "rlhf", "bon"];
 
 /** What an alignment run stands on. Loaded once (see components.ts) and shared between runs. */
@@ -194,7 +196,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
     top_p: ppoConfig?.top_p ?? 1,
     response_length: ppoConfig?.response_length ?? options.ppo?.response_length ?? resolvePPOConfig().response_length,
   };
-  const prompts = components.testPrompts.slice(0, options.testPrompts ?? 128);
+  const prompts = components.testPrompts.slice(0, options.testPrompts ?? DEFAULT_TEST_PROMPTS);
   if (prompts.length === 0) throw new Error("no held-out test prompts to evaluate on");
   if (options.outDir) mkdirSync(options.outDir, { recursive: true });
 

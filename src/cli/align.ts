@@ -5,7 +5,10 @@ import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, parseFlags, type 
 import { folderFlag, targetFlag, thresholdFlag } from "./flags.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { z } from "zod";
+import type { VectorHead } from "../evaluator/evaluator.js";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
+import { GPU_LM_CONFIG } from "../lm/model.js";
+import { SFT_GPU_PRESET } from "../lm/sft.js";
 import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../values/targets.js";
@@ -55,18 +58,18 @@ Options:
                            original code's settings one for one, each with its file:line; see DEVIATIONS.md)
   --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
   --json                   with --dry-run: print it as JSON
-  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
-                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
-  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
-  --json                   with --dry-run: print it as JSON
   --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
-                           SFT policy with the decoder's GPU_LM_CONFIG (6 layers, width 384, context 256), an 8k
-                           vocabulary and 5000 steps of batch 64, cached in runs/lm/sft-gpu
+                           SFT policy with the decoder's GPU_LM_CONFIG (${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}), a vocabulary
+                           of ${SFT_GPU_PRESET.vocabSize} and ${SFT_GPU_PRESET.steps} steps of batch ${SFT_GPU_PRESET.batchSize}, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
   --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
   --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
   --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
   --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
+  --evaluator-head H       which head of the reward's evaluator gives the value vector: classification (default,
+                           p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator
+                           takes the other one (cached evaluators of the other head are retrained; give other
+                           --evaluator-dir / --heldout-evaluator-dir folders to keep both)
   --quiet                  no progress bars
 
 PPO options (names as in the common PPO/RLHF configs):
@@ -132,6 +135,7 @@ function alignFlags(): Flags {
     policy: { type: "string", schema: folderFlag },
     "evaluator-dir": { type: "string" },
     "heldout-evaluator-dir": { type: "string" },
+    "evaluator-head": { type: "string", schema: oneOfFlag(["classification", "regression"]) },
     quiet: { type: "boolean" },
   };
   for (const [k, o] of Object.entries(PPO_OPTIONS)) {
@@ -234,14 +238,14 @@ export const command: Command = {
     let sftConfig: Record<string, unknown> | undefined;
     if (gpu) {
       // The larger decoder goes with the larger PPO configuration; it is trained in its own folder.
-      const { GPU_LM_CONFIG } = await import("../lm/model.js");
-      sftConfig = { model: GPU_LM_CONFIG, vocabSize: 8192, steps: 5000, batchSize: 64 };
+      sftConfig = { ...SFT_GPU_PRESET };
     }
     const components = await loadAlignComponents({
       sftConfig,
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      evaluatorConfig: opt["evaluator-head"] ? { vectorHead: opt["evaluator-head"] as VectorHead } : undefined,
       hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,
       quiet,
