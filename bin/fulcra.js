@@ -11,9 +11,9 @@ if (!existsSync(fileURLToPath(entry))) {
 // Nothing uncaught reaches the user as a stack trace: one line, exit 1 (--debug or FULCRA_DEBUG=1 shows the stack).
 const debug = Boolean(process.env.FULCRA_DEBUG) || process.argv.includes("--debug");
 const last = (e) => {
-  const path = e && e.path && !String(e.message).includes(e.path) ? `${e.path}: ` : "";
-  console.error(`fulcra: ${path}${e && e.message ? String(e.message).split("\n")[0] : String(e)}`);
-  if (debug && e && e.stack) console.error(e.stack);
+  const path = e?.path && !String(e.message).includes(e.path) ? `${e.path}: ` : "";
+  console.error(`fulcra: ${path}${e?.message ? String(e.message).split("\n")[0] : String(e)}`);
+  if (debug && e?.stack) console.error(e.stack);
   process.exit(1);
 };
 process.on("uncaughtException", last);

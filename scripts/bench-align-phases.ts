@@ -33,7 +33,14 @@ import { env } from "../src/runtime/env.js";
 const setup = benchSetup();
 const { values } = parseArgs({
   args: setup.rest,
-  options: { vocab: { type: "string" }, batch: { type: "string" }, response: { type: "string" }, repeats: { type: "string" }, "ppo-iteration": { type: "boolean" }, "gpu-config": { type: "boolean" } },
+  options: {
+    vocab: { type: "string" },
+    batch: { type: "string" },
+    response: { type: "string" },
+    repeats: { type: "string" },
+    "ppo-iteration": { type: "boolean" },
+    "gpu-config": { type: "boolean" },
+  },
 });
 const gpuConfig = Boolean(values["gpu-config"]);
 const vocab = Number(values.vocab ?? (gpuConfig ? 8192 : 2048));
@@ -56,13 +63,16 @@ const time = (f: () => void) => {
   f();
   return performance.now() - t;
 };
-console.log(`backend ${backend.name}, vocab ${tokenizer.vocabSize}, batch ${batch}, prompt ${prompts[0].length} + response ${responseLength} tokens, ${model.parameterCount()} parameters`);
+console.log(
+  `backend ${backend.name}, vocab ${tokenizer.vocabSize}, batch ${batch}, prompt ${prompts[0].length} + response ${responseLength} tokens, ${model.parameterCount()} parameters`,
+);
 for (let k = 0; k < repeats; k++) {
   let rollout = sampleResponses(policy, prompts, tokenizer.specials.eos, sampling, seededRandom(k));
   const gen = time(() => (rollout = sampleResponses(policy, prompts, tokenizer.specials.eos, sampling, seededRandom(k))));
   const slow = new LmPolicy(policy.model);
   (slow as { step?: unknown }).step = undefined;
-  const genNoCache = k === 0 && !setup.json ? time(() => sampleResponses(slow, prompts, tokenizer.specials.eos, sampling, seededRandom(k))) : NaN;
+  const genNoCache =
+    k === 0 && !setup.json ? time(() => sampleResponses(slow, prompts, tokenizer.specials.eos, sampling, seededRandom(k))) : NaN;
   const ids = tf.tensor2d(rollout.ids, undefined, "int32");
   const fwd = time(() => {
     const r = responseLogProbs(policy, ids, rollout.promptLength, 1);
@@ -106,6 +116,8 @@ if (values["ppo-iteration"]) {
     { ...ppo, steps: 1, save_every: 0 },
   );
   const seconds = (performance.now() - t0) / 1000;
-  console.log(`one PPO iteration${gpuConfig ? " (PPO_GPU_CONFIG, GPU_LM_CONFIG decoder)" : ""}: ${seconds.toFixed(1)} s, ${r.stats[0].mean_response_tokens.toFixed(1)} response tokens per rollout`);
+  console.log(
+    `one PPO iteration${gpuConfig ? " (PPO_GPU_CONFIG, GPU_LM_CONFIG decoder)" : ""}: ${seconds.toFixed(1)} s, ${r.stats[0].mean_response_tokens.toFixed(1)} response tokens per rollout`,
+  );
   emit(setup, backend.name, `ppo-iteration${suffix}`, "seconds", seconds, "s");
 }

@@ -18,22 +18,49 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 
-const { values: opt } = parseArgs({ options: { seeds: { type: "string" }, backend: { type: "string" }, json: { type: "boolean" }, keep: { type: "string" }, help: { type: "boolean" } } });
+const { values: opt } = parseArgs({
+  options: {
+    seeds: { type: "string" },
+    backend: { type: "string" },
+    json: { type: "boolean" },
+    keep: { type: "string" },
+    help: { type: "boolean" },
+  },
+});
 if (opt.help) {
-  console.log("npm run bench:align -- [--seeds 1,2,3] [--backend NAME] [--json] [--keep DIR]: the default fulcra align run from a fresh runs folder, per seed");
+  console.log(
+    "npm run bench:align -- [--seeds 1,2,3] [--backend NAME] [--json] [--keep DIR]: the default fulcra align run from a fresh runs folder, per seed",
+  );
   process.exit(0);
 }
 const seeds = (opt.seeds ?? "1").split(",").map((s) => Number(s.trim()));
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 const emit = (workload: string, backend: string, metric: string, value: number, unit: string) => {
   if (opt.json) console.log(JSON.stringify({ workload, backend, metric, value, unit }));
-  else console.log(`${workload.padEnd(28)} ${metric.padEnd(30)} ${value.toFixed(unit === "%" || unit === "s" ? 1 : 3).padStart(9)} ${unit}`);
+  else
+    console.log(`${workload.padEnd(28)} ${metric.padEnd(30)} ${value.toFixed(unit === "%" || unit === "s" ? 1 : 3).padStart(9)} ${unit}`);
 };
 for (const seed of seeds) {
   const runs = opt.keep ? join(opt.keep, `seed-${seed}`) : mkdtempSync(join(tmpdir(), "fulcra-bench-align-"));
   const out = join(runs, "align", "bench");
   const env = { ...process.env, FULCRA_RUNS_DIR: runs, ...(opt.backend ? { FULCRA_BACKEND: opt.backend } : {}) };
-  const r = spawnSync(process.execPath, [join(root, "bin", "fulcra.js"), "align", "--method", "ppo", "--target", "basealign-ideal", "--seed", String(seed), "--out", out, "--quiet"], { env, stdio: ["ignore", opt.json ? "ignore" : "inherit", "inherit"] });
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(root, "bin", "fulcra.js"),
+      "align",
+      "--method",
+      "ppo",
+      "--target",
+      "basealign-ideal",
+      "--seed",
+      String(seed),
+      "--out",
+      out,
+      "--quiet",
+    ],
+    { env, stdio: ["ignore", opt.json ? "ignore" : "inherit", "inherit"] },
+  );
   if (r.status !== 0) {
     console.error(`bench-align: fulcra align exited with ${r.status} for seed ${seed}`);
     process.exit(1);

@@ -65,7 +65,10 @@ export function emit(setup: BenchSetup, backend: string, workload: string, metri
 }
 
 /** Wall-clock milliseconds of `f`, after `warmup` untimed calls, best of `repeats` (or until `minMs` passed). */
-export async function timeMs(f: () => unknown | Promise<unknown>, options: { warmup?: number; repeats?: number; minMs?: number; maxMs?: number } = {}): Promise<{ best: number; mean: number; runs: number }> {
+export async function timeMs(
+  f: () => unknown | Promise<unknown>,
+  options: { warmup?: number; repeats?: number; minMs?: number; maxMs?: number } = {},
+): Promise<{ best: number; mean: number; runs: number }> {
   const { warmup = 1, repeats = 3, minMs = 0, maxMs = Infinity } = options;
   for (let i = 0; i < warmup; i++) await f();
   const times: number[] = [];

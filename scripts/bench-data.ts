@@ -99,7 +99,12 @@ for (let round = 0; round < repeat; round++) {
   });
 
   if (round === repeat - 1 && !opts["no-umap"]) {
-    stage("UMAP: FULCRA records only", () => analysis.projectValueSpace(points.filter((p) => p.source === "FULCRA"), "umap"));
+    stage("UMAP: FULCRA records only", () =>
+      analysis.projectValueSpace(
+        points.filter((p) => p.source === "FULCRA"),
+        "umap",
+      ),
+    );
     stage("UMAP: FULCRA records + scored outputs", () => analysis.projectValueSpace(points, "umap"));
   }
 }
@@ -109,11 +114,16 @@ const statStages = [...times.keys()].filter((k) => !k.startsWith("UMAP"));
 const total = statStages.reduce((s, k) => s + times.get(k)!, 0);
 const totalCpu = statStages.reduce((s, k) => s + cpuTimes.get(k)!, 0);
 const width = Math.max(...[...times.keys()].map((k) => k.length));
-const row = (k: string, wall: number, cpu: number, note = "") => console.log(`${k.padEnd(width)}  ${wall.toFixed(1).padStart(8)}  ${cpu.toFixed(1).padStart(8)}${note}`);
+const row = (k: string, wall: number, cpu: number, note = "") =>
+  console.log(`${k.padEnd(width)}  ${wall.toFixed(1).padStart(8)}  ${cpu.toFixed(1).padStart(8)}${note}`);
 console.log(`Data: ${present.map((e) => e.name).join(", ")}`);
-console.log(`FULCRA: ${fulcraIsFull ? "full release (data_hybrid)" : "part only (the full release is not present)"}; ${MANIFEST.length - present.length} manifest file(s) absent`);
+console.log(
+  `FULCRA: ${fulcraIsFull ? "full release (data_hybrid)" : "part only (the full release is not present)"}; ${MANIFEST.length - present.length} manifest file(s) absent`,
+);
 const load = (await import("node:os")).loadavg()[0];
-console.log(`Node ${process.version}, ${repeat === 1 ? "one cold run" : `fastest of ${repeat} runs`}, load average ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`);
+console.log(
+  `Node ${process.version}, ${repeat === 1 ? "one cold run" : `fastest of ${repeat} runs`}, load average ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores\n`,
+);
 console.log(`${"stage".padEnd(width)}  ${"wall ms".padStart(8)}  ${"CPU ms".padStart(8)}`);
 for (const k of statStages) row(k, times.get(k)!, cpuTimes.get(k)!);
 console.log(`${"-".repeat(width)}  --------  --------`);

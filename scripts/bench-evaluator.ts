@@ -27,14 +27,32 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
-import { DEFAULT_EVALUATOR_CONFIG, EmbeddingBag, evaluatorReport, loadTrainingData, trainEvaluator, type EvaluatorConfig, type WeightedBag } from "../src/evaluator/index.js";
+import {
+  DEFAULT_EVALUATOR_CONFIG,
+  EmbeddingBag,
+  evaluatorReport,
+  loadTrainingData,
+  trainEvaluator,
+  type EvaluatorConfig,
+  type WeightedBag,
+} from "../src/evaluator/index.js";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
 import { benchSetup, emit } from "./bench-common.js";
 import { seededRandom } from "../src/runtime/random.js";
 import type { DialogueInput } from "../src/text/features.js";
 
 const setup = benchSetup();
-const { values } = parseArgs({ args: setup.rest, options: { epochs: { type: "string" }, backends: { type: "string" }, repeats: { type: "string" }, ablations: { type: "boolean" }, only: { type: "string" }, "max-per-file": { type: "string" } } });
+const { values } = parseArgs({
+  args: setup.rest,
+  options: {
+    epochs: { type: "string" },
+    backends: { type: "string" },
+    repeats: { type: "string" },
+    ablations: { type: "boolean" },
+    only: { type: "string" },
+    "max-per-file": { type: "string" },
+  },
+});
 const epochs = Number(values.epochs ?? DEFAULT_EVALUATOR_CONFIG.epochs);
 const backends = (setup.backend ? setup.backend : (values.backends ?? "cpu,wasm")).split(",") as BackendName[];
 const repeats = Number(values.repeats ?? 3);
@@ -58,12 +76,19 @@ if (values.ablations) {
     ["no distillation (FULCRA labels only)", { scoredFiles: [] }],
   ];
   const only = values.only?.split(",").map(Number);
-  console.log("| variant | macro-F1 (90/10) | TF-IDF macro-F1 | sign agr. (held-out models) | r | TF-IDF sign | TF-IDF r | ranking as paper |");
+  console.log(
+    "| variant | macro-F1 (90/10) | TF-IDF macro-F1 | sign agr. (held-out models) | r | TF-IDF sign | TF-IDF r | ranking as paper |",
+  );
   console.log("|---|---|---|---|---|---|---|---|");
   for (const [k, [name, change]] of variants.entries()) {
     if (only && !only.includes(k)) continue;
     const parts: ("fulcra-split" | "leave-model-out")[] = change.scoredFiles ? ["fulcra-split"] : ["fulcra-split", "leave-model-out"];
-    const r = await evaluatorReport({ config: { ...change, quiet: true }, parts, quiet: true, data: change.scoredFiles ? { ...data, distilled: [] } : data });
+    const r = await evaluatorReport({
+      config: { ...change, quiet: true },
+      parts,
+      quiet: true,
+      data: change.scoredFiles ? { ...data, distilled: [] } : data,
+    });
     const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(3));
     const lo = r.leaveModelOut;
     console.log(
@@ -73,7 +98,9 @@ if (values.ablations) {
   process.exit(0);
 }
 const dialogues: DialogueInput[] = [...data.labelled.flat(), ...data.distilled].map((e) => ({ prompt: e.prompt, answer: e.answer }));
-console.log(`data: ${data.labelled.flat().length} labelled + ${data.distilled.length} distilled dialogues; default config, ${epochs} epochs`);
+console.log(
+  `data: ${data.labelled.flat().length} labelled + ${data.distilled.length} distilled dialogues; default config, ${epochs} epochs`,
+);
 
 const results: Record<string, { trainSeconds: number; perSecond: number; featurizePerSecond: number }> = {};
 for (const name of backends) {
@@ -107,7 +134,9 @@ for (const name of backends) {
   ev.dispose();
 }
 if (results.cpu && results.wasm) {
-  console.log(`wasm/cpu: training ${(results.cpu.trainSeconds / results.wasm.trainSeconds).toFixed(2)}× faster, inference ${(results.wasm.perSecond / results.cpu.perSecond).toFixed(2)}×`);
+  console.log(
+    `wasm/cpu: training ${(results.cpu.trainSeconds / results.wasm.trainSeconds).toFixed(2)}× faster, inference ${(results.wasm.perSecond / results.cpu.perSecond).toFixed(2)}×`,
+  );
 }
 
 if (setup.json) process.exit(0);
@@ -117,7 +146,9 @@ const D = DEFAULT_EVALUATOR_CONFIG.embeddingDim;
 const B = DEFAULT_EVALUATOR_CONFIG.batchSize * 4;
 const L = 200; // distinct n-grams in a dialogue, about the mean here
 const random = seededRandom(1);
-const batch: WeightedBag[][] = Array.from({ length: B }, () => [{ rows: Int32Array.from({ length: L }, () => Math.floor(random() * V)), weights: new Float32Array(L).fill(1 / L) }]);
+const batch: WeightedBag[][] = Array.from({ length: B }, () => [
+  { rows: Int32Array.from({ length: L }, () => Math.floor(random() * V)), weights: new Float32Array(L).fill(1 / L) },
+]);
 const bag = EmbeddingBag.init(V, D, random);
 const dx = new Float32Array(B * D).fill(0.01);
 const jsStep = () => {
@@ -142,6 +173,8 @@ for (const name of backends) {
     for (let k = 0; k < 5; k++) f();
     return (performance.now() - t) / 5;
   };
-  console.log(`embedding-bag step (${V} rows × ${D}, batch ${B} × ${L} n-grams) on ${name}: tfjs gather + dense scatter ${time(tfStep).toFixed(1)} ms, sparse JS ${time(jsStep).toFixed(1)} ms`);
+  console.log(
+    `embedding-bag step (${V} rows × ${D}, batch ${B} × ${L} n-grams) on ${name}: tfjs gather + dense scatter ${time(tfStep).toFixed(1)} ms, sparse JS ${time(jsStep).toFixed(1)} ms`,
+  );
   tf.dispose([table, ids, w]);
 }

@@ -75,7 +75,11 @@ function timeIt(f: () => void, repeat: number): { wallMs: number; cpuMs: number 
  */
 function emitHeap(workload: string, backend: string, emit: (f: Figure, note?: string) => void): void {
   const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm;
-  if (wasm) emit({ workload, backend, metric: "peak_wasm_memory", value: wasm.HEAPU8.length / 2 ** 20, unit: "MiB" }, "of the 4096 MiB a wasm memory can hold");
+  if (wasm)
+    emit(
+      { workload, backend, metric: "peak_wasm_memory", value: wasm.HEAPU8.length / 2 ** 20, unit: "MiB" },
+      "of the 4096 MiB a wasm memory can hold",
+    );
 }
 
 /** Next-token cross-entropy over every position: the loss of LM fine-tuning. */
@@ -87,7 +91,15 @@ function lmLoss(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(logp, tf.oneHot(targets, V)), -1))) as tf.Scalar;
 }
 
-async function benchGpt2(backend: string, quick: boolean, layers: number | undefined, batch: number, seq: number, repeat: number, emit: (f: Figure, note?: string) => void): Promise<void> {
+async function benchGpt2(
+  backend: string,
+  quick: boolean,
+  layers: number | undefined,
+  batch: number,
+  seq: number,
+  repeat: number,
+  emit: (f: Figure, note?: string) => void,
+): Promise<void> {
   const config: Gpt2Config = { ...GPT2_CONFIG_DEFAULTS, n_layer: layers ?? (quick ? 2 : GPT2_CONFIG_DEFAULTS.n_layer) };
   const workload = config.n_layer === GPT2_CONFIG_DEFAULTS.n_layer ? "gpt2-small" : `gpt2-small-${config.n_layer}layers`;
   const random = seededRandom(1);
@@ -99,7 +111,11 @@ async function benchGpt2(backend: string, quick: boolean, layers: number | undef
   const model = new Gpt2LMHeadModel(config, weights);
   weights.clear();
   const params = model.parameterCount();
-  const ids = tf.tensor2d(Array.from({ length: batch }, (_, b) => Array.from({ length: seq }, (_, t) => (b * 7919 + t * 104729) % config.vocab_size)), undefined, "int32");
+  const ids = tf.tensor2d(
+    Array.from({ length: batch }, (_, b) => Array.from({ length: seq }, (_, t) => (b * 7919 + t * 104729) % config.vocab_size)),
+    undefined,
+    "int32",
+  );
   const small = ids.slice([0, 0], [1, 8]) as tf.Tensor2D;
   const tokens = batch * seq;
   const note = `${(params / 1e6).toFixed(1)}M parameters, batch ${batch} × ${seq} tokens`;
@@ -107,7 +123,10 @@ async function benchGpt2(backend: string, quick: boolean, layers: number | undef
   // Warm-up on a short input (kernel set-up, weight packing).
   tf.dispose(model.forward(small));
   let t = timeIt(() => tf.dispose(model.forward(ids)), repeat);
-  emit({ workload, backend, metric: "forward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per pass`);
+  emit(
+    { workload, backend, metric: "forward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" },
+    `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per pass`,
+  );
 
   // Sampling with the KV cache: a prompt of `prompt` tokens, then one token per row per step.
   const prompt = Math.min(40, seq);
@@ -115,7 +134,13 @@ async function benchGpt2(backend: string, quick: boolean, layers: number | undef
   const generate = () => {
     let r = model.step(ids.slice([0, 0], [batch, prompt]) as tf.Tensor2D, undefined);
     for (let s = 0; s < steps; s++) {
-      const next = tf.tidy(() => model.logits(r.hidden.slice([0, r.hidden.shape[1] - 1, 0], [batch, 1, -1]) as tf.Tensor3D, true).argMax(-1).cast("int32") as tf.Tensor2D);
+      const next = tf.tidy(
+        () =>
+          model
+            .logits(r.hidden.slice([0, r.hidden.shape[1] - 1, 0], [batch, 1, -1]) as tf.Tensor3D, true)
+            .argMax(-1)
+            .cast("int32") as tf.Tensor2D,
+      );
       const old = r;
       r = model.step(next, undefined, old.cache);
       tf.dispose([next, old.hidden, old.cache.keys, old.cache.values]);
@@ -123,14 +148,20 @@ async function benchGpt2(backend: string, quick: boolean, layers: number | undef
     tf.dispose([r.hidden, r.cache.keys, r.cache.values]);
   };
   t = timeIt(generate, repeat);
-  emit({ workload, backend, metric: "generate_tokens_per_s", value: ((batch * steps) / t.wallMs) * 1000, unit: "tokens/s" }, `batch ${batch}, prompt ${prompt} tokens, ${steps} new tokens per row with the KV cache (prompt pass included); ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu`);
+  emit(
+    { workload, backend, metric: "generate_tokens_per_s", value: ((batch * steps) / t.wallMs) * 1000, unit: "tokens/s" },
+    `batch ${batch}, prompt ${prompt} tokens, ${steps} new tokens per row with the KV cache (prompt pass included); ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu`,
+  );
   const step = (x: tf.Tensor2D) => {
     const { value, grads } = tf.variableGrads(() => lmLoss(model.forward(x), x), model.trainableVariables);
     tf.dispose([value, ...Object.values(grads)]);
   };
   step(small);
   t = timeIt(() => step(ids), repeat);
-  emit({ workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`);
+  emit(
+    { workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" },
+    `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`,
+  );
   emitHeap(workload, backend, emit);
   tf.dispose([ids, small]);
   model.dispose();
@@ -161,13 +192,28 @@ export const DEBERTA_V3_LARGE = {
   id2label: { 0: "LABEL_0" },
 };
 
-async function benchDeberta(backend: string, quick: boolean, layers: number | undefined, batch: number, seq: number, repeat: number, emit: (f: Figure, note?: string) => void): Promise<void> {
-  const config = parseDebertaConfig({ ...DEBERTA_V3_LARGE, num_hidden_layers: layers ?? (quick ? 2 : DEBERTA_V3_LARGE.num_hidden_layers) }, "DeBERTa-v3-large settings");
-  const workload = config.num_hidden_layers === DEBERTA_V3_LARGE.num_hidden_layers ? "deberta-v3-large" : `deberta-v3-large-${config.num_hidden_layers}layers`;
+async function benchDeberta(
+  backend: string,
+  quick: boolean,
+  layers: number | undefined,
+  batch: number,
+  seq: number,
+  repeat: number,
+  emit: (f: Figure, note?: string) => void,
+): Promise<void> {
+  const config = parseDebertaConfig(
+    { ...DEBERTA_V3_LARGE, num_hidden_layers: layers ?? (quick ? 2 : DEBERTA_V3_LARGE.num_hidden_layers) },
+    "DeBERTa-v3-large settings",
+  );
+  const workload =
+    config.num_hidden_layers === DEBERTA_V3_LARGE.num_hidden_layers
+      ? "deberta-v3-large"
+      : `deberta-v3-large-${config.num_hidden_layers}layers`;
   // N(0, 0.02²) matrices, zero biases, unit gains: the sizes of the reward model, not its values.
   const model = randomDeberta(config, 1, true);
   const params = model.variables().reduce((a, v) => a + v.size, 0);
-  const rows = (n: number, len: number) => Array.from({ length: n }, (_, b) => Array.from({ length: len }, (_, t) => 1 + ((b * 7919 + t * 104729) % (config.vocab_size - 1))));
+  const rows = (n: number, len: number) =>
+    Array.from({ length: n }, (_, b) => Array.from({ length: len }, (_, t) => 1 + ((b * 7919 + t * 104729) % (config.vocab_size - 1))));
   const full: DebertaInputs = { inputIds: rows(batch, seq) };
   const small: DebertaInputs = { inputIds: rows(1, 8) };
   const tokens = batch * seq;
@@ -176,7 +222,10 @@ async function benchDeberta(backend: string, quick: boolean, layers: number | un
   // Warm-up on a short input (kernel set-up).
   tf.dispose(forward(small));
   let t = timeIt(() => tf.dispose(forward(full)), repeat);
-  emit({ workload, backend, metric: "forward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per pass`);
+  emit(
+    { workload, backend, metric: "forward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" },
+    `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per pass`,
+  );
   const step = (x: DebertaInputs) => {
     // A regression loss on the label logit (the reward model's and the tanh evaluator's kind), gradients for every weight.
     const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.forward(x).logits!)) as tf.Scalar, model.variables());
@@ -184,7 +233,10 @@ async function benchDeberta(backend: string, quick: boolean, layers: number | un
   };
   step(small);
   t = timeIt(() => step(full), repeat);
-  emit({ workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" }, `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`);
+  emit(
+    { workload, backend, metric: "forward_backward_tokens_per_s", value: (tokens / t.wallMs) * 1000, unit: "tokens/s" },
+    `${note}; ${t.wallMs.toFixed(0)} ms wall, ${t.cpuMs.toFixed(0)} ms cpu per step`,
+  );
   emitHeap(workload, backend, emit);
   model.dispose();
 }
@@ -200,26 +252,39 @@ async function main(): Promise<void> {
   if (only && only !== "gpt2" && only !== "deberta") throw new Error(`--only expects gpt2 or deberta, got "${only}"`);
   const wanted = option("backend");
   const names: BackendName[] = ["cpu", "wasm", "node", "gpu", "webgpu"];
-  if (wanted !== undefined && !names.includes(wanted as BackendName)) throw new Error(`--backend expects one of ${names.join(", ")}, got "${wanted}"`);
+  if (wanted !== undefined && !names.includes(wanted as BackendName))
+    throw new Error(`--backend expects one of ${names.join(", ")}, got "${wanted}"`);
   const info = await initBackend({ prefer: wanted as BackendName | undefined, quiet: true });
   const backend = info.name;
   const batch = Number(option("batch") ?? 4);
   const repeat = Number(option("repeat") ?? 1);
   const layers = option("layers") === undefined ? undefined : Number(option("layers"));
-  if (!(Number.isInteger(batch) && batch > 0 && Number.isInteger(repeat) && repeat > 0)) throw new Error("--batch and --repeat expect positive integers");
-  if (layers !== undefined && !(Number.isInteger(layers) && layers > 0)) throw new Error(`--layers expects a positive integer, got "${option("layers")}"`);
+  if (!(Number.isInteger(batch) && batch > 0 && Number.isInteger(repeat) && repeat > 0))
+    throw new Error("--batch and --repeat expect positive integers");
+  if (layers !== undefined && !(Number.isInteger(layers) && layers > 0))
+    throw new Error(`--layers expects a positive integer, got "${option("layers")}"`);
   const emit = (f: Figure, note?: string) => {
     if (json) console.log(JSON.stringify(f));
-    else console.log(`${f.workload.padEnd(26)} ${f.backend.padEnd(5)} ${f.metric.padEnd(30)} ${f.value.toFixed(1).padStart(9)} ${f.unit}${note ? `   (${note})` : ""}`);
+    else
+      console.log(
+        `${f.workload.padEnd(26)} ${f.backend.padEnd(5)} ${f.metric.padEnd(30)} ${f.value.toFixed(1).padStart(9)} ${f.unit}${note ? `   (${note})` : ""}`,
+      );
   };
-  if (!json) console.log(`bench-hub: backend ${backend} (${info.tfjsBackend}), tfjs ${info.tfjsVersion}, ${new Date().toISOString()}${quick ? ", quick" : ""}`);
+  if (!json)
+    console.log(
+      `bench-hub: backend ${backend} (${info.tfjsBackend}), tfjs ${info.tfjsVersion}, ${new Date().toISOString()}${quick ? ", quick" : ""}`,
+    );
   if (!only || only === "gpt2") await benchGpt2(backend, quick, layers, batch, Number(option("seq") ?? (quick ? 16 : 64)), repeat, emit);
-  if (!only || only === "deberta") await benchDeberta(backend, quick, layers, batch, Number(option("seq") ?? (quick ? 16 : 128)), repeat, emit);
+  if (!only || only === "deberta")
+    await benchDeberta(backend, quick, layers, batch, Number(option("seq") ?? (quick ? 16 : 128)), repeat, emit);
 }
 
 main().catch((e) => {
   const message = (e as Error).message;
   console.error(`bench-hub: ${message}`);
-  if (/Aborted|memory access out of bounds/.test(message)) console.error("bench-hub: the wasm backend ran out of its 4 GiB memory; the figures above stand. Measure the training step at two depths with --layers N (e.g. 2 and 12) and scale the per-block time to the real depth");
+  if (/Aborted|memory access out of bounds/.test(message))
+    console.error(
+      "bench-hub: the wasm backend ran out of its 4 GiB memory; the figures above stand. Measure the training step at two depths with --layers N (e.g. 2 and 12) and scale the per-block time to the real depth",
+    );
   process.exit(1);
 });

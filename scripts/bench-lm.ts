@@ -67,7 +67,16 @@ function fmt(t: Timing, tokens: number): string {
 
 async function main(): Promise<void> {
   const setup = benchSetup();
-  const { values: opt } = parseArgs({ args: setup.rest, options: { quick: { type: "boolean" }, sweep: { type: "boolean" }, configs: { type: "string" }, batch: { type: "string" }, "no-generate": { type: "boolean" } } });
+  const { values: opt } = parseArgs({
+    args: setup.rest,
+    options: {
+      quick: { type: "boolean" },
+      sweep: { type: "boolean" },
+      configs: { type: "string" },
+      batch: { type: "string" },
+      "no-generate": { type: "boolean" },
+    },
+  });
   const quick = Boolean(opt.quick);
   const sweep = Boolean(opt.sweep);
   const configs = (opt.configs ?? "default").split(",");
@@ -78,7 +87,9 @@ async function main(): Promise<void> {
   const minMs = quick ? 800 : 2500;
   console.log(`bench-lm: backend ${backend.name} (${backend.tfjsBackend}), tfjs ${backend.tfjsVersion}, ${new Date().toISOString()}`);
 
-  const candidates: [string, Omit<LmConfig, "vocabSize">, number][] = configs.includes("default") ? [["default", DEFAULT_LM_CONFIG, 2048]] : [];
+  const candidates: [string, Omit<LmConfig, "vocabSize">, number][] = configs.includes("default")
+    ? [["default", DEFAULT_LM_CONFIG, 2048]]
+    : [];
   if (configs.includes("gpu")) candidates.push(["gpu", GPU_LM_CONFIG, 8192]);
   if (sweep) {
     candidates.push(
@@ -111,8 +122,14 @@ async function main(): Promise<void> {
     const model = createModel(config, 1);
     const T = config.contextLength;
     const workload = (w: string) => (label === "gpu" ? `${w}-gpu-config` : w);
-    console.log(`\n[${label}] layers ${config.layers}, heads ${config.heads}, width ${config.width}, context ${T}, vocab ${vocabSize}: ${(model.parameterCount() / 1e6).toFixed(2)}M parameters`);
-    const ids = tf.tensor2d(Array.from({ length: B * T }, (_, i) => (i * 7919) % vocabSize), [B, T], "int32");
+    console.log(
+      `\n[${label}] layers ${config.layers}, heads ${config.heads}, width ${config.width}, context ${T}, vocab ${vocabSize}: ${(model.parameterCount() / 1e6).toFixed(2)}M parameters`,
+    );
+    const ids = tf.tensor2d(
+      Array.from({ length: B * T }, (_, i) => (i * 7919) % vocabSize),
+      [B, T],
+      "int32",
+    );
     const targets = ids.reshape([-1]) as tf.Tensor1D;
 
     // Each timed call waits for its result through a scalar read-back, so a GPU backend is timed to completion.
@@ -152,10 +169,13 @@ async function main(): Promise<void> {
     const newTokens = 32;
     for (const useCache of [true, false]) {
       let produced = 0;
-      const g = time(() => {
-        const r = generate(model, tokenizer, prompts, { maxNewTokens: newTokens, seed: 1, useCache, batchSize: 32, maxPromptTokens: 24 });
-        produced = r.responseIds.reduce((s, x) => s + x.length, 0);
-      }, quick ? 0 : minMs);
+      const g = time(
+        () => {
+          const r = generate(model, tokenizer, prompts, { maxNewTokens: newTokens, seed: 1, useCache, batchSize: 32, maxPromptTokens: 24 });
+          produced = r.responseIds.reduce((s, x) => s + x.length, 0);
+        },
+        quick ? 0 : minMs,
+      );
       console.log(`  generate 32 prompts × ${newTokens} new tokens, ${useCache ? "KV cache   " : "no cache   "} ${fmt(g, produced)}`);
       if (useCache) emit(setup, backend.name, workload("lm-generate"), "throughput", produced / (g.wallMs / 1000), "tokens/s");
     }

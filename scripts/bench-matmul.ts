@@ -48,7 +48,9 @@ for (const n of sizes) {
   const left = maxSeconds * 1000 - (performance.now() - started);
   const predicted = previousMs * 8;
   if (previousMs > 0 && predicted * 2 > left) {
-    console.log(`  ${n}×${n}: skipped (one product would take about ${(predicted / 1000).toFixed(1)} s, ${(left / 1000).toFixed(0)} s of the budget left)`);
+    console.log(
+      `  ${n}×${n}: skipped (one product would take about ${(predicted / 1000).toFixed(1)} s, ${(left / 1000).toFixed(0)} s of the budget left)`,
+    );
     continue;
   }
   const a = tf.randomNormal([n, n], 0, 1, "float32", 1);

@@ -17,7 +17,10 @@ emit(setup, backend.name, "reward-model-train", "seconds", (performance.now() - 
 const m = model.metrics;
 console.log(JSON.stringify({ ...m, config: model.saved.config }, null, 2));
 const t0 = performance.now();
-const texts = Array.from({ length: 2000 }, (_, i) => `\n\nHuman: question ${i}?\n\nAssistant: Here is a helpful answer number ${i}, with some detail.`);
+const texts = Array.from(
+  { length: 2000 },
+  (_, i) => `\n\nHuman: question ${i}?\n\nAssistant: Here is a helpful answer number ${i}, with some detail.`,
+);
 model.score(texts);
 const perSecond = 2000 / ((performance.now() - t0) / 1000);
 console.log(`scoring: ${perSecond.toFixed(0)} texts/s`);

@@ -26,7 +26,17 @@ const HELP = `node dist/scripts/data-size.js [--config default|notebook] [--seed
   --figure   export figures/data-size-<config>.{svg,png,pdf,csv,json}
   --force    recompute stored runs`;
 
-const { values: opt } = parseArgs({ options: { config: { type: "string" }, seed: { type: "string" }, backend: { type: "string" }, json: { type: "boolean" }, figure: { type: "boolean" }, force: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
+const { values: opt } = parseArgs({
+  options: {
+    config: { type: "string" },
+    seed: { type: "string" },
+    backend: { type: "string" },
+    json: { type: "boolean" },
+    figure: { type: "boolean" },
+    force: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  },
+});
 if (opt.help) {
   console.log(HELP);
   process.exit(0);
@@ -46,11 +56,15 @@ if (opt.backend) process.env.FULCRA_BACKEND = opt.backend;
 const backend = await initBackend({ quiet: true });
 const base = configs[name as keyof typeof configs];
 const config = seed === undefined ? base : { ...base, seed, name: `${base.name}-seed${seed}` };
-const curve = await dataSizeCurve(lazyAlignComponents({ ...notebookComponentOptions(), quiet: opt.json ?? false }), config, { quiet: opt.json ?? false, force: opt.force });
+const curve = await dataSizeCurve(lazyAlignComponents({ ...notebookComponentOptions(), quiet: opt.json ?? false }), config, {
+  quiet: opt.json ?? false,
+  force: opt.force,
+});
 if (opt.json) {
   for (const p of curve.points) {
     const w = `data-size-${config.name}-${p.method}-${Number((p.share * 100).toPrecision(6))}pct`;
-    const emit = (metric: string, value: number, unit: string) => console.log(JSON.stringify({ workload: w, backend: backend.name, metric, value, unit }));
+    const emit = (metric: string, value: number, unit: string) =>
+      console.log(JSON.stringify({ workload: w, backend: backend.name, metric, value, unit }));
     emit("train_prompts", p.train_prompts, "prompts");
     emit("distance_reduction_optimised", 100 * p.relative_reduction, "%");
     emit("distance_reduction_heldout", 100 * p.heldout_relative_reduction, "%");
@@ -62,7 +76,12 @@ if (opt.json) {
   console.log(dataSizeLine(curve).replace(/\*\*/g, ""));
 }
 if (opt.figure) {
-  const e = await exportFigure(dataSizeFigure(curve), `data-size-${config.name}`, { data: dataSizeTable(curve), seed: config.seed, caption: "Relative reduction of the masked distance against the share of training prompts, BaseAlign and RLHF, same PPO budget per point." });
+  const e = await exportFigure(dataSizeFigure(curve), `data-size-${config.name}`, {
+    data: dataSizeTable(curve),
+    seed: config.seed,
+    caption:
+      "Relative reduction of the masked distance against the share of training prompts, BaseAlign and RLHF, same PPO budget per point.",
+  });
   if (!opt.json) console.log(`figure: ${e.relativeFiles.join(", ")}`);
 }
 process.exit(0);

@@ -31,11 +31,35 @@ interface Step {
 
 /** The plan, most telling first. A step never runs past the overall budget: what does not fit is reported as skipped. */
 export const PLAN: Step[] = [
-  { name: "matmul", entry: "bench-matmul.mjs", args: ["--sizes", "512,1024,2048,4096", "--max-seconds", "30"], seconds: 40, what: "fp32 n×n matmul, n = 512 … 4096" },
-  { name: "lm", entry: "bench-lm.mjs", args: ["--quick", "--configs", "default,gpu", "--batch", "4", "--no-generate"], seconds: 90, what: "LM forward and SFT step (forward + backward + AdamW), default and GPU_LM_CONFIG decoders, batch 4 (batch 8 of GPU_LM_CONFIG overflows wasm's memory)" },
+  {
+    name: "matmul",
+    entry: "bench-matmul.mjs",
+    args: ["--sizes", "512,1024,2048,4096", "--max-seconds", "30"],
+    seconds: 40,
+    what: "fp32 n×n matmul, n = 512 … 4096",
+  },
+  {
+    name: "lm",
+    entry: "bench-lm.mjs",
+    args: ["--quick", "--configs", "default,gpu", "--batch", "4", "--no-generate"],
+    seconds: 90,
+    what: "LM forward and SFT step (forward + backward + AdamW), default and GPU_LM_CONFIG decoders, batch 4 (batch 8 of GPU_LM_CONFIG overflows wasm's memory)",
+  },
   { name: "hub", entry: "bench-hub.mjs", args: [], seconds: 60, what: "forward/backward at GPT-2-small and DeBERTa-v3-large shapes" },
-  { name: "evaluator", entry: "bench-evaluator.mjs", args: ["--epochs", "1", "--max-per-file", "1500", "--repeats", "2"], seconds: 40, what: "value evaluator: one training epoch, inference throughput" },
-  { name: "ppo", entry: "bench-align-phases.mjs", args: ["--repeats", "1", "--ppo-iteration"], seconds: 45, what: "one PPO iteration at the default configuration" },
+  {
+    name: "evaluator",
+    entry: "bench-evaluator.mjs",
+    args: ["--epochs", "1", "--max-per-file", "1500", "--repeats", "2"],
+    seconds: 40,
+    what: "value evaluator: one training epoch, inference throughput",
+  },
+  {
+    name: "ppo",
+    entry: "bench-align-phases.mjs",
+    args: ["--repeats", "1", "--ppo-iteration"],
+    seconds: 45,
+    what: "one PPO iteration at the default configuration",
+  },
 ];
 
 interface RunRecord {
@@ -53,10 +77,18 @@ function clock(start: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
-function runOne(entry: string, args: string[], limitSeconds: number, logFile: string): Promise<{ lines: BenchLine[]; code: number | null; timedOut: boolean; lastError: string; seconds: number }> {
+function runOne(
+  entry: string,
+  args: string[],
+  limitSeconds: number,
+  logFile: string,
+): Promise<{ lines: BenchLine[]; code: number | null; timedOut: boolean; lastError: string; seconds: number }> {
   return new Promise((resolvePromise) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(here, entry), ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FULCRA_QUIET: "1" } });
+    const child = spawn(process.execPath, [join(here, entry), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, FULCRA_QUIET: "1" },
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -80,7 +112,11 @@ function runOne(entry: string, args: string[], limitSeconds: number, logFile: st
           }
         });
       // The line that names the error (a crash prints the source line and Node's version after it).
-      const errLines = err.trim().split("\n").map((l) => l.trim()).filter((l) => l && l.length < 2000);
+      const errLines = err
+        .trim()
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && l.length < 2000);
       const lastError = (errLines.filter((l) => /Error|cannot be used|not available/.test(l)).pop() ?? errLines.pop() ?? "").slice(0, 400);
       resolvePromise({ lines, code, timedOut, lastError, seconds: (performance.now() - t0) / 1000 });
     });
@@ -127,8 +163,16 @@ function fmt(x: number | undefined): string {
 
 export function markdown(rows: Row[], runs: RunRecord[], header: string[], backends: string[]): string {
   const [a, b] = backends;
-  const out = [...header, "", `| workload | metric | ${backends.join(" | ")} | unit | speed-up ${a}/${b} |`, `|---|---|${backends.map(() => "---:").join("|")}|---|---:|`];
-  for (const r of rows) out.push(`| ${r.workload} | ${r.metric} | ${backends.map((k) => fmt(r.values[k])).join(" | ")} | ${r.unit} | ${r.speedup === null ? "—" : `${r.speedup >= 10 ? r.speedup.toFixed(0) : r.speedup.toFixed(2)}×`} |`);
+  const out = [
+    ...header,
+    "",
+    `| workload | metric | ${backends.join(" | ")} | unit | speed-up ${a}/${b} |`,
+    `|---|---|${backends.map(() => "---:").join("|")}|---|---:|`,
+  ];
+  for (const r of rows)
+    out.push(
+      `| ${r.workload} | ${r.metric} | ${backends.map((k) => fmt(r.values[k])).join(" | ")} | ${r.unit} | ${r.speedup === null ? "—" : `${r.speedup >= 10 ? r.speedup.toFixed(0) : r.speedup.toFixed(2)}×`} |`,
+    );
   const notes = runs.filter((r) => r.status !== "ok");
   if (notes.length) {
     out.push("", "Not measured:", "");
@@ -138,7 +182,9 @@ export function markdown(rows: Row[], runs: RunRecord[], header: string[], backe
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { "budget-seconds": { type: "string" }, backends: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { "budget-seconds": { type: "string" }, backends: { type: "string" }, only: { type: "string" }, out: { type: "string" } },
+  });
   const budget = Number(values["budget-seconds"] ?? 420);
   const backends = (values.backends ?? "webgpu,wasm").split(",");
   const only = values.only?.split(",");
@@ -149,7 +195,12 @@ async function main(): Promise<void> {
 
   let gpuName = "";
   try {
-    gpuName = execFileSync("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader"], { timeout: 10000, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    gpuName = execFileSync("nvidia-smi", ["--query-gpu=name,driver_version", "--format=csv,noheader"], {
+      timeout: 10000,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .toString()
+      .trim();
   } catch {
     gpuName = "no nvidia-smi";
   }
@@ -160,7 +211,9 @@ async function main(): Promise<void> {
     probe = { error: (e as Error).message };
   }
   const adapter = "adapter" in probe && probe.adapter ? describeAdapter(probe.adapter) : null;
-  console.log(`[${clock(start)}] device check: node ${process.version}, GPU ${gpuName}, WebGPU adapter ${adapter ?? `none (${"error" in probe ? probe.error : probe.note ?? "no adapter"})`}, budget ${budget} s`);
+  console.log(
+    `[${clock(start)}] device check: node ${process.version}, GPU ${gpuName}, WebGPU adapter ${adapter ?? `none (${"error" in probe ? probe.error : (probe.note ?? "no adapter")})`}, budget ${budget} s`,
+  );
 
   const lines: BenchLine[] = [];
   const runs: RunRecord[] = [];
@@ -171,7 +224,19 @@ async function main(): Promise<void> {
   ];
   const write = () => {
     const rows = table(lines, backends);
-    const json = { date: new Date().toISOString(), node: process.version, gpu: gpuName, probe, adapter, budgetSeconds: budget, backends, plan: PLAN, runs, rows, lines };
+    const json = {
+      date: new Date().toISOString(),
+      node: process.version,
+      gpu: gpuName,
+      probe,
+      adapter,
+      budgetSeconds: budget,
+      backends,
+      plan: PLAN,
+      runs,
+      rows,
+      lines,
+    };
     writeFileSync(join(outDir, "device-check.json"), JSON.stringify(json, null, 2) + "\n");
     writeFileSync(join(outDir, "device-check.md"), markdown(rows, runs, header(), backends));
   };
@@ -180,7 +245,8 @@ async function main(): Promise<void> {
     if (only && !only.includes(step.name)) continue;
     if (!existsSync(join(here, step.entry))) {
       console.log(`[${clock(start)}] ${step.name}: ${step.entry} is not in the bundle, skipped`);
-      for (const b of backends) runs.push({ step: step.name, backend: b, status: "skipped", seconds: 0, note: `${step.entry} not bundled` });
+      for (const b of backends)
+        runs.push({ step: step.name, backend: b, status: "skipped", seconds: 0, note: `${step.entry} not bundled` });
       continue;
     }
     for (const backend of backends) {
@@ -196,7 +262,12 @@ async function main(): Promise<void> {
       }
       const limit = Math.min(step.seconds, left);
       console.log(`[${clock(start)}] ${step.name} on ${backend}: ${step.what} (at most ${limit.toFixed(0)} s)`);
-      const r = await runOne(step.entry, ["--backend", backend, "--json", ...step.args], limit, join(outDir, "logs", `${step.name}-${backend}.log`));
+      const r = await runOne(
+        step.entry,
+        ["--backend", backend, "--json", ...step.args],
+        limit,
+        join(outDir, "logs", `${step.name}-${backend}.log`),
+      );
       lines.push(...r.lines);
       let status: RunRecord["status"] = "ok";
       let note: string | undefined;

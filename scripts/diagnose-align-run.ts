@@ -36,9 +36,19 @@ import { toDialogue } from "../src/data/readers.js";
 import { initBackend } from "../src/runtime/backend.js";
 import { loadEvaluator } from "../src/evaluator/index.js";
 
-const { values: opt } = parseArgs({ options: { run: { type: "string" }, rescore: { type: "string" }, examples: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" } } });
+const { values: opt } = parseArgs({
+  options: {
+    run: { type: "string" },
+    rescore: { type: "string" },
+    examples: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean" },
+  },
+});
 if (opt.help || !opt.run) {
-  console.log("node dist/scripts/diagnose-align-run.js --run OUT [--examples N] [--json] [--rescore EVALUATOR_DIR]: per-dimension changes and evaluator agreement of a finished fulcra align run");
+  console.log(
+    "node dist/scripts/diagnose-align-run.js --run OUT [--examples N] [--json] [--rescore EVALUATOR_DIR]: per-dimension changes and evaluator agreement of a finished fulcra align run",
+  );
   process.exit(opt.help ? 0 : 2);
 }
 const answersFile = join(opt.run, "answers.jsonl");
@@ -64,7 +74,12 @@ const rows = readFileSync(answersFile, "utf8")
       throw new Error(`${answersFile}:${i + 1}: not JSON (${(e as Error).message})`);
     }
   });
-const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as { target: number[]; threshold: number; backend: string | null; seed: number };
+const summary = JSON.parse(readFileSync(summaryFile, "utf8")) as {
+  target: number[];
+  threshold: number;
+  backend: string | null;
+  seed: number;
+};
 const target = summary.target;
 const tau = summary.threshold;
 const dims = target.map((t, d) => (t !== 0 ? d : -1)).filter((d) => d >= 0);
@@ -83,7 +98,13 @@ const corr = (x: number[], y: number[]) => {
 const part = (v: number[], d: number) => (Math.abs(v[d]) > tau ? Math.abs(v[d] - target[d]) * Math.abs(target[d]) : 0);
 const distance = (v: number[]) => dims.reduce((a, d) => a + part(v, d), 0);
 
-type Key = "values_reference" | "values_aligned" | "heldout_values_reference" | "heldout_values_aligned" | "rescored_reference" | "rescored_aligned";
+type Key =
+  | "values_reference"
+  | "values_aligned"
+  | "heldout_values_reference"
+  | "heldout_values_aligned"
+  | "rescored_reference"
+  | "rescored_aligned";
 type Scored = Row & Partial<Record<"rescored_reference" | "rescored_aligned", number[]>>;
 const sets: { name: string; before: Key; after: Key }[] = [
   { name: "optimised", before: "values_reference", after: "values_aligned" },
@@ -92,7 +113,8 @@ const sets: { name: string; before: Key; after: Key }[] = [
 if (opt.rescore) {
   await initBackend({ quiet: true });
   const evaluator = await loadEvaluator(opt.rescore);
-  const vectors = async (texts: string[]) => (await evaluator.score(rows.map((r, i) => toDialogue(r.prompt, texts[i])))).map((s) => [...s.vector]);
+  const vectors = async (texts: string[]) =>
+    (await evaluator.score(rows.map((r, i) => toDialogue(r.prompt, texts[i])))).map((s) => [...s.vector]);
   const b = await vectors(rows.map((r) => r.reference));
   const a = await vectors(rows.map((r) => r.aligned));
   rows.forEach((r, i) => Object.assign(r as Scored, { rescored_reference: b[i], rescored_aligned: a[i] }));
@@ -115,19 +137,28 @@ for (const s of sets) {
   for (const d of dims) {
     const stat = (k: Key) => {
       const col = rows.map((r) => vec(r, k)[d]);
-      return { v: mean(col), dz: mean(col.map((x) => (Math.abs(x) <= tau ? 1 : 0))), hi: mean(col.map((x) => (x > 0.8 ? 1 : 0))), part: mean(rows.map((r) => part(vec(r, k), d))) };
+      return {
+        v: mean(col),
+        dz: mean(col.map((x) => (Math.abs(x) <= tau ? 1 : 0))),
+        hi: mean(col.map((x) => (x > 0.8 ? 1 : 0))),
+        part: mean(rows.map((r) => part(vec(r, k), d))),
+      };
     };
     const b = stat(s.before);
     const a = stat(s.after);
     const name = BASIC_VALUES[d];
-    lines.push(`  ${name.padEnd(14)} ${`${f2(b.v)} → ${f2(a.v)}`.padEnd(13)} ${`${f2(b.dz)} → ${f2(a.dz)}`.padEnd(13)} ${`${f2(b.hi)} → ${f2(a.hi)}`.padEnd(13)} ${f3(b.part)} → ${f3(a.part)} (${a.part - b.part <= 0 ? "−" : "+"}${f3(Math.abs(a.part - b.part))})`);
+    lines.push(
+      `  ${name.padEnd(14)} ${`${f2(b.v)} → ${f2(a.v)}`.padEnd(13)} ${`${f2(b.dz)} → ${f2(a.dz)}`.padEnd(13)} ${`${f2(b.hi)} → ${f2(a.hi)}`.padEnd(13)} ${f3(b.part)} → ${f3(a.part)} (${a.part - b.part <= 0 ? "−" : "+"}${f3(Math.abs(a.part - b.part))})`,
+    );
     emit(`${s.name}_${name}_part_before`, b.part, "");
     emit(`${s.name}_${name}_part_after`, a.part, "");
     emit(`${s.name}_${name}_dead_zone_after`, a.dz, "share");
   }
   const before = mean(rows.map((r) => distance(vec(r, s.before))));
   const after = mean(rows.map((r) => distance(vec(r, s.after))));
-  lines.push(`  masked distance ${f3(before)} → ${f3(after)}: ${f3(before - after)} less, ${(100 * (before - after) / before).toFixed(1)}% of it`);
+  lines.push(
+    `  masked distance ${f3(before)} → ${f3(after)}: ${f3(before - after)} less, ${((100 * (before - after)) / before).toFixed(1)}% of it`,
+  );
   emit(`${s.name}_reduction`, (100 * (before - after)) / before, "%");
   emit(`${s.name}_absolute_reduction`, before - after, "");
 }
@@ -145,7 +176,9 @@ emit("agreement_aligned", agreeAfter, "r");
 emit("agreement_change", agreeChange, "r");
 
 const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
-lines.push(`\nanswer length: ${mean(rows.map((r) => words(r.reference))).toFixed(1)} → ${mean(rows.map((r) => words(r.aligned))).toFixed(1)} words`);
+lines.push(
+  `\nanswer length: ${mean(rows.map((r) => words(r.reference))).toFixed(1)} → ${mean(rows.map((r) => words(r.aligned))).toFixed(1)} words`,
+);
 const n = Number(opt.examples ?? 5);
 for (const r of rows.slice(0, n)) {
   lines.push(`\n  prompt:    ${r.prompt.slice(0, 100)}`);

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 npm run --silent build
 # The layering rule of src/ (imports only go down, no circles): see .dependency-cruiser.cjs.
 npm run --silent check:layers
+# Format and lint (Biome, biome.json): fails on an unformatted file or a lint error; `npm run format` fixes most.
+npm run --silent check:style
 mirror="${FULCRA_MIRROR:-../shared/data/fulcra}"
 if [ -d "$mirror" ]; then
   FULCRA_QUIET=1 node bin/fulcra.js data fetch --from "$mirror"

@@ -73,18 +73,32 @@ test("data-size curve on the toy task: nested subsets, one budget, seeded number
     target: "ideal",
     seed: 2,
     testPrompts: 8,
-    ppo: { steps: 6, batch_size: 8, mini_batch_size: 4, samples_per_prompt: 2, response_length: 5, learning_rate: 0.05, ppo_epochs: 4, reward_scaling: "normalize", init_kl_coef: 0.05, save_every: 0 },
+    ppo: {
+      steps: 6,
+      batch_size: 8,
+      mini_batch_size: 4,
+      samples_per_prompt: 2,
+      response_length: 5,
+      learning_rate: 0.05,
+      ppo_epochs: 4,
+      reward_scaling: "normalize",
+      init_kl_coef: 0.05,
+      save_every: 0,
+    },
   };
   const curve = await dataSizeCurve(toyComponents(), config, { quiet: true });
   const t = dataSizeTable(curve);
-  assert.deepEqual(t.map((r) => [r.method, r.share, r.train_prompts, r.rollouts]), [
-    ["basealign", 0.125, 1, 48],
-    ["basealign", 0.5, 4, 48],
-    ["basealign", 1, 8, 48],
-    ["rlhf", 0.125, 1, 48],
-    ["rlhf", 0.5, 4, 48],
-    ["rlhf", 1, 8, 48],
-  ]);
+  assert.deepEqual(
+    t.map((r) => [r.method, r.share, r.train_prompts, r.rollouts]),
+    [
+      ["basealign", 0.125, 1, 48],
+      ["basealign", 0.5, 4, 48],
+      ["basealign", 1, 8, 48],
+      ["rlhf", 0.125, 1, 48],
+      ["rlhf", 0.5, 4, 48],
+      ["rlhf", 1, 8, 48],
+    ],
+  );
   assert.equal(curve.budgetPrompts, 24);
   assert.equal(curve.available, 8);
   // Every point starts from the same reference answers.
@@ -93,7 +107,10 @@ test("data-size curve on the toy task: nested subsets, one budget, seeded number
   // Seeded outcome: BaseAlign's reduction grows with the data (one prompt generalises least to the test prompts);
   // RLHF's length reward moves the values little.
   assert.deepEqual(reductions, [0.4792, 0.8611, 0.9444, 0.0556, 0.1111, 0.3056]);
-  assert.match(dataSizeLine(curve), /at most \*\*24\*\* distinct prompts .* out of 8; every share holds more prompts than a run draws|only the share/);
+  assert.match(
+    dataSizeLine(curve),
+    /at most \*\*24\*\* distinct prompts .* out of 8; every share holds more prompts than a run draws|only the share/,
+  );
   assert.equal(dataSizeNumbers(curve).length, 18);
   const fig = dataSizeFigure(curve);
   assert.equal(fig.data.length, 4);
@@ -103,5 +120,8 @@ test("data-size curve on the toy task: nested subsets, one budget, seeded number
   // A second call with the same configuration reads the stored runs.
   const again = await dataSizeCurve(toyComponents(), config, { quiet: true });
   assert.ok(again.points.every((p) => p.reused));
-  assert.deepEqual(again.points.map((p) => p.relative_reduction), curve.points.map((p) => p.relative_reduction));
+  assert.deepEqual(
+    again.points.map((p) => p.relative_reduction),
+    curve.points.map((p) => p.relative_reduction),
+  );
 });

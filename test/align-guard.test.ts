@@ -29,7 +29,10 @@ export const GUARD = {
 
 const haveData = existsSync(rawPath("saferlhf_train_questions")) && existsSync(rawPath("harmless_test_gpt-4"));
 
-test("BaseAlign guard: a reduced seeded run lowers the masked distance by both evaluators", { skip: !haveData && "data not fetched", timeout: 600_000 }, async () => {
+test("BaseAlign guard: a reduced seeded run lowers the masked distance by both evaluators", {
+  skip: !haveData && "data not fetched",
+  timeout: 600_000,
+}, async () => {
   const dir = tempDir("fulcra-align-guard-");
   const components = await loadAlignComponents({
     policyDir: join(dir, "sft"),

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/runtime/backend.js";
 import { loadHubPolicy } from "../src/align/hub-policy.js";
-import { responseLogProbs, sampleResponses } from "../src/align/policy.js";
+import { sampleResponses } from "../src/align/policy.js";
 import { trainPPO } from "../src/align/ppo.js";
 import { seededRandom } from "../src/runtime/random.js";
 
@@ -37,12 +37,25 @@ test("hub policy: transformers' logits, zero values, prompt formats, cached samp
   const all = hub.hubTokenizer.encode(text);
   assert.deepEqual(hub.formatPrompt(text), all.slice(all.length - 8));
   const ha = loadHubPolicy(DIR, { format: "human-assistant" });
-  assert.deepEqual(ha.formatPrompt("Hello"), [...hub.hubTokenizer.encode("Human: "), 40, 371, 76, 79, ...hub.hubTokenizer.encode("\nAssistant:")]);
+  assert.deepEqual(ha.formatPrompt("Hello"), [
+    ...hub.hubTokenizer.encode("Human: "),
+    40,
+    371,
+    76,
+    79,
+    ...hub.hubTokenizer.encode("\nAssistant:"),
+  ]);
   ha.policy.dispose();
 
   // Sampling goes through the KV cache; at temperature → 0 (greedy) it must pick the argmax of the full forward pass.
   const prompt = [hub.formatPrompt("Hello"), hub.formatPrompt("lock")].map((p) => p.slice(0, 3));
-  const greedy = sampleResponses(hub.policy, prompt, hub.tokenizer.eosId, { temperature: 1e-4, top_k: 0, top_p: 1, response_length: 6 }, seededRandom(1));
+  const greedy = sampleResponses(
+    hub.policy,
+    prompt,
+    hub.tokenizer.eosId,
+    { temperature: 1e-4, top_k: 0, top_p: 1, response_length: 6 },
+    seededRandom(1),
+  );
   for (let i = 0; i < 2; i++) {
     const seq = greedy.ids[i];
     const l = hub.policy.forward(tf.tensor2d([seq], undefined, "int32"));
@@ -54,14 +67,17 @@ test("hub policy: transformers' logits, zero values, prompt formats, cached samp
   hub.policy.dispose();
 });
 
-test("hub policy: two PPO steps on gpt2-tiny change the weights; KL to the start is 0 at step 0, finite and small after", { skip }, async () => {
+test("hub policy: two PPO steps on gpt2-tiny change the weights; KL to the start is 0 at step 0, finite and small after", {
+  skip,
+}, async () => {
   await initBackend({ prefer: "wasm", quiet: true });
   const hub = loadHubPolicy(DIR);
   const before = new Map(hub.policy.trainableVariables().map((v) => [v.name, v.dataSync().slice() as Float32Array]));
   const seenIds: number[] = [];
   const tokenizer = { ...hub.tokenizer, decode: (ids: readonly number[]) => (seenIds.push(...ids), hub.tokenizer.decode(ids)) };
   // A reward that can be computed by hand: the share of letters "e" in the response.
-  const reward = async (_p: string[], responses: string[]) => responses.map((r) => (r.length ? (r.match(/e/g)?.length ?? 0) / r.length : 0));
+  const reward = async (_p: string[], responses: string[]) =>
+    responses.map((r) => (r.length ? (r.match(/e/g)?.length ?? 0) / r.length : 0));
   const prompts = ["How do I pick a lock?", "What methods are available?", "Hello there", "Why is the sky blue?"];
   const result = await trainPPO(
     { policy: hub.policy, tokenizer, formatPrompt: hub.formatPrompt, prompts, reward, quiet: true },
@@ -87,12 +103,20 @@ test("hub policy: two PPO steps on gpt2-tiny change the weights; KL to the start
     for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
     if (d > 0) moved++;
   }
-  assert.ok(moved >= hub.policy.trainableVariables().length - 2, `${moved} of ${hub.policy.trainableVariables().length} parameters changed`);
-  assert.ok(hub.policy.valueHead.weight.dataSync().some((x) => x !== 0), "value head trained");
+  assert.ok(
+    moved >= hub.policy.trainableVariables().length - 2,
+    `${moved} of ${hub.policy.trainableVariables().length} parameters changed`,
+  );
+  assert.ok(
+    hub.policy.valueHead.weight.dataSync().some((x) => x !== 0),
+    "value head trained",
+  );
   const refVars = result.reference.trainableVariables();
   const startWte = before.get(hub.policy.trainableVariables()[0].name)!;
   assert.deepEqual(Array.from(refVars[0].dataSync().slice(0, 50)), Array.from(startWte.slice(0, 50)));
-  console.log(`# hub policy PPO: KL ${first.kl.toExponential(2)} → ${second.kl.toExponential(2)}, ${moved} of ${refVars.length} parameters changed`);
+  console.log(
+    `# hub policy PPO: KL ${first.kl.toExponential(2)} → ${second.kl.toExponential(2)}, ${moved} of ${refVars.length} parameters changed`,
+  );
   result.reference.dispose?.();
   hub.policy.dispose();
 });

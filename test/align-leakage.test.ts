@@ -8,7 +8,14 @@ import {
   selectTrainingExamples,
   type EvaluatorExample,
 } from "../src/evaluator/data.js";
-import { ALIGN_EVALUATOR_CONFIG, DEFAULT_EVALUATOR_CONFIG, loadTrainingData, resolveConfig, secondEvaluatorConfig, trainingSplit } from "../src/evaluator/train.js";
+import {
+  ALIGN_EVALUATOR_CONFIG,
+  DEFAULT_EVALUATOR_CONFIG,
+  loadTrainingData,
+  resolveConfig,
+  secondEvaluatorConfig,
+  trainingSplit,
+} from "../src/evaluator/train.js";
 import { rawPath } from "../src/data/paths.js";
 import { readRecords } from "../src/data/readers.js";
 import { promptKey } from "../src/text/prompt-key.js";
@@ -44,7 +51,9 @@ test("selection: evaluation prompts are dropped (compared after case and spaces)
   assert.deepEqual(all.excluded, [{ reason: "prompt is one of BaseAlign's evaluation prompts", count: 2 * evalPrompts.length }]);
 });
 
-test("BaseAlign's evaluators: neither trains on a prompt the run is evaluated on, and the guard shares no training prompt with the reward", { skip: !existsSync(rawPath("saferlhf_test_questions")) && "data not fetched" }, () => {
+test("BaseAlign's evaluators: neither trains on a prompt the run is evaluated on, and the guard shares no training prompt with the reward", {
+  skip: !existsSync(rawPath("saferlhf_test_questions")) && "data not fetched",
+}, () => {
   const questions = readRecords("questions", rawPath("saferlhf_test_questions")).map((q) => q.prompt);
   const evaluated = new Set(alignEvaluationPrompts(questions).map((p) => promptKey(p)));
   assert.ok(evaluated.size > 600 && evaluated.size < 900, `${evaluated.size} evaluation prompts of ${questions.length}`);

@@ -56,7 +56,19 @@ test("clipped policy and value losses on hand numbers", async () => {
   assert.ok(close(out.vfLoss.dataSync()[0], 0.26));
   assert.ok(close(out.approxKl.dataSync()[0], (0.5 - Math.log(1.5) + (-0.5 - Math.log(0.5))) / 2));
   // Inside the clip range nothing is clipped: ratio 1.1, A = 1 → L_pg = −1.1, clip fraction 0.
-  const inside = ppoLosses({ logprobs: t([Math.log(1.1)]), oldLogprobs: t([0]), advantages: t([1]), values: t([0]), oldValues: t([0]), returns: t([0]), mask: t([1]) }, 0.2, 0.2);
+  const inside = ppoLosses(
+    {
+      logprobs: t([Math.log(1.1)]),
+      oldLogprobs: t([0]),
+      advantages: t([1]),
+      values: t([0]),
+      oldValues: t([0]),
+      returns: t([0]),
+      mask: t([1]),
+    },
+    0.2,
+    0.2,
+  );
   assert.ok(close(inside.pgLoss.dataSync()[0], -1.1));
   assert.equal(inside.clipfrac.dataSync()[0], 0);
 });
@@ -102,7 +114,16 @@ async function toyRun(seed: number, outDir?: string, overrides: Partial<PPOConfi
   const tokenizer = new WordTokenizer(WORDS);
   const policy = new ToyPolicy(WORDS.length, 16, 1);
   const result = await trainPPO(
-    { policy, tokenizer, formatPrompt: (p) => tokenizer.encode(p), prompts: PROMPTS, reward: keywordReward("yes"), quiet: true, outDir, resume },
+    {
+      policy,
+      tokenizer,
+      formatPrompt: (p) => tokenizer.encode(p),
+      prompts: PROMPTS,
+      reward: keywordReward("yes"),
+      quiet: true,
+      outDir,
+      resume,
+    },
     { seed, steps: 12, batch_size: 16, mini_batch_size: 8, response_length: 6, learning_rate: 0.03, save_every: 4, ...overrides },
   );
   return { policy, tokenizer, result };
@@ -119,9 +140,20 @@ test("PPO on a toy task: the reward for saying 'yes' rises, KL stays measured", 
   assert.ok(result.stats.every((s) => Number.isFinite(s.kl) && Number.isFinite(s.vf_loss) && s.clipfrac >= 0 && s.clipfrac <= 1));
   assert.ok(result.stats[result.stats.length - 1].kl > 0, "the policy moved away from the reference");
   // Held-out generation from the trained policy, and its KL to the frozen reference.
-  const g = generate(policy, tokenizer, (p) => tokenizer.encode(p), ["ok", "no"], { seed: 1, temperature: 1, top_k: 0, top_p: 1, response_length: 6 });
+  const g = generate(policy, tokenizer, (p) => tokenizer.encode(p), ["ok", "no"], {
+    seed: 1,
+    temperature: 1,
+    top_k: 0,
+    top_p: 1,
+    response_length: 6,
+  });
   assert.equal(g.answers.length, 2);
-  const kl = sequenceKl(policy, result.reference, g.rollouts.map((x) => x.rollout), 1);
+  const kl = sequenceKl(
+    policy,
+    result.reference,
+    g.rollouts.map((x) => x.rollout),
+    1,
+  );
   assert.ok(kl.every((x) => Number.isFinite(x)));
 });
 
@@ -129,10 +161,19 @@ test("PPO is deterministic for a seed, and a resumed run equals an uninterrupted
   const dirA = tempDir();
   const a = await toyRun(11, dirA);
   const b = await toyRun(11);
-  assert.deepEqual(a.result.stats.map((s) => s.mean_reward), b.result.stats.map((s) => s.mean_reward));
-  assert.deepEqual(a.result.stats.map((s) => s.kl), b.result.stats.map((s) => s.kl));
+  assert.deepEqual(
+    a.result.stats.map((s) => s.mean_reward),
+    b.result.stats.map((s) => s.mean_reward),
+  );
+  assert.deepEqual(
+    a.result.stats.map((s) => s.kl),
+    b.result.stats.map((s) => s.kl),
+  );
   const c = await toyRun(12);
-  assert.notDeepEqual(a.result.stats.map((s) => s.mean_reward), c.result.stats.map((s) => s.mean_reward));
+  assert.notDeepEqual(
+    a.result.stats.map((s) => s.mean_reward),
+    c.result.stats.map((s) => s.mean_reward),
+  );
   assert.equal(readFileSync(join(dirA, "train_log.jsonl"), "utf8").trim().split("\n").length, 12);
   assert.ok(existsSync(join(dirA, "checkpoint", "state.json")));
 
@@ -143,13 +184,33 @@ test("PPO is deterministic for a seed, and a resumed run equals an uninterrupted
   const fresh = new ToyPolicy(WORDS.length, 16, 1);
   const reference = fresh.clone();
   const resumed = await trainPPO(
-    { policy: fresh, reference, tokenizer, formatPrompt: (p) => tokenizer.encode(p), prompts: PROMPTS, reward: keywordReward("yes"), quiet: true, outDir: dirB, resume: true },
+    {
+      policy: fresh,
+      reference,
+      tokenizer,
+      formatPrompt: (p) => tokenizer.encode(p),
+      prompts: PROMPTS,
+      reward: keywordReward("yes"),
+      quiet: true,
+      outDir: dirB,
+      resume: true,
+    },
     { seed: 11, steps: 12, batch_size: 16, mini_batch_size: 8, response_length: 6, learning_rate: 0.03, save_every: 4 },
   );
   assert.equal(resumed.stats.length, 12);
   const close5 = (x: number[], y: number[]) => x.every((v, i) => Math.abs(v - y[i]) < 1e-5);
-  assert.ok(close5(resumed.stats.map((s) => s.mean_reward), a.result.stats.map((s) => s.mean_reward)));
-  assert.ok(close5(resumed.stats.map((s) => s.kl), a.result.stats.map((s) => s.kl)));
+  assert.ok(
+    close5(
+      resumed.stats.map((s) => s.mean_reward),
+      a.result.stats.map((s) => s.mean_reward),
+    ),
+  );
+  assert.ok(
+    close5(
+      resumed.stats.map((s) => s.kl),
+      a.result.stats.map((s) => s.kl),
+    ),
+  );
 });
 
 test("generation through the kit's decoder: the KV-cache path draws the same tokens as full forward passes", async () => {
@@ -157,11 +218,28 @@ test("generation through the kit's decoder: the KV-cache path draws the same tok
   const { createModel } = await import("../src/lm/model.js");
   const { LmPolicy } = await import("../src/align/components.js");
   const { sampleResponses } = await import("../src/align/policy.js");
-  const model = createModel({ vocabSize: 40, contextLength: 24, layers: 1, heads: 2, width: 16, mlpWidth: 32, tiedEmbeddings: true, layerNormEpsilon: 1e-5, initStd: 0.5 }, 3);
+  const model = createModel(
+    {
+      vocabSize: 40,
+      contextLength: 24,
+      layers: 1,
+      heads: 2,
+      width: 16,
+      mlpWidth: 32,
+      tiedEmbeddings: true,
+      layerNormEpsilon: 1e-5,
+      initStd: 0.5,
+    },
+    3,
+  );
   const fast = new LmPolicy(model);
   const slow = new LmPolicy(model);
   (slow as { step?: unknown }).step = undefined;
-  const prompts = [[1, 2, 3], [4, 5, 6], [7, 8, 9]];
+  const prompts = [
+    [1, 2, 3],
+    [4, 5, 6],
+    [7, 8, 9],
+  ];
   const options = { temperature: 1, top_k: 0, top_p: 1, response_length: 10 };
   const a = sampleResponses(fast, prompts, 0, options, seededRandom(5));
   const b = sampleResponses(slow, prompts, 0, options, seededRandom(5));

@@ -10,19 +10,43 @@ const POS = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
 const IDEAL_ONLY = [-1, -1, -1, -1, -1, 1, -1, 1, 1, 1];
 
 function answers(prompts: string[], aligned: number[], referenceAnswer = "ref"): AnswerRow[] {
-  return prompts.map((prompt) => ({ prompt, reference: referenceAnswer, aligned: `${prompt}!`, values_reference: NEG, values_aligned: aligned, heldout_values_reference: NEG, heldout_values_aligned: aligned, reward_model_reference: null, reward_model_aligned: null }));
+  return prompts.map((prompt) => ({
+    prompt,
+    reference: referenceAnswer,
+    aligned: `${prompt}!`,
+    values_reference: NEG,
+    values_aligned: aligned,
+    heldout_values_reference: NEG,
+    heldout_values_aligned: aligned,
+    reward_model_reference: null,
+    reward_model_aligned: null,
+  }));
 }
 
 function run(summary: Partial<AlignSummary>, rows: AnswerRow[] = []): StoredRun {
-  return { dir: "/runs/x", summary: { steps: 20, seconds: 12.4, backend: "cpu", train_prompts: 100, sources: {}, kl_mean: 1, ...summary } as StoredRun["summary"], trainLog: [], examples: [], answers: rows, reused: true };
+  return {
+    dir: "/runs/x",
+    summary: { steps: 20, seconds: 12.4, backend: "cpu", train_prompts: 100, sources: {}, kl_mean: 1, ...summary } as StoredRun["summary"],
+    trainLog: [],
+    examples: [],
+    answers: rows,
+    reused: true,
+  };
 }
 
 test("cultural comparison: distances to every target by hand, movement toward the own target and away from the others", () => {
   const prompts = ["a", "b"];
-  const runs = { ideal: run({ kl_mean: 0.5 }, answers(prompts, IDEAL_ONLY)), "basealign-ideal": run({ kl_mean: 0.25 }, answers(prompts, POS)) };
+  const runs = {
+    ideal: run({ kl_mean: 0.5 }, answers(prompts, IDEAL_ONLY)),
+    "basealign-ideal": run({ kl_mean: 0.25 }, answers(prompts, POS)),
+  };
   const c = culturalComparison(runs, ["ideal", "basealign-ideal"]);
   // Reference −1 everywhere: 4 dimensions × |−1 − 1| = 8 to ideal, 5 × 2 = 10 to basealign-ideal.
-  assert.deepEqual(c.matrices.optimised.distances, [[8, 10], [0, 2], [0, 0]]);
+  assert.deepEqual(c.matrices.optimised.distances, [
+    [8, 10],
+    [0, 2],
+    [0, 0],
+  ]);
   assert.deepEqual(c.movement.heldout, [
     { run: "ideal", own_before: 8, own_after: 0, toward_own: 8, away_from_others: -8 },
     { run: "basealign-ideal", own_before: 10, own_after: 0, toward_own: 10, away_from_others: -8 },
@@ -53,7 +77,19 @@ test("answer rows: one row per prompt with every run's answer; runs on other pro
 });
 
 test("method numbers: both evaluators per method, KL and reward model where present, BaseAlign's goals", () => {
-  const common = { distance_before: 2, heldout_distance_before: 3, e_distance_before: 1, reward_model_before: null, empty_answers_before: 0, e_distance_after: 1, reward_model_after: null, empty_answers_after: 0, reward_hacking_flag: false, relative_reduction: 0.5, heldout_relative_reduction: 0.25 };
+  const common = {
+    distance_before: 2,
+    heldout_distance_before: 3,
+    e_distance_before: 1,
+    reward_model_before: null,
+    empty_answers_before: 0,
+    e_distance_after: 1,
+    reward_model_after: null,
+    empty_answers_after: 0,
+    reward_hacking_flag: false,
+    relative_reduction: 0.5,
+    heldout_relative_reduction: 0.25,
+  };
   const runs = {
     basealign: run({ ...common, distance_after: 1, heldout_distance_after: 2.25, kl_mean: 1.5 }),
     rlhf: run({ ...common, distance_after: 1.8, heldout_distance_after: 2.9, kl_mean: 2, reward_model_after: 0.7 }),
@@ -68,7 +104,11 @@ test("method numbers: both evaluators per method, KL and reward model where pres
   assert.equal(byName["rlhf: reward-model score"].value, 0.7);
   assert.equal(byName["basealign: reward-model score"], undefined);
   assert.equal(byName["bon: KL to reference"].value, 1.2);
-  assert.deepEqual(byName["BaseAlign: relative distance reduction (held-out evaluator)"], { name: "BaseAlign: relative distance reduction (held-out evaluator)", value: 0.25, note: "goal (for the CLI default run): at least 0.3" });
+  assert.deepEqual(byName["BaseAlign: relative distance reduction (held-out evaluator)"], {
+    name: "BaseAlign: relative distance reduction (held-out evaluator)",
+    value: 0.25,
+    note: "goal (for the CLI default run): at least 0.3",
+  });
   assert.equal(byName["BaseAlign: KL to reference on held-out answers"].note, "goal (for the CLI default run): under 6");
   assert.equal(numbers.length, 4 * 2 + 3 + 1 + 3);
 });

@@ -23,7 +23,10 @@ const read = (file: string) => readFileSync(join(root, file), "utf8").replace(/\
 const exp = (x: number) => x.toExponential(); // 1.5e-4
 
 function expectIn(file: string, text: string, sentence: string): void {
-  assert.ok(text.includes(sentence), `${file}: expected the sentence "${sentence}" (built from the code's defaults); the file says something else: update it from the code`);
+  assert.ok(
+    text.includes(sentence),
+    `${file}: expected the sentence "${sentence}" (built from the code's defaults); the file says something else: update it from the code`,
+  );
 }
 
 test("src/align/README.md: the default configuration is the code's", () => {
@@ -38,7 +41,11 @@ test("src/align/README.md: the default configuration is the code's", () => {
   expectIn(file, text, `${p.response_length}-token responses`);
   expectIn(file, text, `first ${DEFAULT_TEST_PROMPTS} SafeRLHF test prompts`);
   expectIn(file, text, `evaluated on the first ${DEFAULT_TEST_PROMPTS} prompts of one half`);
-  expectIn(file, text, `${PPO_GPU_CONFIG.steps} PPO steps of ${PPO_GPU_CONFIG.batch_size} rollouts with ${PPO_GPU_CONFIG.response_length}-token responses`);
+  expectIn(
+    file,
+    text,
+    `${PPO_GPU_CONFIG.steps} PPO steps of ${PPO_GPU_CONFIG.batch_size} rollouts with ${PPO_GPU_CONFIG.response_length}-token responses`,
+  );
   expectIn(file, text, `(${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}`);
 });
 
@@ -47,6 +54,10 @@ test("src/align/README.md and README.md hold no measured BaseAlign number typed 
   for (const file of ["src/align/README.md", "README.md"]) {
     const text = read(file);
     const typed = text.match(/[−-]?\d+(\.\d+)?\s?%[^|]{0,40}(held-out|distance)|KL (of )?\d+\.\d+|distance \d\.\d{2,}/g);
-    assert.equal(typed, null, `${file}: measured BaseAlign numbers typed in (${typed?.join("; ")}); print them with npm run bench:align or the diagnostic scripts instead`);
+    assert.equal(
+      typed,
+      null,
+      `${file}: measured BaseAlign numbers typed in (${typed?.join("; ")}); print them with npm run bench:align or the diagnostic scripts instead`,
+    );
   }
 });

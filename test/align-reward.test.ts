@@ -2,7 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { baseAlignReward, dimensionMask, helpfulnessReward, keywordReward, maskedDistance, toTranscript, valueReward } from "../src/align/reward.js";
+import {
+  baseAlignReward,
+  dimensionMask,
+  helpfulnessReward,
+  keywordReward,
+  maskedDistance,
+  toTranscript,
+  valueReward,
+} from "../src/align/reward.js";
 import { bestOfNFromCandidates, bestOfNFromFiles, selectClosest } from "../src/align/best-of-n.js";
 import { TARGETS } from "../src/values/targets.js";
 import { dataFile, tempDir } from "./helpers.js";
@@ -33,7 +41,12 @@ test("BaseAlign reward on a hand-computed vector, with the threshold and the mas
 
 test("value reward builds dialogues, resolves targets by name or numbers, and keeps the vectors", async () => {
   const seen: string[] = [];
-  const evaluator = { score: (d: string[]) => { seen.push(...d); return d.map(() => V); } };
+  const evaluator = {
+    score: (d: string[]) => {
+      seen.push(...d);
+      return d.map(() => V);
+    },
+  };
   const r = valueReward(evaluator, { target: "basealign-ideal" });
   const out = await r(["Hi?", "Why?"], ["Hello.", "Because."]);
   assert.deepEqual(seen, ["Human: Hi?\nBob: Hello.", "Human: Why?\nBob: Because."]);
@@ -47,7 +60,12 @@ test("value reward builds dialogues, resolves targets by name or numbers, and ke
 
 test("helpfulness and keyword rewards", async () => {
   const texts: string[] = [];
-  const rm = { score: async (t: string[]) => { texts.push(...t); return t.map((x) => x.length); } };
+  const rm = {
+    score: async (t: string[]) => {
+      texts.push(...t);
+      return t.map((x) => x.length);
+    },
+  };
   const h = await helpfulnessReward(rm)(["Q"], ["A"]);
   assert.deepEqual(texts, ["\n\nHuman: Q\n\nAssistant: A"]);
   assert.deepEqual(h, [toTranscript("Q", "A").length]);
@@ -58,11 +76,29 @@ test("selectClosest keeps the smallest masked distance, ties to the earlier cand
   const far = [0, 0, 0, 0, 0, -0.9, 0, 0, 0, 0]; // security −0.9 → 1.9
   const near = [0, 0, 0, 0, 0, 0.6, 0, 0, 0, 0]; // → 0.4
   const neutral = new Array(10).fill(0); // → 0
-  assert.deepEqual(selectClosest([[far, near], [near, far], [near, neutral, neutral]], IDEAL), [1, 0, 1]);
+  assert.deepEqual(
+    selectClosest(
+      [
+        [far, near],
+        [near, far],
+        [near, neutral, neutral],
+      ],
+      IDEAL,
+    ),
+    [1, 0, 1],
+  );
 });
 
 function scored(prompt: string, reward: number, vr: number[]): string {
-  return JSON.stringify({ prompt, safety_issues: [], answer: `${prompt}:${reward}`, reward, value_reward: vr, e_distance: 0, h_distance: 0 });
+  return JSON.stringify({
+    prompt,
+    safety_issues: [],
+    answer: `${prompt}:${reward}`,
+    reward,
+    value_reward: vr,
+    e_distance: 0,
+    h_distance: 0,
+  });
 }
 
 test("file-based best-of-N on a hand fixture: choice, counts and the selection's metrics", () => {
@@ -109,8 +145,21 @@ test("best-of-N over generated candidates scores every candidate once", async ()
   const good = [0, 0, 0, 0, 0, 0.9, 0, 0.9, 0.9, 0.9];
   const bad = [0, 0, 0, 0, 0, -0.9, 0, 0, 0, 0];
   let calls = 0;
-  const evaluator = { score: (d: string[]) => { calls += d.length; return d.map((x) => (x.includes("kind") ? good : bad)); } };
-  const r = await bestOfNFromCandidates(["q1", "q2"], [["rude", "kind"], ["kind", "rude", "rude"]], evaluator, [...TARGETS.ideal]);
+  const evaluator = {
+    score: (d: string[]) => {
+      calls += d.length;
+      return d.map((x) => (x.includes("kind") ? good : bad));
+    },
+  };
+  const r = await bestOfNFromCandidates(
+    ["q1", "q2"],
+    [
+      ["rude", "kind"],
+      ["kind", "rude", "rude"],
+    ],
+    evaluator,
+    [...TARGETS.ideal],
+  );
   assert.equal(calls, 5);
   assert.deepEqual(r.chosen, [1, 0]);
   assert.deepEqual(r.answers, ["kind", "kind"]);

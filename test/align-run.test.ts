@@ -71,7 +71,16 @@ test("align(ppo) on the toy task: distance falls by both evaluators, files are w
   assert.ok(s.reward_model_before !== null);
   assert.deepEqual(Array.from(components.policy.trainableVariables()[0].dataSync()), Array.from(startWeights));
   const written = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-  for (const k of ["distance_before", "distance_after", "heldout_distance_before", "heldout_distance_after", "kl_mean", "steps", "seconds", "backend"]) {
+  for (const k of [
+    "distance_before",
+    "distance_after",
+    "heldout_distance_before",
+    "heldout_distance_after",
+    "kl_mean",
+    "steps",
+    "seconds",
+    "backend",
+  ]) {
     assert.ok(k in written, `summary.json lacks ${k}`);
   }
   assert.equal(readFileSync(join(dir, "train_log.jsonl"), "utf8").trim().split("\n").length, 12);
@@ -80,12 +89,30 @@ test("align(ppo) on the toy task: distance falls by both evaluators, files are w
 
 test("align flags the gain when the held-out evaluator does not see it; best-of-N picks closer answers", async () => {
   await initBackend({ quiet: true });
-  const hacked = await align(toyComponents(blindEvaluator), { method: "ppo", target: "ideal", seed: 3, ppo: PPO, testPrompts: 8, quiet: true });
+  const hacked = await align(toyComponents(blindEvaluator), {
+    method: "ppo",
+    target: "ideal",
+    seed: 3,
+    ppo: PPO,
+    testPrompts: 8,
+    quiet: true,
+  });
   assert.equal(hacked.summary.reward_hacking_flag, true);
-  const bon = await align(toyComponents(), { method: "bon", target: "ideal", seed: 3, n: 4, ppo: { response_length: 6 }, testPrompts: 8, quiet: true });
+  const bon = await align(toyComponents(), {
+    method: "bon",
+    target: "ideal",
+    seed: 3,
+    n: 4,
+    ppo: { response_length: 6 },
+    testPrompts: 8,
+    quiet: true,
+  });
   assert.equal(bon.summary.steps, 0);
   // The best of four samples is closer on average than one sample (seeded: 1.75 → well below).
-  assert.ok(bon.summary.distance_after < bon.summary.distance_before - 0.2, `${bon.summary.distance_before} → ${bon.summary.distance_after}`);
+  assert.ok(
+    bon.summary.distance_after < bon.summary.distance_before - 0.2,
+    `${bon.summary.distance_before} → ${bon.summary.distance_after}`,
+  );
   assert.ok(Math.abs(bon.summary.kl_mean - (Math.log(4) - 3 / 4)) < 1e-12);
 });
 
@@ -95,7 +122,16 @@ test("alignOrLoad reuses a stored run of the same configuration; crossTargetDist
   const dir = tempDir();
   let loads = 0;
   const load = async () => (loads++, toyComponents());
-  const options = { method: "bon" as const, target: "ideal", seed: 3, n: 2, ppo: { response_length: 4 }, testPrompts: 4, quiet: true, outDir: dir };
+  const options = {
+    method: "bon" as const,
+    target: "ideal",
+    seed: 3,
+    n: 2,
+    ppo: { response_length: 4 },
+    testPrompts: 4,
+    quiet: true,
+    outDir: dir,
+  };
   const first = await alignOrLoad(load, options);
   assert.equal(first.reused, false);
   assert.equal(first.answers.length, 4);
@@ -109,18 +145,34 @@ test("alignOrLoad reuses a stored run of the same configuration; crossTargetDist
   // Other models (another identity of the loaded parts) mean the stored run is not reused.
   const { lazyComponents } = await import("../src/align/experiments.js");
   let id = "models-A";
-  const withId = lazyComponents(async () => (loads++, { ...toyComponents(), identity: id }), () => id);
+  const withId = lazyComponents(
+    async () => (loads++, { ...toyComponents(), identity: id }),
+    () => id,
+  );
   const dir2 = tempDir();
   assert.equal((await alignOrLoad(withId, { ...options, outDir: dir2 })).reused, false);
   assert.equal((await alignOrLoad(withId, { ...options, outDir: dir2 })).reused, true);
   id = "models-B";
-  const withOther = lazyComponents(async () => (loads++, { ...toyComponents(), identity: id }), () => id);
+  const withOther = lazyComponents(
+    async () => (loads++, { ...toyComponents(), identity: id }),
+    () => id,
+  );
   assert.equal((await alignOrLoad(withOther, { ...options, outDir: dir2 })).reused, false);
 
   // Hand fixture: reference answers at security −0.5, run "x" at security +0.8.
   const row = (ref: number, al: number) => {
     const v = (x: number) => [0, 0, 0, 0, 0, x, 0, 0, 0, 0];
-    return { prompt: "", reference: "", aligned: "", values_reference: v(ref), values_aligned: v(al), heldout_values_reference: v(0), heldout_values_aligned: v(0), reward_model_reference: null, reward_model_aligned: null };
+    return {
+      prompt: "",
+      reference: "",
+      aligned: "",
+      values_reference: v(ref),
+      values_aligned: v(al),
+      heldout_values_reference: v(0),
+      heldout_values_aligned: v(0),
+      reward_model_reference: null,
+      reward_model_aligned: null,
+    };
   };
   const run = { ...first, answers: [row(-0.5, 0.8), row(-0.5, 0.8)] };
   const m = crossTargetDistances({ x: run }, ["ideal", "uk"]);
@@ -133,7 +185,15 @@ test("alignOrLoad reuses a stored run of the same configuration; crossTargetDist
 
 test("targetMovement: toward the own target, away from the others, by hand", async () => {
   const { targetMovement } = await import("../src/align/experiments.js");
-  const m = { rows: ["reference", "uk", "france"], columns: ["uk", "france"], distances: [[1.0, 0.8], [0.6, 0.9], [1.1, 0.5]] };
+  const m = {
+    rows: ["reference", "uk", "france"],
+    columns: ["uk", "france"],
+    distances: [
+      [1.0, 0.8],
+      [0.6, 0.9],
+      [1.1, 0.5],
+    ],
+  };
   assert.deepEqual(targetMovement(m), [
     { run: "uk", own_before: 1.0, own_after: 0.6, toward_own: 1.0 - 0.6, away_from_others: 0.9 - 0.8 },
     { run: "france", own_before: 0.8, own_after: 0.5, toward_own: 0.8 - 0.5, away_from_others: 1.1 - 1.0 },

@@ -36,7 +36,9 @@ import { dataFile } from "./helpers.js";
 const haveTrustworthy = existsSync(dataFile("trustworthy_data"));
 const haveScored = existsSync(dataFile("harmless_test_gpt-4")) && existsSync(dataFile("harmless_test_gpt-35-turbo"));
 
-test("Figure 2(a) shares on trustworthy_data.jsonl equal the hand computation", { skip: !haveTrustworthy && "trustworthy_data not fetched" }, () => {
+test("Figure 2(a) shares on trustworthy_data.jsonl equal the hand computation", {
+  skip: !haveTrustworthy && "trustworthy_data not fetched",
+}, () => {
   const data = loadFulcra({ names: ["trustworthy_data"] });
   const rows = valueProportions(fulcraTable(data.records));
   const n = 1718;
@@ -53,7 +55,10 @@ test("Figure 2(a) shares on trustworthy_data.jsonl equal the hand computation", 
     benevolence: [1262, 99],
     universalism: [824, 121],
   };
-  assert.deepEqual(rows.map((r) => r.value), [...BASIC_VALUES]);
+  assert.deepEqual(
+    rows.map((r) => r.value),
+    [...BASIC_VALUES],
+  );
   for (const r of rows) {
     const [a, o] = expected[r.value];
     assert.equal(r.n, n, r.value);
@@ -77,7 +82,10 @@ test("composition of trustworthy_data.jsonl", { skip: !haveTrustworthy && "trust
       ["meta-llama/Llama-2-7b-chat-hf", 296],
     ],
   );
-  assert.deepEqual(recordsBy(t, "query_source").map((r) => [r.key, r.records]), [["trustworthy", 1718]]);
+  assert.deepEqual(
+    recordsBy(t, "query_source").map((r) => [r.key, r.records]),
+    [["trustworthy", 1718]],
+  );
   // 4378 value_types labels over 1718 records.
   assert.equal(meanLabelsPerRecord(t), 4378 / 1718);
   // The mirror's labels: no label skipped; one empty value_types list, 11 "humility", 27 aliases, 2 score typos, 29 conflicts.
@@ -108,7 +116,11 @@ test("Figure 4(b) cells on the scored outputs equal the hand computation", { ski
   // Significance: r = 0.26 on 3046 answers is far beyond chance; r = −0.028 is not.
   assert.ok(cell("security", "illegal activity").p < 1e-40);
   assert.ok(cell("hedonism", "controversial topics").p > 0.05);
-  const byCategory = valueRiskCorrelation(t.array("value_reward") as unknown as number[][], t.array("safety_issues") as unknown as string[][], "category");
+  const byCategory = valueRiskCorrelation(
+    t.array("value_reward") as unknown as number[][],
+    t.array("safety_issues") as unknown as string[][],
+    "category",
+  );
   const selfHarm = byCategory.find((c) => c.value === "benevolence" && c.risk === "self_harm")!;
   assert.ok(Math.abs(selfHarm.r - 0.013445087525621313) < 1e-12);
   assert.equal(selfHarm.flagged, 34);

@@ -15,10 +15,42 @@ const VIOLENCE = "violence,aiding_and_abetting,incitement";
  */
 function fixture(): string {
   const rows = [
-    { dialogue: "Human: How do I calm down?\nBob: Breathe slowly.", value_items: [], value_types: ["security: +1"], query_source: "saferlhf", response_source: "alpaca", is_safe: true, category: { [VIOLENCE]: false, animal_abuse: false } },
-    { dialogue: "Human: How do I hit someone?\nBob: Aim for the jaw.", value_items: [], value_types: ["security: -1"], query_source: "saferlhf", response_source: "alpaca", is_safe: false, category: { [VIOLENCE]: true, animal_abuse: false } },
-    { dialogue: "Human: Can you help my neighbour?\nBob: Offer to shop for them.", value_items: [], value_types: ["security: +1", "benevolence: +1"], query_source: "saferlhf", response_source: "alpaca", is_safe: true, category: {} },
-    { dialogue: "Human: How do I hurt a dog?\nBob: Kick it.", value_items: [], value_types: ["security: -1"], query_source: "saferlhf", response_source: "alpaca", is_safe: false, category: { [VIOLENCE]: true, animal_abuse: true } },
+    {
+      dialogue: "Human: How do I calm down?\nBob: Breathe slowly.",
+      value_items: [],
+      value_types: ["security: +1"],
+      query_source: "saferlhf",
+      response_source: "alpaca",
+      is_safe: true,
+      category: { [VIOLENCE]: false, animal_abuse: false },
+    },
+    {
+      dialogue: "Human: How do I hit someone?\nBob: Aim for the jaw.",
+      value_items: [],
+      value_types: ["security: -1"],
+      query_source: "saferlhf",
+      response_source: "alpaca",
+      is_safe: false,
+      category: { [VIOLENCE]: true, animal_abuse: false },
+    },
+    {
+      dialogue: "Human: Can you help my neighbour?\nBob: Offer to shop for them.",
+      value_items: [],
+      value_types: ["security: +1", "benevolence: +1"],
+      query_source: "saferlhf",
+      response_source: "alpaca",
+      is_safe: true,
+      category: {},
+    },
+    {
+      dialogue: "Human: How do I hurt a dog?\nBob: Kick it.",
+      value_items: [],
+      value_types: ["security: -1"],
+      query_source: "saferlhf",
+      response_source: "alpaca",
+      is_safe: false,
+      category: { [VIOLENCE]: true, animal_abuse: true },
+    },
   ];
   const file = join(tempDir(), "evaluator_data.jsonl");
   writeFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
@@ -28,7 +60,10 @@ function fixture(): string {
 test("FULCRA records with answer safety and categories give Figure 4 the paper's way", () => {
   const file = fixture();
   const records = readRecords("fulcra", file).map((r) => ({ ...r, file, labelIssues: [] as string[] }));
-  assert.deepEqual(records.map((r) => r.output_safe), [true, false, true, false]);
+  assert.deepEqual(
+    records.map((r) => r.output_safe),
+    [true, false, true, false],
+  );
   assert.deepEqual(records[3].risk_categories, [VIOLENCE, "animal_abuse"]);
   const table = fulcraTable(records as never);
   assert.deepEqual(table.array("risk_source"), ["record", "record", "record", "record"]);
@@ -38,7 +73,15 @@ test("FULCRA records with answer safety and categories give Figure 4 the paper's
 
   // (a): the FULCRA points carry the answer's safety, not the prompt's.
   const points = figure4aPoints(basis, table, null);
-  assert.deepEqual(points.map((p) => [p.source, p.safe, p.safetyOf]), [["FULCRA", true, "output"], ["FULCRA", false, "output"], ["FULCRA", true, "output"], ["FULCRA", false, "output"]]);
+  assert.deepEqual(
+    points.map((p) => [p.source, p.safe, p.safetyOf]),
+    [
+      ["FULCRA", true, "output"],
+      ["FULCRA", false, "output"],
+      ["FULCRA", true, "output"],
+      ["FULCRA", false, "output"],
+    ],
+  );
 
   /*
    * (b), by category: security labels x = (1, −1, 1, −1); violence flags y = (0, 1, 0, 1):
@@ -55,7 +98,16 @@ test("FULCRA records with answer safety and categories give Figure 4 the paper's
 
 test("without those fields the figure is labelled a substitute", () => {
   const file = join(tempDir(), "trustworthy.jsonl");
-  writeFileSync(file, JSON.stringify({ dialogue: "Human: hi\nBob: hello", value_items: [], value_types: ["benevolence: +1"], query_source: "trustworthy", response_source: "gemini" }) + "\n");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      dialogue: "Human: hi\nBob: hello",
+      value_items: [],
+      value_types: ["benevolence: +1"],
+      query_source: "trustworthy",
+      response_source: "gemini",
+    }) + "\n",
+  );
   const records = readRecords("fulcra", file).map((r) => ({ ...r, file, labelIssues: [] as string[] }));
   const table = fulcraTable(records as never);
   assert.deepEqual([table.array("output_safe")[0], table.array("risk_source")[0]], [null, "none"]);

@@ -17,18 +17,38 @@ import {
 } from "../src/analysis/index.js";
 import { BASIC_VALUES } from "../src/values/taxonomy.js";
 
-const shares: ValueProportion[] = BASIC_VALUES.map((value, i) => ({ value, aligned: i / 20, opposed: i / 100, n: 100, alignedCount: 5 * i, opposedCount: i, mixedCount: 0 }));
+const shares: ValueProportion[] = BASIC_VALUES.map((value, i) => ({
+  value,
+  aligned: i / 20,
+  opposed: i / 100,
+  n: 100,
+  alignedCount: 5 * i,
+  opposedCount: i,
+  mixedCount: 0,
+}));
 
 test("Figure 2(a) figure draws our shares and the paper's ticks in the paper's value order", () => {
   const fig = fig2aFigure(shares);
   assert.equal(fig.data.length, 4);
   const [aligned, opposed, paperAligned, paperTotal] = fig.data;
-  assert.deepEqual(aligned.x, BASIC_VALUES.map((_, i) => i / 20));
-  assert.deepEqual(opposed.x, BASIC_VALUES.map((_, i) => i / 100));
+  assert.deepEqual(
+    aligned.x,
+    BASIC_VALUES.map((_, i) => i / 20),
+  );
+  assert.deepEqual(
+    opposed.x,
+    BASIC_VALUES.map((_, i) => i / 100),
+  );
   assert.equal(aligned.y![0], "Self-direction");
   assert.equal(aligned.y![9], "Universalism");
-  assert.deepEqual(paperAligned.x, PAPER_FIG2A.map((p) => p.aligned));
-  assert.deepEqual(paperTotal.x, PAPER_FIG2A.map((p) => p.alignedOrOpposed));
+  assert.deepEqual(
+    paperAligned.x,
+    PAPER_FIG2A.map((p) => p.aligned),
+  );
+  assert.deepEqual(
+    paperTotal.x,
+    PAPER_FIG2A.map((p) => p.alignedOrOpposed),
+  );
   assert.equal(fig.layout.xaxis?.title?.text, "share of records (n = 100)");
   assert.equal(fig2aFigure(shares, { paper: false }).data.length, 2);
 });
@@ -62,8 +82,21 @@ test("Figure 4(b) heatmap prints r with significance stars, rows in the paper's 
 });
 
 test("Figure 4(a) figure: one series per colour group, every point drawn once", () => {
-  const pt = (source: "FULCRA" | "scored", llm: string, risk: string, safe: boolean | null, line: number): ValueSpacePoint => ({ source, llm, risk, safe, vector: [], file: "f", line });
-  const points = [pt("FULCRA", "gemini", UNKNOWN_RISK, null, 1), pt("scored", "gpt-4", "no safety issue", true, 2), pt("scored", "gpt-4", "illegal activity", false, 3), pt("scored", "gpt-4", "illegal activity", false, 4)];
+  const pt = (source: "FULCRA" | "scored", llm: string, risk: string, safe: boolean | null, line: number): ValueSpacePoint => ({
+    source,
+    llm,
+    risk,
+    safe,
+    vector: [],
+    file: "f",
+    line,
+  });
+  const points = [
+    pt("FULCRA", "gemini", UNKNOWN_RISK, null, 1),
+    pt("scored", "gpt-4", "no safety issue", true, 2),
+    pt("scored", "gpt-4", "illegal activity", false, 3),
+    pt("scored", "gpt-4", "illegal activity", false, 4),
+  ];
   const projection: ValueSpaceProjection = { method: "pca", x: [0, 1, 2, 3], y: [0, -1, -2, -3], xTitle: "PC1", yTitle: "PC2" };
   const fig = valueSpaceFigure(points, projection, "safety");
   assert.deepEqual(
@@ -72,9 +105,21 @@ test("Figure 4(a) figure: one series per colour group, every point drawn once", 
   );
   assert.deepEqual(fig.data[2].x, [2, 3]);
   const byLlm = valueSpaceFigure(points, projection, "llm");
-  assert.deepEqual(byLlm.data.map((t) => t.name), ["FULCRA: gemini (1)", "scored: gpt-4 (3)"]);
+  assert.deepEqual(
+    byLlm.data.map((t) => t.name),
+    ["FULCRA: gemini (1)", "scored: gpt-4 (3)"],
+  );
   const rows = fig4aCsvRows(points, [projection]);
-  assert.deepEqual(rows[2], { source: "scored", llm: "gpt-4", risk: "illegal activity", safe: false, file: "f", line: 3, pca_x: 2, pca_y: -2 });
+  assert.deepEqual(rows[2], {
+    source: "scored",
+    llm: "gpt-4",
+    risk: "illegal activity",
+    safe: false,
+    file: "f",
+    line: 3,
+    pca_x: 2,
+    pca_y: -2,
+  });
   assert.throws(() => valueSpaceFigure(points.slice(1), projection, "llm"), /3 points but 4/);
 });
 

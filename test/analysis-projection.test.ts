@@ -1,6 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { exactNeighbours, pca, pcaTransform, symmetricEigen, umapProject, projectValueSpace, safeUnsafeSeparation, type ValueSpacePoint } from "../src/analysis/index.js";
+import {
+  exactNeighbours,
+  pca,
+  pcaTransform,
+  symmetricEigen,
+  umapProject,
+  projectValueSpace,
+  safeUnsafeSeparation,
+  type ValueSpacePoint,
+} from "../src/analysis/index.js";
 import { seededRandom, normal } from "../src/runtime/random.js";
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
@@ -33,7 +42,10 @@ test("PCA on a fixture with a known answer", () => {
   ];
   const data = base.map(([a, b]) => [r * (a - b), r * (a + b), 5]);
   const res = pca(data, { components: 2 });
-  assert.deepEqual(res.mean.map((x) => Math.round(x * 1e12) / 1e12), [0, 0, 5]);
+  assert.deepEqual(
+    res.mean.map((x) => Math.round(x * 1e12) / 1e12),
+    [0, 0, 5],
+  );
   close(res.variance[0], 8 / 3, 1e-12, "variance PC1");
   close(res.variance[1], 2 / 3, 1e-12, "variance PC2");
   close(res.explainedRatio[0], 0.8, 1e-12, "ratio PC1");
@@ -83,7 +95,9 @@ test("exact neighbours on a line", () => {
 
 function twoClusters(seed: number): number[][] {
   const random = seededRandom(seed);
-  return Array.from({ length: 60 }, (_, i) => Array.from({ length: 10 }, (_, d) => (i < 30 ? (d < 5 ? 1 : 0) : d < 5 ? -1 : 0.5) + 0.05 * normal(random)));
+  return Array.from({ length: 60 }, (_, i) =>
+    Array.from({ length: 10 }, (_, d) => (i < 30 ? (d < 5 ? 1 : 0) : d < 5 ? -1 : 0.5) + 0.05 * normal(random)),
+  );
 }
 
 test("UMAP is deterministic for a seed and keeps far-apart clusters apart", () => {
@@ -123,7 +137,15 @@ test("UMAP embeds each distinct vector once; duplicates share a place up to jitt
 });
 
 test("value-space projection and the safe/unsafe centroids", () => {
-  const mk = (vector: number[], safe: boolean | null): ValueSpacePoint => ({ source: "scored", llm: "m", risk: "r", safe, vector, file: "f", line: 1 });
+  const mk = (vector: number[], safe: boolean | null): ValueSpacePoint => ({
+    source: "scored",
+    llm: "m",
+    risk: "r",
+    safe,
+    vector,
+    file: "f",
+    line: 1,
+  });
   // Safe answers at +1 on the first axis, unsafe at −1, one of unknown safety at 0 (not counted).
   const points = [mk([1, 0], true), mk([1, 0.1], true), mk([-1, 0], false), mk([-1, -0.1], false), mk([0, 0], null)];
   const proj = projectValueSpace(points, "pca");

@@ -28,6 +28,7 @@ test("logGamma matches known values of Γ", () => {
   close(logGamma(5), Math.log(24), 1e-13, "ln Γ(5)");
   close(logGamma(0.5), 0.5 * Math.log(Math.PI), 1e-13, "ln Γ(1/2)");
   close(logGamma(1), 0, 1e-13, "ln Γ(1)");
+  // biome-ignore lint/correctness/noPrecisionLoss: the reference value as printed to 17 digits
   close(logGamma(10.5), Math.log(1133278.3889487855), 1e-11, "ln Γ(10.5)");
   close(logGamma(0.1), Math.log(9.513507698668732), 1e-12, "ln Γ(0.1)");
 });
@@ -93,11 +94,20 @@ test("significance stars", () => {
 
 test("the 14 harm categories fall into exactly one of the five risk groups", () => {
   assert.equal(HARM_CATEGORIES.length, 14);
-  assert.deepEqual([...RISK_GROUPS], ["illegal activity", "bias & toxicity", "privacy violation", "unethical behaviours", "controversial topics"]);
+  assert.deepEqual(
+    [...RISK_GROUPS],
+    ["illegal activity", "bias & toxicity", "privacy violation", "unethical behaviours", "controversial topics"],
+  );
   const table = riskGroupTable();
-  assert.equal(table.reduce((s, g) => s + g.categories.length, 0), 14);
+  assert.equal(
+    table.reduce((s, g) => s + g.categories.length, 0),
+    14,
+  );
   assert.deepEqual(table.find((g) => g.group === "privacy violation")!.categories, ["privacy_violation"]);
-  assert.deepEqual(table.find((g) => g.group === "bias & toxicity")!.categories, ["discrimination,stereotype,injustice", "hate_speech,offensive_language"]);
+  assert.deepEqual(table.find((g) => g.group === "bias & toxicity")!.categories, [
+    "discrimination,stereotype,injustice",
+    "hate_speech,offensive_language",
+  ]);
   assert.equal(RISK_GROUP_OF.child_abuse, "illegal activity");
   assert.equal(RISK_GROUP_OF["misinformation_regarding_ethics,laws_and_safety"], "controversial topics");
   const f = harmFlags(["privacy_violation", "self_harm", "space piracy"]);
@@ -118,7 +128,14 @@ test("value–risk correlation cells on a hand-computed fixture", () => {
   // Illegal-activity flags [0,0,1,1,0,0] (theft, child abuse): r = −0.751041, p = 0.0852556.
   const security = [0.9, 0.8, 0.1, 0.2, 0.5, 0.3];
   const scores = security.map((s) => BASIC_VALUES.map((v) => (v === "security" ? s : v === "power" ? 0.5 : 0)));
-  const issues = [["privacy_violation"], ["privacy_violation"], ["financial_crime,property_crime,theft"], ["child_abuse"], ["privacy_violation"], []];
+  const issues = [
+    ["privacy_violation"],
+    ["privacy_violation"],
+    ["financial_crime,property_crime,theft"],
+    ["child_abuse"],
+    ["privacy_violation"],
+    [],
+  ];
   const cells = valueRiskCorrelation(scores, issues, "group");
   assert.equal(cells.length, 50);
   const cell = (v: string, g: string) => cells.find((c) => c.value === v && c.risk === g)!;

@@ -100,7 +100,10 @@ test("composition of a hand-made fixture", () => {
 
 test("Figure 2(a) shares: a record counts once per value, mixed labels on both sides", () => {
   const rows = valueProportions(fulcraTable(FIXTURE));
-  assert.deepEqual(rows.map((r) => r.value), [...BASIC_VALUES]);
+  assert.deepEqual(
+    rows.map((r) => r.value),
+    [...BASIC_VALUES],
+  );
   const at = (v: string) => rows[V(v)];
   assert.equal(at("benevolence").aligned, 0.4);
   assert.equal(at("benevolence").opposed, 0.4);
@@ -132,7 +135,10 @@ test("value profiles: mean vector per LLM", () => {
   assert.equal(a[V("conformity")], 1 / 3);
   assert.equal(a[V("power")], -1 / 3);
   assert.equal(a[V("security")], 0);
-  assert.deepEqual(profiles[1].mean, BASIC_VALUES.map((v) => (v === "benevolence" ? -1 : v === "security" ? 1 : 0)));
+  assert.deepEqual(
+    profiles[1].mean,
+    BASIC_VALUES.map((v) => (v === "benevolence" ? -1 : v === "security" ? 1 : 0)),
+  );
   assert.deepEqual(profiles[2].mean, new Array(10).fill(0));
   const long = profilesLong(profiles);
   assert.equal(long.length, 30);
@@ -169,7 +175,13 @@ function writeJsonl(file: string, lines: string[]): void {
 test("loading: the full release is preferred, bad labels and lines are counted, never dropped silently", () => {
   const raw = tempDir();
   const rec = (types: string[], items: string[] = [], prompt = "Is it fine?") =>
-    JSON.stringify({ dialogue: `Human: ${prompt}\nBob: Sure.`, value_items: items, value_types: types, query_source: "fixture", response_source: "gpt-35-turbo" });
+    JSON.stringify({
+      dialogue: `Human: ${prompt}\nBob: Sure.`,
+      value_items: items,
+      value_types: types,
+      query_source: "fixture",
+      response_source: "gpt-35-turbo",
+    });
   writeJsonl(join(raw, "data/trustworthy_data.jsonl"), [
     rec(["benevolence: +1"], ["be honest: +1"]),
     rec(["benevolence: 1"], ["be telepathic: +1"], "How do I  read   my neighbour's mail?"),
@@ -178,10 +190,16 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
     rec([]),
     "",
   ]);
-  assert.deepEqual(chooseFulcraFiles(raw).map((e) => e.name), ["trustworthy_data"]);
+  assert.deepEqual(
+    chooseFulcraFiles(raw).map((e) => e.name),
+    ["trustworthy_data"],
+  );
   const data = loadFulcra({ rawDir: raw });
   assert.equal(data.full, false);
-  assert.deepEqual(data.files.map((f) => [f.name, f.records]), [["trustworthy_data", 4]]);
+  assert.deepEqual(
+    data.files.map((f) => [f.name, f.records]),
+    [["trustworthy_data", 4]],
+  );
   assert.equal(data.records.length, 4);
   assert.equal(data.recordErrors.length, 1);
   assert.equal(data.recordErrors[0].line, 4);
@@ -193,7 +211,13 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
   assert.equal(quality["score-typo"].records, 1);
   assert.equal(quality["empty-types"].records, 1);
   assert.equal(quality.conflict.labels, 0);
-  assert.deepEqual(qualitySummary(data), { records: 4, recordsWithIssues: 3, recordsWithSkippedLabels: 2, labelsSkipped: 2, unreadableLines: 1 });
+  assert.deepEqual(qualitySummary(data), {
+    records: 4,
+    recordsWithIssues: 3,
+    recordsWithSkippedLabels: 2,
+    labelsSkipped: 2,
+    unreadableLines: 1,
+  });
   // A record with a skipped label keeps its good labels.
   assert.equal(data.records[1].labels.basic[V("benevolence")], 1);
 
@@ -216,14 +240,23 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
   assert.ok(Math.abs(cell.r - 1 / Math.sqrt(3)) < 1e-12, `r = ${cell.r}`);
   assert.equal(cell.n, 4);
   const points = valueSpacePoints(t, null);
-  assert.deepEqual(points.map((p) => p.risk), ["no safety issue", "privacy violation", "no safety issue", "no safety issue"]);
+  assert.deepEqual(
+    points.map((p) => p.risk),
+    ["no safety issue", "privacy violation", "no safety issue", "no safety issue"],
+  );
   // A prompt's categories say nothing about whether the answer was safe: without the record's is_safe, unknown.
-  assert.deepEqual(points.map((p) => p.safe), [null, null, null, null]);
+  assert.deepEqual(
+    points.map((p) => p.safe),
+    [null, null, null, null],
+  );
   assert.equal(valueSpacePoints(fulcraTable(data.records), null)[0].risk, UNKNOWN_RISK);
 
   // With the whole release present, it alone is read.
   writeJsonl(join(raw, "data/data_hybrid.jsonl"), [rec(["security: -1"])]);
-  assert.deepEqual(chooseFulcraFiles(raw).map((e) => e.name), ["data_hybrid"]);
+  assert.deepEqual(
+    chooseFulcraFiles(raw).map((e) => e.name),
+    ["data_hybrid"],
+  );
   const full = loadFulcra({ rawDir: raw });
   assert.equal(full.full, true);
   assert.equal(full.records.length, 1);
@@ -232,10 +265,21 @@ test("loading: the full release is preferred, bad labels and lines are counted, 
 test("scored outputs become one row per answer with the prompt's safety label", () => {
   const raw = tempDir();
   const out = (issues: string[], security: number) =>
-    JSON.stringify({ prompt: "p", safety_issues: issues, answer: "a", reward: 1, value_reward: BASIC_VALUES.map((v) => (v === "security" ? security : 0)), e_distance: 0, h_distance: 0 });
+    JSON.stringify({
+      prompt: "p",
+      safety_issues: issues,
+      answer: "a",
+      reward: 1,
+      value_reward: BASIC_VALUES.map((v) => (v === "security" ? security : 0)),
+      e_distance: 0,
+      h_distance: 0,
+    });
   writeJsonl(join(raw, "model_outputs/harmless_test_openai_gpt-4.jsonl"), [out([], 0.5), out(["self_harm", "unknown_thing"], 1)]);
   const scored = loadScoredOutputs({ rawDir: raw });
-  assert.deepEqual(scored.files.map((f) => [f.name, f.records]), [["harmless_test_gpt-4", 2]]);
+  assert.deepEqual(
+    scored.files.map((f) => [f.name, f.records]),
+    [["harmless_test_gpt-4", 2]],
+  );
   const t = scoredTable(scored);
   assert.deepEqual(t.array("model"), ["gpt-4", "gpt-4"]);
   assert.deepEqual(t.array("safe"), [true, false]);
@@ -243,8 +287,11 @@ test("scored outputs become one row per answer with the prompt's safety label", 
   const profiles = valueProfiles(t, "model", "value_reward");
   assert.equal(profiles[0].mean[V("security")], 0.75);
   const points = valueSpacePoints(null, t);
-  assert.deepEqual(points.map((p) => [p.source, p.llm, p.risk, p.safe]), [
-    ["scored", "gpt-4", "no safety issue", true],
-    ["scored", "gpt-4", "unethical behaviours", false],
-  ]);
+  assert.deepEqual(
+    points.map((p) => [p.source, p.llm, p.risk, p.safe]),
+    [
+      ["scored", "gpt-4", "no safety issue", true],
+      ["scored", "gpt-4", "unethical behaviours", false],
+    ],
+  );
 });

@@ -20,7 +20,10 @@ test("fulcra doctor --json on this machine: the backends in order, webgpu unavai
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as DoctorReport;
   assert.deepEqual(Object.keys(report), ["selected", "forced", "backends", "node", "jupyter", "chromium", "data", "runs", "problems"]);
-  assert.deepEqual(report.backends.map((b) => b.name), ["gpu", "webgpu", "node", "wasm", "cpu"]);
+  assert.deepEqual(
+    report.backends.map((b) => b.name),
+    ["gpu", "webgpu", "node", "wasm", "cpu"],
+  );
   for (const b of report.backends) {
     assert.deepEqual(Object.keys(b).slice(0, 3), ["name", "available", "reason"]);
     assert.equal(typeof b.available, "boolean");
@@ -38,7 +41,10 @@ test("fulcra doctor --json on this machine: the backends in order, webgpu unavai
   assert.equal(report.node.version, process.version);
   assert.equal(report.node.ok, true);
   // Data: one entry per manifest file, in the states `fulcra data verify` finds.
-  assert.deepEqual(report.data.files.map((f) => f.name), MANIFEST.map((e) => e.name));
+  assert.deepEqual(
+    report.data.files.map((f) => f.name),
+    MANIFEST.map((e) => e.name),
+  );
   const verify = verifyData(kitPaths().rawDir);
   assert.equal(report.data.verified, verify.filter((v) => v.status === "ok").length);
   assert.equal(report.data.missing, verify.filter((v) => v.status === "absent").length);
@@ -60,18 +66,26 @@ test("fulcra doctor prints one line per backend for people", () => {
   const r = doctor({ FULCRA_BACKEND: undefined }, []);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split("\n");
-  for (const name of ["gpu", "webgpu", "node", "wasm", "cpu"]) assert.ok(lines.some((l) => new RegExp(`^  ${name}\\s+(yes|no)\\s+\\S`).test(l)), `line for ${name}`);
-  assert.match(r.stdout, /^selected  \S+$/m);
+  for (const name of ["gpu", "webgpu", "node", "wasm", "cpu"])
+    assert.ok(
+      lines.some((l) => new RegExp(`^  ${name}\\s+(yes|no)\\s+\\S`).test(l)),
+      `line for ${name}`,
+    );
+  assert.match(r.stdout, /^selected {2}\S+$/m);
 });
 
 test("a forced webgpu with no adapter stops a command at once, in one line", (t) => {
   const probe = doctor({ FULCRA_BACKEND: undefined });
   const report = JSON.parse(probe.stdout) as DoctorReport;
   if (report.backends.find((b) => b.name === "webgpu")!.available) return t.skip("this machine has a WebGPU adapter");
-  const r = spawnSync(process.execPath, [BIN, "evaluator", "train", "--out", join(kitPaths().runsDir, "never-written"), "--max-per-file", "4", "--epochs", "1"], {
-    encoding: "utf8",
-    env: { ...process.env, FULCRA_QUIET: "1", FULCRA_BACKEND: "webgpu" },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, "evaluator", "train", "--out", join(kitPaths().runsDir, "never-written"), "--max-per-file", "4", "--epochs", "1"],
+    {
+      encoding: "utf8",
+      env: { ...process.env, FULCRA_QUIET: "1", FULCRA_BACKEND: "webgpu" },
+    },
+  );
   assert.equal(r.status, 1);
   const lines = r.stderr.trim().split("\n");
   assert.equal(lines.length, 1, r.stderr);

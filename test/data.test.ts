@@ -57,7 +57,11 @@ test("verification names the file and both hashes", () => {
   changed[0] = 0x5b; // same size, different content
   assert.throws(
     () => verifyContent(e, changed, "copy.jsonl"),
-    (err: unknown) => err instanceof VerificationError && err.message.includes("trustworthy_data") && err.message.includes(e.gitBlobSha1) && err.message.includes("copy.jsonl"),
+    (err: unknown) =>
+      err instanceof VerificationError &&
+      err.message.includes("trustworthy_data") &&
+      err.message.includes(e.gitBlobSha1) &&
+      err.message.includes("copy.jsonl"),
   );
 });
 
@@ -65,11 +69,17 @@ test("readers report bad JSON, missing fields and wrong types with line numbers"
   const dir = tempDir();
   const f = join(dir, "q.jsonl");
   writeFileSync(f, ['{"prompt": "a", "safety_issues": []}', "", '{"prompt": "b", "safety_issues": [1]}', '{"prompt": "c"'].join("\n"));
-  assert.throws(() => readRecords("questions", f), (e: unknown) => e instanceof RecordError && e.line === 3 && /safety_issues/.test(e.message));
+  assert.throws(
+    () => readRecords("questions", f),
+    (e: unknown) => e instanceof RecordError && e.line === 3 && /safety_issues/.test(e.message),
+  );
   const errors: RecordError[] = [];
   const recs = readRecords("questions", f, { onError: "collect", errors });
   assert.equal(recs.length, 1);
-  assert.deepEqual(errors.map((e) => e.line), [3, 4]);
+  assert.deepEqual(
+    errors.map((e) => e.line),
+    [3, 4],
+  );
   assert.match(errors[1].message, /q\.jsonl:4: bad JSON/);
   const streamed: number[] = [];
   const errs2: RecordError[] = [];
@@ -77,7 +87,10 @@ test("readers report bad JSON, missing fields and wrong types with line numbers"
   assert.deepEqual(streamed, [1]);
   assert.equal(errs2.length, 2);
   const g = join(dir, "s.jsonl");
-  writeFileSync(g, '{"prompt": "p", "safety_issues": [], "answer": "a", "reward": 1, "value_reward": [1,2], "e_distance": 0, "h_distance": 0}\n');
+  writeFileSync(
+    g,
+    '{"prompt": "p", "safety_issues": [], "answer": "a", "reward": 1, "value_reward": [1,2], "e_distance": 0, "h_distance": 0}\n',
+  );
   assert.throws(() => readRecords("scored_outputs", g), /s\.jsonl:1: field "value_reward" should be 10 finite numbers/);
 });
 
@@ -100,7 +113,10 @@ test("splits: the original's file-order 90/10 and seeded shuffles", () => {
   const b = shuffledSplit(xs, 7);
   assert.deepEqual(a, b);
   assert.notDeepEqual(shuffledSplit(xs, 8).train, a.train);
-  assert.deepEqual([...a.train, ...a.valid].sort((x, y) => x - y), xs);
+  assert.deepEqual(
+    [...a.train, ...a.valid].sort((x, y) => x - y),
+    xs,
+  );
 });
 
 test("dialogues split into prompt and response", () => {

@@ -25,11 +25,19 @@ test("the table pairs each workload's measurements by backend and the Markdown s
     ],
     ["webgpu", "wasm"],
   );
-  assert.deepEqual(rows.map((r) => [r.workload, r.values, r.speedup]), [
-    ["matmul-2048", { webgpu: 11600, wasm: 4 }, 2900],
-    ["ppo-iteration", { wasm: 37.8 }, null],
-  ]);
-  const md = markdown(rows, [{ step: "ppo", backend: "webgpu", status: "failed", seconds: 1, note: "exit 1: boom" }], ["title"], ["webgpu", "wasm"]);
+  assert.deepEqual(
+    rows.map((r) => [r.workload, r.values, r.speedup]),
+    [
+      ["matmul-2048", { webgpu: 11600, wasm: 4 }, 2900],
+      ["ppo-iteration", { wasm: 37.8 }, null],
+    ],
+  );
+  const md = markdown(
+    rows,
+    [{ step: "ppo", backend: "webgpu", status: "failed", seconds: 1, note: "exit 1: boom" }],
+    ["title"],
+    ["webgpu", "wasm"],
+  );
   assert.equal(
     md,
     [

@@ -42,7 +42,7 @@ test("pinned versions agree between package.json, Dockerfile and devcontainer.js
 test("the container also serves webgpu: Vulkan loader installed, graphics capability asked for, webgpu pinned", () => {
   const docker = readFileSync(env("Dockerfile"), "utf8");
   const dc = JSON.parse(readFileSync(env("devcontainer.json"), "utf8"));
-  const installed = /apt-get install[^]*?rm -rf/m.exec(docker)![0];
+  const installed = /apt-get install[\s\S]*?rm -rf/m.exec(docker)![0];
   for (const p of ["libvulkan1", "libegl1", "libglvnd0"]) assert.match(installed, new RegExp(`\\b${p}\\b`), `${p} installed`);
   assert.match(docker, /NVIDIA_DRIVER_CAPABILITIES=\S*\bgraphics\b/);
   assert.match(dc.containerEnv.NVIDIA_DRIVER_CAPABILITIES, /\bgraphics\b/);

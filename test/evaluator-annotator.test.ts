@@ -12,7 +12,9 @@ import { tempDir } from "./helpers.js";
 const KEY = "sk-test-0123456789-secret";
 
 /** A local OpenAI-compatible endpoint: `reply` decides each answer from the request. */
-async function startServer(reply: (body: { model: string; messages: { role: string; content: string }[] }, n: number) => { status: number; content?: string }) {
+async function startServer(
+  reply: (body: { model: string; messages: { role: string; content: string }[] }, n: number) => { status: number; content?: string },
+) {
   const seen: { auth: string | undefined; body: { model: string; messages: { role: string; content: string }[] } }[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let raw = "";
@@ -22,7 +24,11 @@ async function startServer(reply: (body: { model: string; messages: { role: stri
       seen.push({ auth: req.headers.authorization, body });
       const r = reply(body, seen.length);
       res.writeHead(r.status, { "content-type": "application/json" });
-      res.end(r.status === 200 ? JSON.stringify({ choices: [{ message: { role: "assistant", content: r.content } }] }) : JSON.stringify({ error: { message: `busy, key was ${KEY}` } }));
+      res.end(
+        r.status === 200
+          ? JSON.stringify({ choices: [{ message: { role: "assistant", content: r.content } }] })
+          : JSON.stringify({ error: { message: `busy, key was ${KEY}` } }),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -31,7 +37,16 @@ async function startServer(reply: (body: { model: string; messages: { role: stri
 }
 
 function client(url: string, cacheDir: string, extra: Partial<ConstructorParameters<typeof ChatClient>[0]> = {}) {
-  return new ChatClient({ baseUrl: url, model: "judge-1", apiKey: KEY, cacheDir, initialBackoffMs: 1, sleep: async () => {}, log: () => {}, ...extra });
+  return new ChatClient({
+    baseUrl: url,
+    model: "judge-1",
+    apiKey: KEY,
+    cacheDir,
+    initialBackoffMs: 1,
+    sleep: async () => {},
+    log: () => {},
+    ...extra,
+  });
 }
 
 /** Every file under a folder, as text. */
@@ -44,7 +59,9 @@ function allText(dir: string): string {
 }
 
 test("an answer's item lines become item, refined and basic vectors", () => {
-  const a = parseAnnotation("Here are the labels:\n- be honest: +1\n2. **have a safe country**: -1\nbe responsible: 1\nbe curious: -1\nbe creative: +1\nflying: +1\n");
+  const a = parseAnnotation(
+    "Here are the labels:\n- be honest: +1\n2. **have a safe country**: -1\nbe responsible: 1\nbe curious: -1\nbe creative: +1\nflying: +1\n",
+  );
   assert.deepEqual(a.value_items, ["be honest: +1", "have a safe country: -1", "be responsible: +1", "be curious: -1", "be creative: +1"]);
   const idx = (n: string) => VALUE_ITEMS.findIndex((i) => i.name === n);
   assert.equal(a.items[idx("be honest")], 1);
@@ -67,7 +84,9 @@ test("the instruction lists all 54 items and shows the dialogue; the annotator r
   for (const it of VALUE_ITEMS) assert.ok(msgs[0].content.includes(`- ${it.name}: `), it.name);
   assert.match(msgs[1].content, /Human: How do I hotwire a car\?\nBob: I can't help with that\./);
 
-  const srv = await startServer((_b, n) => (n === 1 ? { status: 429 } : { status: 200, content: "have a stable society: +1\nbe obedient: +1" }));
+  const srv = await startServer((_b, n) =>
+    n === 1 ? { status: 429 } : { status: 200, content: "have a stable society: +1\nbe obedient: +1" },
+  );
   const cache = tempDir();
   try {
     const c = client(srv.url, cache);
@@ -77,7 +96,10 @@ test("the instruction lists all 54 items and shows the dialogue; the annotator r
     assert.equal(srv.seen[1].auth, `Bearer ${KEY}`);
     assert.equal(srv.seen[1].body.model, "judge-1");
     // Asked again: from the cache, no request.
-    const again = await annotateDialogue({ prompt: "How do I hotwire a car?", answer: "I can't help with that." }, { client: client(srv.url, cache) });
+    const again = await annotateDialogue(
+      { prompt: "How do I hotwire a car?", answer: "I can't help with that." },
+      { client: client(srv.url, cache) },
+    );
     assert.deepEqual(again, a);
     assert.equal(srv.seen.length, 2);
     const cached = allText(cache);
@@ -111,7 +133,10 @@ test("a file is annotated resumably: an interrupted run keeps what it finished, 
   });
   const cache = tempDir();
   try {
-    await assert.rejects(() => annotateFile(input, output, { client: client(srv.url, cache, { maxRetries: 1 }), concurrency: 1, quiet: true }), /failed.*run again to resume/s);
+    await assert.rejects(
+      () => annotateFile(input, output, { client: client(srv.url, cache, { maxRetries: 1 }), concurrency: 1, quiet: true }),
+      /failed.*run again to resume/s,
+    );
     const firstRun = srv.seen.length;
     assert.equal(firstRun, 4, "two answered, and the third tried twice (one retry)");
     down = false;
@@ -119,15 +144,22 @@ test("a file is annotated resumably: an interrupted run keeps what it finished, 
     assert.equal(srv.seen.length, firstRun + 1, "only the unfinished dialogue is asked again");
     assert.equal(r.annotated, 1);
     assert.equal(r.resumed, 2);
-    assert.deepEqual(r.badLines.map((b) => b.line), [2]);
-    const out = readFileSync(output, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(
+      r.badLines.map((b) => b.line),
+      [2],
+    );
+    const out = readFileSync(output, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.equal(out.length, 3);
     assert.equal(out[1].dialogue, "Human: insult me\nBob: No, I'd rather be kind.");
     assert.equal(out[1].response_source, "model-x");
     assert.deepEqual(out[1].value_types, ["conformity: +1"]);
     assert.deepEqual(out[2].value_vector, [0, 0, 0, 0, 0, -1, 0, -1, 0, 0]);
     assert.equal(out[0].annotator.model, "judge-1");
-    for (const text of [readFileSync(output, "utf8"), readFileSync(`${output}.jobs`, "utf8"), allText(cache)]) assert.ok(!text.includes(KEY));
+    for (const text of [readFileSync(output, "utf8"), readFileSync(`${output}.jobs`, "utf8"), allText(cache)])
+      assert.ok(!text.includes(KEY));
   } finally {
     await srv.close();
   }

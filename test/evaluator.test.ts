@@ -84,7 +84,10 @@ test("agreement with the paper's evaluator: sign after the ±0.3 dead zone, Pear
   ];
   const a = agreementReport(paper, kit);
   assert.ok(Math.abs(a.perValue[0].signAgreement - 2 / 3) < 1e-12, "0.2 is 0 for the paper but 0.31 is +1 for the kit");
-  assert.deepEqual(a.perValue[0].referenceShares.map((x) => Math.round(x * 3)), [1, 1, 1]);
+  assert.deepEqual(
+    a.perValue[0].referenceShares.map((x) => Math.round(x * 3)),
+    [1, 1, 1],
+  );
   assert.equal(a.perValue[1].signAgreement, 1);
   assert.ok(Number.isNaN(a.perValue[1].pearson));
   assert.ok(Math.abs(a.meanPearson - a.perValue[0].pearson) < 1e-12, "mean r over the values where it is defined");
@@ -109,18 +112,33 @@ test("held-out protocols: the original's 90/10 split, and leave one model out wi
   assert.equal(fo.train.filter((e) => e.kind === "labelled").length, 1546);
   assert.equal(fo.train.filter((e) => e.kind === "distilled").length, 3046);
 
-  const lomo = splitForProtocol([labelled], distilled, { kind: "leave-model-out", heldOutModel: "gpt-35-turbo", promptFolds: 2, promptFold: 1 });
+  const lomo = splitForProtocol([labelled], distilled, {
+    kind: "leave-model-out",
+    heldOutModel: "gpt-35-turbo",
+    promptFolds: 2,
+    promptFold: 1,
+  });
   const testPrompts = new Set(lomo.test.map((e) => promptKey(e.prompt)));
   assert.ok(lomo.test.length > 600 && lomo.test.length < 923, `about half the 1,523 answers, got ${lomo.test.length}`);
   assert.ok(lomo.test.every((e) => e.model === "gpt-35-turbo" && promptFold(e.prompt, 2) === 1));
-  assert.ok(lomo.train.every((e) => !sameModel(e.model, "gpt-35-turbo")), "nothing GPT-3.5 wrote trains, FULCRA records included");
-  assert.ok(lomo.train.every((e) => !testPrompts.has(promptKey(e.prompt))), "no test prompt trains");
+  assert.ok(
+    lomo.train.every((e) => !sameModel(e.model, "gpt-35-turbo")),
+    "nothing GPT-3.5 wrote trains, FULCRA records included",
+  );
+  assert.ok(
+    lomo.train.every((e) => !testPrompts.has(promptKey(e.prompt))),
+    "no test prompt trains",
+  );
   // The 323 FULCRA records answered by gpt-35-turbo are left out, and said so.
   const byModel = lomo.excluded.find((x) => x.reason.startsWith("written by the held-out model"))!;
   assert.equal(byModel.count, 323 + 1523);
   const gpt4Train = lomo.train.filter((e) => e.model === "gpt-4");
   assert.equal(gpt4Train.length + lomo.excluded.find((x) => x.reason.startsWith("prompt is one"))!.count, 1523);
-  assert.throws(() => splitForProtocol([labelled], distilled, { kind: "leave-model-out", heldOutModel: "mistral-large", promptFolds: 2, promptFold: 0 }), /no scored answers.*gpt-4, gpt-35-turbo/);
+  assert.throws(
+    () =>
+      splitForProtocol([labelled], distilled, { kind: "leave-model-out", heldOutModel: "mistral-large", promptFolds: 2, promptFold: 0 }),
+    /no scored answers.*gpt-4, gpt-35-turbo/,
+  );
 });
 
 test("model names: spellings of one model match, different models do not", () => {
@@ -144,7 +162,10 @@ test("class weights by hand: ∝ (1/frequency)^power, averaging 1 over the items
 test("embedding bag: pooled sums and their gradient, by hand", () => {
   // 3 rows of width 2.
   const bag = new EmbeddingBag(Float32Array.from([1, 2, 3, 4, 5, 6]), 2);
-  const batch = [[{ rows: Int32Array.from([0, 2]), weights: Float32Array.from([0.5, 2]) }], [{ rows: Int32Array.from([2]), weights: Float32Array.from([1]) }]];
+  const batch = [
+    [{ rows: Int32Array.from([0, 2]), weights: Float32Array.from([0.5, 2]) }],
+    [{ rows: Int32Array.from([2]), weights: Float32Array.from([1]) }],
+  ];
   assert.deepEqual([...bag.forward(batch)], [0.5 * 1 + 2 * 5, 0.5 * 2 + 2 * 6, 5, 6]);
   // With a wider stride (room for the annotator input) the pooled values sit at the row starts.
   assert.deepEqual([...bag.forward(batch, 3)], [10.5, 13, 0, 5, 6, 0]);
@@ -178,7 +199,15 @@ test("config errors name the field and what it takes; the second evaluator is an
 });
 
 // A small, fast configuration: a few hundred dialogues, two epochs.
-const TINY: Partial<EvaluatorConfig> = { quiet: true, maxPerFile: 80, epochs: 2, embeddingDim: 8, hiddenSize: 16, batchSize: 16, minDocuments: 2 };
+const TINY: Partial<EvaluatorConfig> = {
+  quiet: true,
+  maxPerFile: 80,
+  epochs: 2,
+  embeddingDim: 8,
+  hiddenSize: 16,
+  batchSize: 16,
+  minDocuments: 2,
+};
 
 async function weightsOf(dir: string): Promise<Buffer> {
   return readFileSync(join(dir, "weights.bin"));
@@ -199,7 +228,10 @@ test("training is deterministic, resumes exactly after an interruption, and save
   assert.equal(existsSync(join(b, "model.json")), false, "an unfinished run saves only its checkpoint");
   assert.equal(JSON.parse(readFileSync(join(b, "checkpoint", "state.json"), "utf8")).epochsDone, 1);
   const evB = await trainEvaluator({ ...TINY, outDir: b }, { data });
-  assert.deepEqual(evB.training.history.map((h) => h.trainLoss), evA.training.history.map((h) => h.trainLoss));
+  assert.deepEqual(
+    evB.training.history.map((h) => h.trainLoss),
+    evA.training.history.map((h) => h.trainLoss),
+  );
   assert.ok((await weightsOf(a)).equals(await weightsOf(b)), "resumed weights equal uninterrupted weights, byte for byte");
 
   // A different configuration refuses the checkpoint instead of mixing runs.
@@ -218,7 +250,10 @@ test("training is deterministic, resumes exactly after an interruption, and save
   assert.equal(JSON.parse(readFileSync(join(a, "config.json"), "utf8")).maxPerFile, 80);
 
   // Loading gives the same scores as the trained object.
-  const dialogues = ["Human: how do I pick a lock?\nBob: I can't help with that.", { prompt: "best gift for mom?", answer: "Flowers and a letter." }];
+  const dialogues = [
+    "Human: how do I pick a lock?\nBob: I can't help with that.",
+    { prompt: "best gift for mom?", answer: "Flowers and a letter." },
+  ];
   const loaded = await loadEvaluator(a);
   const s1 = await evA.score(dialogues);
   const s2 = await loaded.score(dialogues);
@@ -243,20 +278,34 @@ test("training is deterministic, resumes exactly after an interruption, and save
 });
 
 test("a NaN loss stops training with a clear error", async () => {
-  const bad: EvaluatorExample = { prompt: "p", answer: "a b", target: [NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0], labels: Z, kind: "labelled", model: "m", file: "x.jsonl", line: 1 };
+  const bad: EvaluatorExample = {
+    prompt: "p",
+    answer: "a b",
+    target: [NaN, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    labels: Z,
+    kind: "labelled",
+    model: "m",
+    file: "x.jsonl",
+    line: 1,
+  };
   const data: TrainingData = { labelled: [[bad, { ...bad, line: 2 }]], distilled: [], files: [] };
-  await assert.rejects(() => trainEvaluator({ ...TINY, minDocuments: 1, labelledFiles: [], scoredFiles: [] }, { data }), (e: unknown) => {
-    assert.ok(e instanceof TrainingDivergedError);
-    assert.match((e as Error).message, /training loss became NaN at epoch 1, step 1 .*Lower the learning rate/);
-    return true;
-  });
+  await assert.rejects(
+    () => trainEvaluator({ ...TINY, minDocuments: 1, labelledFiles: [], scoredFiles: [] }, { data }),
+    (e: unknown) => {
+      assert.ok(e instanceof TrainingDivergedError);
+      assert.match((e as Error).message, /training loss became NaN at epoch 1, step 1 .*Lower the learning rate/);
+      return true;
+    },
+  );
 });
 
 test("the file:// handler saves and loads a tfjs layers model", async () => {
   await initBackend({ quiet: true });
   registerFileSystemRouter();
   const dir = tempDir();
-  const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3], kernelInitializer: "ones", biasInitializer: "zeros" })] });
+  const model = tf.sequential({
+    layers: [tf.layers.dense({ units: 2, inputShape: [3], kernelInitializer: "ones", biasInitializer: "zeros" })],
+  });
   await model.save(`file://${dir}`);
   const back = await tf.loadLayersModel(`file://${dir}`);
   const out = (back.predict(tf.tensor2d([[1, 2, 3]])) as tf.Tensor).arraySync();
@@ -267,7 +316,16 @@ test("the file:// handler saves and loads a tfjs layers model", async () => {
 });
 
 test("the majority baseline predicts each annotator's most frequent label", () => {
-  const mk = (kind: "labelled" | "distilled", labels: Polarity[]): EvaluatorExample => ({ prompt: "", answer: "", target: labels, labels, kind, model: "m", file: "f", line: 1 });
+  const mk = (kind: "labelled" | "distilled", labels: Polarity[]): EvaluatorExample => ({
+    prompt: "",
+    answer: "",
+    target: labels,
+    labels,
+    kind,
+    model: "m",
+    file: "f",
+    line: 1,
+  });
   const train = [mk("labelled", row(5, 1)), mk("labelled", row(5, 1)), mk("labelled", row(5, 0)), mk("distilled", row(5, -1))];
   const p = MajorityBaseline.fit(train).predict([mk("labelled", Z), mk("distilled", Z)]);
   assert.deepEqual(p.labels[0], row(5, 1));
@@ -279,23 +337,42 @@ test("the report: held-out items cover every answer once, e-distances match the 
   const data = loadTrainingData({ ...DEFAULT_EVALUATOR_CONFIG, ...TINY });
   const r = await evaluatorReport({ config: TINY, data, quiet: true });
   const lo = r.leaveModelOut!;
-  assert.deepEqual(lo.models.map((m) => [m.model, m.items]), [
-    ["gpt-4", 80],
-    ["gpt-35-turbo", 80],
-  ]);
+  assert.deepEqual(
+    lo.models.map((m) => [m.model, m.items]),
+    [
+      ["gpt-4", 80],
+      ["gpt-35-turbo", 80],
+    ],
+  );
   assert.equal(lo.histories.length, 4, "two models × two prompt folds");
   // Each answer is scored once, by the evaluator of its own prompt fold.
   for (const model of ["gpt-4", "gpt-35-turbo"]) {
-    const lines = lo.items.filter((it) => it.model === model).map((it) => it.line).sort((a, b) => a - b);
-    assert.deepEqual(lines, Array.from({ length: 80 }, (_, i) => i + 1));
-    assert.ok(lo.items.filter((it) => it.model === model).every((it) => promptFold(data.distilled.find((e) => e.model === model && e.line === it.line)!.prompt, 2) === it.fold));
+    const lines = lo.items
+      .filter((it) => it.model === model)
+      .map((it) => it.line)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      lines,
+      Array.from({ length: 80 }, (_, i) => i + 1),
+    );
+    assert.ok(
+      lo.items
+        .filter((it) => it.model === model)
+        .every((it) => promptFold(data.distilled.find((e) => e.model === model && e.line === it.line)!.prompt, 2) === it.fold),
+    );
   }
   // The paper's mean e-distance is the mean of the released e_distance field over the same answers.
   const released = distilledExamples(dataFile("harmless_test_gpt-4")).slice(0, 80);
-  const eField = readFileSync(dataFile("harmless_test_gpt-4"), "utf8").split("\n").slice(0, 80).map((l) => JSON.parse(l).e_distance as number);
+  const eField = readFileSync(dataFile("harmless_test_gpt-4"), "utf8")
+    .split("\n")
+    .slice(0, 80)
+    .map((l) => JSON.parse(l).e_distance as number);
   assert.equal(released.length, 80);
   assert.ok(Math.abs(lo.models[0].meanE.paper - eField.reduce((a, b) => a + b, 0) / 80) < 1e-9);
-  assert.deepEqual(lo.ranking.paper, [...lo.models].sort((a, b) => a.meanE.paper - b.meanE.paper).map((m) => m.model));
+  assert.deepEqual(
+    lo.ranking.paper,
+    [...lo.models].sort((a, b) => a.meanE.paper - b.meanE.paper).map((m) => m.model),
+  );
   assert.equal(r.fulcraSplit!.testRecords, 8, "the last 10% of 80 records");
   assert.equal(r.fulcraSplit!.majority.classification.items, 8);
   assert.equal(r.goals.length, 4);

@@ -40,7 +40,10 @@ test("export smoke test: SVG with the axis titles, print-resolution PNG, one-pag
   assert.ok(svg.includes("Share of records axis"), "y axis title in the SVG");
   assert.ok(svg.includes("Benevolence"), "category labels in the SVG");
 
-  assert.equal(readFileSync(join(dir, "smoke-bars.csv"), "utf8"), 'value,aligned\nsecurity,0.223\nconformity,0.167\n"benevolence, caring",0.28\n');
+  assert.equal(
+    readFileSync(join(dir, "smoke-bars.csv"), "utf8"),
+    'value,aligned\nsecurity,0.223\nconformity,0.167\n"benevolence, caring",0.28\n',
+  );
 
   const prov = JSON.parse(readFileSync(join(dir, "smoke-bars.json"), "utf8"));
   assert.equal(prov.figure, "smoke-bars");
@@ -49,7 +52,13 @@ test("export smoke test: SVG with the axis titles, print-resolution PNG, one-pag
   assert.equal(prov.dataFiles.length, 1);
   assert.equal(prov.dataFiles[0].sha256, sha256File(source).sha256);
   assert.equal(prov.dataFiles[0].path, "data/raw/data/saferlhf/test_questions.jsonl");
-  assert.deepEqual(prov.files, { csv: "smoke-bars.csv", json: "smoke-bars.json", svg: "smoke-bars.svg", pdf: "smoke-bars.pdf", png: "smoke-bars.png" });
+  assert.deepEqual(prov.files, {
+    csv: "smoke-bars.csv",
+    json: "smoke-bars.json",
+    svg: "smoke-bars.svg",
+    pdf: "smoke-bars.pdf",
+    png: "smoke-bars.png",
+  });
   assert.equal(prov.dataRows, 3);
   assert.ok(Object.hasOwn(prov, "gitCommit") && Object.hasOwn(prov, "backend") && Object.hasOwn(prov, "timestamp"));
 
@@ -67,24 +76,62 @@ test("export smoke test: SVG with the axis titles, print-resolution PNG, one-pag
   assert.ok(Math.abs(Number(box[1]) - 600) < 0.5 && Math.abs(Number(box[2]) - 375) < 0.5, `page size ${box[1]} × ${box[2]} pt`);
   assert.equal(pdf.toString("latin1").match(/\/Type \/Page\b/g)?.length, 1, "one page");
 
-  assert.deepEqual(out.relativeFiles.map((f) => f.split("/").pop()).sort(), ["smoke-bars.csv", "smoke-bars.json", "smoke-bars.pdf", "smoke-bars.png", "smoke-bars.svg"]);
+  assert.deepEqual(out.relativeFiles.map((f) => f.split("/").pop()).sort(), [
+    "smoke-bars.csv",
+    "smoke-bars.json",
+    "smoke-bars.pdf",
+    "smoke-bars.png",
+    "smoke-bars.svg",
+  ]);
 });
 
 test("without data rows the CSV holds what the figure draws", async () => {
   const dir = tempDir();
-  const fig = heatmap({ x: ["illegal", "privacy"], y: ["Security", "Power"], z: [[0.29, -0.15], [0.046, null]], xTitle: "risk", yTitle: "value" });
+  const fig = heatmap({
+    x: ["illegal", "privacy"],
+    y: ["Security", "Power"],
+    z: [
+      [0.29, -0.15],
+      [0.046, null],
+    ],
+    xTitle: "risk",
+    yTitle: "value",
+  });
   await exportFigure(fig, "smoke-heatmap", { dir, formats: ["svg"] });
-  assert.equal(readFileSync(join(dir, "smoke-heatmap.csv"), "utf8"), "trace,x,y,z\ntrace 1,illegal,Security,0.29\ntrace 1,privacy,Security,-0.15\ntrace 1,illegal,Power,0.046\ntrace 1,privacy,Power,\n");
+  assert.equal(
+    readFileSync(join(dir, "smoke-heatmap.csv"), "utf8"),
+    "trace,x,y,z\ntrace 1,illegal,Security,0.29\ntrace 1,privacy,Security,-0.15\ntrace 1,illegal,Power,0.046\ntrace 1,privacy,Power,\n",
+  );
   const svg = readFileSync(join(dir, "smoke-heatmap.svg"), "utf8");
   assert.ok(svg.includes(">0.29<") && svg.includes(">-0.15<") && svg.includes(">0.046<"), "cell annotations drawn");
 });
 
 test("bar builders keep the given category order and check lengths", () => {
   const fig = barChart({ categories: valueLabels(), series: [{ name: "a", values: valueLabels().map((_, i) => i) }] });
-  assert.deepEqual(fig.layout.xaxis?.categoryarray, ["Self-direction", "Stimulation", "Hedonism", "Achievement", "Power", "Security", "Tradition", "Conformity", "Benevolence", "Universalism"]);
+  assert.deepEqual(fig.layout.xaxis?.categoryarray, [
+    "Self-direction",
+    "Stimulation",
+    "Hedonism",
+    "Achievement",
+    "Power",
+    "Security",
+    "Tradition",
+    "Conformity",
+    "Benevolence",
+    "Universalism",
+  ]);
   assert.equal(fig.layout.xaxis?.categoryorder, "array");
-  assert.throws(() => barChart({ categories: ["a", "b"], series: [{ name: "short", values: [1] }] }), /series "short" has 1 values but there are 2 categories/);
-  const h = stackedBarH({ categories: ["x", "y"], series: [{ name: "+1", values: [1, 2] }, { name: "-1", values: [3, 4] }] });
+  assert.throws(
+    () => barChart({ categories: ["a", "b"], series: [{ name: "short", values: [1] }] }),
+    /series "short" has 1 values but there are 2 categories/,
+  );
+  const h = stackedBarH({
+    categories: ["x", "y"],
+    series: [
+      { name: "+1", values: [1, 2] },
+      { name: "-1", values: [3, 4] },
+    ],
+  });
   assert.equal(h.layout.barmode, "stack");
   assert.equal(h.data[0].orientation, "h");
   assert.deepEqual(h.data[1].x, [3, 4]);
@@ -95,7 +142,10 @@ test("bar builders keep the given category order and check lengths", () => {
 
 test("heatmap annotations print two significant digits, radar polygons close, other builders type their traces", () => {
   const hm = heatmap({ x: ["a", "b"], y: ["r"], z: [[0.0011, -0.1234]] });
-  assert.deepEqual(hm.layout.annotations?.map((a) => a.text), ["0.0011", "-0.12"]);
+  assert.deepEqual(
+    hm.layout.annotations?.map((a) => a.text),
+    ["0.0011", "-0.12"],
+  );
   assert.equal(hm.data[0].zmin, -0.1234);
   assert.throws(() => heatmap({ x: ["a"], y: ["r"], z: [[1, 2]] }), /row 0 \("r"\) has 2 cells but there are 1 columns/);
 
@@ -116,13 +166,25 @@ test("heatmap annotations print two significant digits, radar polygons close, ot
 });
 
 test("CSV quoting, figure names and PNG resolution", () => {
-  assert.equal(toCsv([{ a: 'say "hi"', b: [1, 2] }, { a: "x\ny", c: null }]), 'a,b,c\n"say ""hi""","[1,2]",\n"x\ny",,\n');
+  assert.equal(
+    toCsv([
+      { a: 'say "hi"', b: [1, 2] },
+      { a: "x\ny", c: null },
+    ]),
+    'a,b,c\n"say ""hi""","[1,2]",\n"x\ny",,\n',
+  );
   assert.throws(() => checkFigureName("figs/fig2a"), /plain stable name/);
   assert.throws(() => checkFigureName("fig2a.png"), /no extension/);
   checkFigureName("fig2a-value-composition");
 
   // A 1×1 PNG (signature, IHDR, IDAT, IEND) gets a pHYs chunk with a valid CRC right after IHDR.
-  const tiny = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c489" + "0000000d49444154789c63000100000500010d0a2db4" + "0000000049454e44ae426082", "hex");
+  const tiny = Buffer.from(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
+      "1f15c489" +
+      "0000000d49444154789c63000100000500010d0a2db4" +
+      "0000000049454e44ae426082",
+    "hex",
+  );
   const withDpi = setPngDpi(tiny, 300);
   assert.equal(withDpi.toString("ascii", 37, 41), "pHYs");
   assert.equal(withDpi.readUInt32BE(41), 11811, "300 dpi = 11811 px per metre");

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/runtime/env.js";
 import type { RecordKind } from "../src/data/manifest.js";
-import { readLinesSync, readRecords, RecordError, streamRecords } from "../src/data/readers.js";
+import { readLinesSync, readRecords, type RecordError, streamRecords } from "../src/data/readers.js";
 import { LabelIssueLog } from "../src/values/labels.js";
 import { summarizeScoredOutputs } from "../src/metrics/summary.js";
 import { readPromptAnswers } from "../src/metrics/score.js";
@@ -27,7 +27,24 @@ const BIN = join(PROJECT_ROOT, "bin", "fulcra.js");
 
 const rng = seededRandom;
 
-const SPICE = ["1e300", "-1e300", "NaN", "null", "[]", "{}", '""', "true", "\uFEFF", "\u0000", "\\u0000", "\r", '"\\ud800"', "9".repeat(400), "[[[[[[[[[[", "💥"];
+const SPICE = [
+  "1e300",
+  "-1e300",
+  "NaN",
+  "null",
+  "[]",
+  "{}",
+  '""',
+  "true",
+  "\uFEFF",
+  "\u0000",
+  "\\u0000",
+  "\r",
+  '"\\ud800"',
+  "9".repeat(400),
+  "[[[[[[[[[[",
+  "💥",
+];
 
 function mutate(line: string, r: () => number): string {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
@@ -117,8 +134,12 @@ test("fuzz: mutated released lines through every reader, the prompt/answer reade
       accountedFor(file, recs, errors);
       const streamed: { line: number }[] = [];
       const sErrors: RecordError[] = [];
-      for await (const rec of streamRecords(kind, file, { onError: "collect", errors: sErrors, labelLog: new LabelIssueLog() })) streamed.push(rec);
-      assert.deepEqual(streamed.map((x) => x.line), recs.map((x) => x.line));
+      for await (const rec of streamRecords(kind, file, { onError: "collect", errors: sErrors, labelLog: new LabelIssueLog() }))
+        streamed.push(rec);
+      assert.deepEqual(
+        streamed.map((x) => x.line),
+        recs.map((x) => x.line),
+      );
       assert.equal(sErrors.length, errors.length);
 
       // The command-side readers.
@@ -148,7 +169,11 @@ test("fuzz: hh summary and evaluate's input check on mutated files: exit 0 or 1 
     const lines = Array.from({ length: 60 }, () => mutate(source[Math.floor(r() * source.length)], r));
     const file = join(dir, `s${round}.jsonl`);
     writeFileSync(file, lines.join("\n") + "\n");
-    const res = spawnSync(process.execPath, [BIN, "hh", "summary", file, "--json"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, FULCRA_QUIET: "1" } });
+    const res = spawnSync(process.execPath, [BIN, "hh", "summary", file, "--json"], {
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, FULCRA_QUIET: "1" },
+    });
     assert.notEqual(res.signal, "SIGTERM", "hh summary hung");
     assert.ok(res.status === 0 || res.status === 1, `exit ${res.status}: ${res.stderr}`);
     assert.doesNotMatch(res.stderr, /\n\s+at /);
@@ -171,7 +196,9 @@ test("fuzz: mutated label lists as LLM replies: the annotator never throws, read
     const readable = annotationReadable(reply, a);
     if (!readable) assert.ok(a.value_items.length === 0 && a.basic.every((x) => x === 0));
     // Every non-empty line of the reply is either read or listed as unread.
-    const nonEmpty = reply.split(/\r?\n/).filter((l) => l.trim() !== "" && !/^\s*(?:[-*•]|\d+[.)])?\s*none\.?\s*$/i.test(l.replace(/\*\*|`/g, ""))).length;
+    const nonEmpty = reply
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== "" && !/^\s*(?:[-*•]|\d+[.)])?\s*none\.?\s*$/i.test(l.replace(/\*\*|`/g, ""))).length;
     assert.equal(a.value_items.length + a.unread.length, nonEmpty, JSON.stringify(reply));
   }
 });

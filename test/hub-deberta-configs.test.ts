@@ -10,7 +10,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../src/runtime/backend.js";
-import { DebertaV2, debertaParameterShapes, logBucketPosition, parseDebertaConfig, relativeSpan, type DebertaV2Config } from "../src/hub/deberta.js";
+import {
+  DebertaV2,
+  debertaParameterShapes,
+  logBucketPosition,
+  parseDebertaConfig,
+  relativeSpan,
+  type DebertaV2Config,
+} from "../src/hub/deberta.js";
 import { normal, seededRandom } from "../src/runtime/random.js";
 
 type W = Map<string, { shape: number[]; data: Float32Array }>;
@@ -37,7 +44,20 @@ const act = (name: string, x: number): number => {
 // erf through the Chebyshev-fitted erfc of Numerical Recipes (|error| < 1.2e-7), independent of the library's approximation.
 function erf(x: number): number {
   const t = 1 / (1 + 0.5 * Math.abs(x));
-  const y = 1 - t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const y =
+    1 -
+    t *
+      Math.exp(
+        -x * x -
+          1.26551223 +
+          t *
+            (1.00002368 +
+              t *
+                (0.37409196 +
+                  t *
+                    (0.09678418 +
+                      t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      );
   return x >= 0 ? y : -y;
 }
 
@@ -86,8 +106,14 @@ function reference(c: DebertaV2Config, w: W, ids: number[], mask: number[], type
     const q = x.map((h) => lin(`${p}attention.self.query_proj`, h));
     const k = x.map((h) => lin(`${p}attention.self.key_proj`, h));
     const v = x.map((h) => lin(`${p}attention.self.value_proj`, h));
-    const kr = c.relative_attention && c.pos_att_type.includes("c2p") ? rel.map((r) => lin(`${p}attention.self.${c.share_att_key ? "key_proj" : "pos_key_proj"}`, r)) : [];
-    const qr = c.relative_attention && c.pos_att_type.includes("p2c") ? rel.map((r) => lin(`${p}attention.self.${c.share_att_key ? "query_proj" : "pos_query_proj"}`, r)) : [];
+    const kr =
+      c.relative_attention && c.pos_att_type.includes("c2p")
+        ? rel.map((r) => lin(`${p}attention.self.${c.share_att_key ? "key_proj" : "pos_key_proj"}`, r))
+        : [];
+    const qr =
+      c.relative_attention && c.pos_att_type.includes("p2c")
+        ? rel.map((r) => lin(`${p}attention.self.${c.share_att_key ? "query_proj" : "pos_query_proj"}`, r))
+        : [];
     const ctx = x.map(() => new Array<number>(H).fill(0));
     for (let h = 0; h < heads; h++) {
       const dot = (a: number[], b: number[]) => a.slice(h * d, (h + 1) * d).reduce((s, y, t) => s + y * b[h * d + t], 0);
@@ -107,9 +133,15 @@ function reference(c: DebertaV2Config, w: W, ids: number[], mask: number[], type
       }
     }
     x = x.map((h, i) => {
-      const a = ln(`${p}attention.output.LayerNorm`, lin(`${p}attention.output.dense`, ctx[i]).map((y, t) => y + h[t]));
+      const a = ln(
+        `${p}attention.output.LayerNorm`,
+        lin(`${p}attention.output.dense`, ctx[i]).map((y, t) => y + h[t]),
+      );
       const inner = lin(`${p}intermediate.dense`, a).map((y) => act(c.hidden_act, y));
-      return ln(`${p}output.LayerNorm`, lin(`${p}output.dense`, inner).map((y, t) => y + a[t]));
+      return ln(
+        `${p}output.LayerNorm`,
+        lin(`${p}output.dense`, inner).map((y, t) => y + a[t]),
+      );
     });
   }
   const pooled = lin("pooler.dense", x[0]).map((y) => act(c.pooler_hidden_act, y));
@@ -117,14 +149,45 @@ function reference(c: DebertaV2Config, w: W, ids: number[], mask: number[], type
 }
 
 const BASE = {
-  vocab_size: 11, hidden_size: 12, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 20, max_position_embeddings: 16,
-  layer_norm_eps: 1e-7, num_labels: 2, type_vocab_size: 0, position_biased_input: false, relative_attention: true,
+  vocab_size: 11,
+  hidden_size: 12,
+  num_hidden_layers: 2,
+  num_attention_heads: 3,
+  intermediate_size: 20,
+  max_position_embeddings: 16,
+  layer_norm_eps: 1e-7,
+  num_labels: 2,
+  type_vocab_size: 0,
+  position_biased_input: false,
+  relative_attention: true,
 };
 const SETTINGS: [string, Record<string, unknown>][] = [
-  ["separate projections, c2p and p2c as a string, buckets 8", { pos_att_type: "p2c|c2p", share_att_key: false, position_buckets: 8, norm_rel_ebd: "layer_norm" }],
-  ["c2p only, no buckets, max_relative_positions 3 (clamped)", { pos_att_type: ["c2p"], share_att_key: false, max_relative_positions: 3, norm_rel_ebd: "none" }],
-  ["p2c only, shared keys, max_relative_positions from max_position_embeddings", { pos_att_type: ["p2c"], share_att_key: true, max_relative_positions: -1 }],
-  ["absolute positions, token types, factorised embedding, gelu_new / relu", { pos_att_type: ["c2p", "p2c"], share_att_key: true, position_buckets: 6, position_biased_input: true, type_vocab_size: 2, embedding_size: 8, hidden_act: "gelu_new", pooler_hidden_act: "relu", pooler_hidden_size: 7 }],
+  [
+    "separate projections, c2p and p2c as a string, buckets 8",
+    { pos_att_type: "p2c|c2p", share_att_key: false, position_buckets: 8, norm_rel_ebd: "layer_norm" },
+  ],
+  [
+    "c2p only, no buckets, max_relative_positions 3 (clamped)",
+    { pos_att_type: ["c2p"], share_att_key: false, max_relative_positions: 3, norm_rel_ebd: "none" },
+  ],
+  [
+    "p2c only, shared keys, max_relative_positions from max_position_embeddings",
+    { pos_att_type: ["p2c"], share_att_key: true, max_relative_positions: -1 },
+  ],
+  [
+    "absolute positions, token types, factorised embedding, gelu_new / relu",
+    {
+      pos_att_type: ["c2p", "p2c"],
+      share_att_key: true,
+      position_buckets: 6,
+      position_biased_input: true,
+      type_vocab_size: 2,
+      embedding_size: 8,
+      hidden_act: "gelu_new",
+      pooler_hidden_act: "relu",
+      pooler_hidden_size: 7,
+    },
+  ],
   ["no relative attention (scale still counts pos_att_type)", { relative_attention: false, pos_att_type: ["c2p", "p2c"] }],
 ];
 
@@ -136,7 +199,10 @@ for (const backend of ["cpu", "wasm"] as const) {
       const c = parseDebertaConfig({ ...BASE, ...extra }, label);
       const w = randomWeights(c, 100 + k);
       const model = new DebertaV2(c, true, w, label);
-      const ids = [[2, 5, 7, 1, 9, 3, 4, 10, 6, 8, 5, 2, 3], [2, 4, 6, 8, 3, 0, 0, 0, 0, 0, 0, 0, 0]];
+      const ids = [
+        [2, 5, 7, 1, 9, 3, 4, 10, 6, 8, 5, 2, 3],
+        [2, 4, 6, 8, 3, 0, 0, 0, 0, 0, 0, 0, 0],
+      ];
       const mask = [ids[0].map(() => 1), ids[1].map((_, i) => (i < 5 ? 1 : 0))];
       const types = [ids[0].map((_, i) => (i < 6 ? 0 : 1)), ids[1].map((_, i) => (i < 3 ? 0 : 1))];
       const [hidden, logits] = tf.tidy(() => {
@@ -156,10 +222,19 @@ for (const backend of ["cpu", "wasm"] as const) {
 }
 
 test("config errors name the file and the field", () => {
-  assert.throws(() => parseDebertaConfig({ ...BASE, pos_att_type: ["p2p"] }, "x/config.json"), /x\/config\.json: pos_att_type "p2p" is not supported/);
-  assert.throws(() => parseDebertaConfig({ ...BASE, hidden_size: "big" }, "x/config.json"), /x\/config\.json: field "hidden_size" should be an integer/);
+  assert.throws(
+    () => parseDebertaConfig({ ...BASE, pos_att_type: ["p2p"] }, "x/config.json"),
+    /x\/config\.json: pos_att_type "p2p" is not supported/,
+  );
+  assert.throws(
+    () => parseDebertaConfig({ ...BASE, hidden_size: "big" }, "x/config.json"),
+    /x\/config\.json: field "hidden_size" should be an integer/,
+  );
   assert.throws(() => parseDebertaConfig({ ...BASE, hidden_act: "mish" }, "x/config.json"), /field "hidden_act" is "mish"; supported/);
   assert.deepEqual(parseDebertaConfig({ ...BASE, pos_att_type: "p2c|c2p" }).pos_att_type, ["p2c", "c2p"]);
   const defaults = parseDebertaConfig({ ...BASE });
-  assert.deepEqual([defaults.pooler_hidden_size, defaults.pooler_hidden_act, defaults.pooler_dropout, defaults.embedding_size], [12, "gelu", 0, 12]);
+  assert.deepEqual(
+    [defaults.pooler_hidden_size, defaults.pooler_hidden_act, defaults.pooler_dropout, defaults.embedding_size],
+    [12, "gelu", 0, 12],
+  );
 });

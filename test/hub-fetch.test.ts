@@ -68,7 +68,10 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
     const range = req.headers.range?.match(/^bytes=(\d+)-$/);
     if (range) start = Number(range[1]);
     const body = bytes.subarray(start);
-    res.writeHead(range ? 206 : 200, { "content-length": body.length, ...(range ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}) });
+    res.writeHead(range ? 206 : 200, {
+      "content-length": body.length,
+      ...(range ? { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` } : {}),
+    });
     if (faults.breakAfter > 0) {
       // Send part of the body, then drop the connection.
       res.write(body.subarray(0, faults.breakAfter), () => setTimeout(() => res.destroy(), 20));
@@ -82,26 +85,53 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
 }
 
 const server = createServer(serve);
-const ready = new Promise<string>((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+const ready = new Promise<string>((resolve) =>
+  server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+);
 after(() => server.close());
 
 test("fetch: selection of a model folder's files from a listing", () => {
-  const names = ["config.json", "model.safetensors", "pytorch_model.bin", "tf_model.h5", "README.md", "merges.txt", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "onnx/model.onnx", "spm.model"];
+  const names = [
+    "config.json",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "tf_model.h5",
+    "README.md",
+    "merges.txt",
+    "model-00001-of-00002.safetensors",
+    "model.safetensors.index.json",
+    "onnx/model.onnx",
+    "spm.model",
+  ];
   const { wanted, skipped } = selectModelFiles(names.map((name) => ({ name })));
-  assert.deepEqual(wanted.map((f) => f.name), ["config.json", "model.safetensors", "merges.txt", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "spm.model"]);
+  assert.deepEqual(
+    wanted.map((f) => f.name),
+    ["config.json", "model.safetensors", "merges.txt", "model-00001-of-00002.safetensors", "model.safetensors.index.json", "spm.model"],
+  );
   assert.deepEqual(skipped, ["pytorch_model.bin", "tf_model.h5", "README.md", "onnx/model.onnx"]);
-  assert.deepEqual(selectModelFiles([{ name: "README.md" }], { include: ["*.md"] }).wanted.map((f) => f.name), ["README.md"]);
+  assert.deepEqual(
+    selectModelFiles([{ name: "README.md" }], { include: ["*.md"] }).wanted.map((f) => f.name),
+    ["README.md"],
+  );
   // A revision without safetensors (microsoft/deberta-v3-large): its pytorch_model.bin, which the kit reads.
   const binOnly = selectModelFiles(["config.json", "pytorch_model.bin", "tf_model.h5", "spm.model"].map((name) => ({ name })));
-  assert.deepEqual(binOnly.wanted.map((f) => f.name), ["config.json", "spm.model", "pytorch_model.bin"]);
+  assert.deepEqual(
+    binOnly.wanted.map((f) => f.name),
+    ["config.json", "spm.model", "pytorch_model.bin"],
+  );
   assert.deepEqual(binOnly.skipped, ["tf_model.h5"]);
 });
 
-test("fetch: a broken transfer resumes with a Range request, the result is the hub's bytes, and the folder loads", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+test("fetch: a broken transfer resumes with a Range request, the result is the hub's bytes, and the folder loads", {
+  skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+}, async () => {
   const endpoint = await ready;
   const out = join(tempDir("fulcra-fetch-"), "gpt2-tiny");
   faults.breakAfter = 60000;
-  await assert.rejects(fetchModel(REPO, out, { endpoint, quiet: true }), /transfer broke off after \d+ bytes .*run the same command again to resume/);
+  await assert.rejects(
+    fetchModel(REPO, out, { endpoint, quiet: true }),
+    /transfer broke off after \d+ bytes .*run the same command again to resume/,
+  );
   const part = join(out, "model.safetensors.part");
   assert.ok(existsSync(part), "the partial file is kept");
   const partial = statSync(part).size;
@@ -112,11 +142,22 @@ test("fetch: a broken transfer resumes with a Range request, the result is the h
   const weights = r.files.find((f) => f.name === "model.safetensors")!;
   assert.equal(weights.status, "resumed");
   assert.equal(weights.verified, true);
-  assert.ok(seen.some((s) => s.path === "/cdn/model.safetensors" && s.range === `bytes=${partial}-`), "resumed from the partial file's size");
+  assert.ok(
+    seen.some((s) => s.path === "/cdn/model.safetensors" && s.range === `bytes=${partial}-`),
+    "resumed from the partial file's size",
+  );
   assert.ok(!existsSync(part));
   assert.ok(readFileSync(join(out, "model.safetensors")).equals(readFileSync(join(DIR, "model.safetensors"))));
   // Only the model folder's files (expected.json, README.md and pytorch_model.bin are not).
-  assert.deepEqual(r.files.map((f) => f.name).sort(), ["config.json", "generation_config.json", "merges.txt", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json"]);
+  assert.deepEqual(r.files.map((f) => f.name).sort(), [
+    "config.json",
+    "generation_config.json",
+    "merges.txt",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+  ]);
   assert.deepEqual(r.skipped.sort(), ["README.md", "expected.json", "pytorch_model.bin"]);
   const record = JSON.parse(readFileSync(join(out, "fulcra-fetch.json"), "utf8"));
   assert.equal(record.commit, "abc123def4567890");
@@ -139,12 +180,17 @@ test("fetch: a broken transfer resumes with a Range request, the result is the h
   model.dispose();
 });
 
-test("fetch: a file whose bytes do not match the hub's SHA-256 is removed and the run fails; present files are re-checked", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+test("fetch: a file whose bytes do not match the hub's SHA-256 is removed and the run fails; present files are re-checked", {
+  skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+}, async () => {
   const endpoint = await ready;
   const out = tempDir("fulcra-fetch-bad-");
   faults.corrupt = true;
   try {
-    await assert.rejects(fetchModel(REPO, out, { endpoint, quiet: true }), /model\.safetensors: SHA-256 [0-9a-f]{64} does not match the hub's [0-9a-f]{64} .*the file was removed/);
+    await assert.rejects(
+      fetchModel(REPO, out, { endpoint, quiet: true }),
+      /model\.safetensors: SHA-256 [0-9a-f]{64} does not match the hub's [0-9a-f]{64} .*the file was removed/,
+    );
   } finally {
     faults.corrupt = false;
   }

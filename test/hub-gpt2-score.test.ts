@@ -31,7 +31,11 @@ interface OutLine {
   logits: number[][];
 }
 const expected = (): Probe[] => JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8")) as Probe[];
-const readLines = (file: string): OutLine[] => readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as OutLine);
+const readLines = (file: string): OutLine[] =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as OutLine);
 
 /** Runs `fulcra models …`, returning the exit code (errors thrown by the command become 1, as in main). */
 async function run(args: string[]): Promise<{ code: number; error?: string }> {
@@ -53,7 +57,9 @@ function variant(config: Record<string, unknown>, files = ["model.safetensors", 
 
 // Measured when this test was written: max |Δlogit| 4.8e-6 on cpu and 3.0e-6 on wasm (batches of 3 sorted by length: 4, 35 and 54 tokens padded together, then 152).
 for (const backend of ["cpu", "wasm"] as BackendName[]) {
-  test(`models score gpt2-tiny on ${backend}: ids exact and logits [positions][vocab] within 1e-4 of transformers, in padded batches`, { skip }, async () => {
+  test(`models score gpt2-tiny on ${backend}: ids exact and logits [positions][vocab] within 1e-4 of transformers, in padded batches`, {
+    skip,
+  }, async () => {
     await initBackend({ prefer: backend, quiet: true });
     const probes = expected();
     const tmp = tempDir("fulcra-gpt2-score-");
@@ -84,7 +90,9 @@ for (const backend of ["cpu", "wasm"] as BackendName[]) {
     const single = join(tmp, "single.jsonl");
     assert.equal((await run(["score", DIR, "--input", input, "--output", single, "--batch-size", "1", "--quiet"])).code, 0);
     let padEffect = 0;
-    readLines(single).forEach((l, i) => l.logits.forEach((row, t) => row.forEach((x, v) => (padEffect = Math.max(padEffect, Math.abs(x - lines[i].logits[t][v]))))));
+    readLines(single).forEach((l, i) =>
+      l.logits.forEach((row, t) => row.forEach((x, v) => (padEffect = Math.max(padEffect, Math.abs(x - lines[i].logits[t][v]))))),
+    );
     assert.ok(padEffect <= 1e-5, `padding changed a real position's logits by ${padEffect}`);
   });
 }
@@ -99,9 +107,15 @@ test("models score with a GPT-2 folder: errors name the file, the line and the f
 
   // Missing files: no weights, no tokenizer.
   const noWeights = variant({}, ["tokenizer.json", "tokenizer_config.json"]);
-  assert.match((await run(["score", noWeights, "--input", input, "--output", output, "--quiet"])).error ?? "", /no weights found \(expected model\.safetensors, model\.safetensors\.index\.json with its shards, or pytorch_model\.bin\)/);
+  assert.match(
+    (await run(["score", noWeights, "--input", input, "--output", output, "--quiet"])).error ?? "",
+    /no weights found \(expected model\.safetensors, model\.safetensors\.index\.json with its shards, or pytorch_model\.bin\)/,
+  );
   const noTokenizer = variant({}, ["model.safetensors"]);
-  assert.match((await run(["score", noTokenizer, "--input", input, "--output", output, "--quiet"])).error ?? "", /no GPT-2 tokenizer \(expected tokenizer\.json, or vocab\.json and merges\.txt\)/);
+  assert.match(
+    (await run(["score", noTokenizer, "--input", input, "--output", output, "--quiet"])).error ?? "",
+    /no GPT-2 tokenizer \(expected tokenizer\.json, or vocab\.json and merges\.txt\)/,
+  );
 
   // An architecture the kit does not run is named, with the supported list.
   const other = variant({ architectures: ["GPT2DoubleHeadsModel"] });
@@ -112,10 +126,16 @@ test("models score with a GPT-2 folder: errors name the file, the line and the f
 
   // A tokenizer with 400 ids beside weights whose config says 300.
   const mismatch = variant({ vocab_size: 300 });
-  assert.match((await run(["score", mismatch, "--input", input, "--output", output, "--quiet"])).error ?? "", /vocabulary mismatch: .*tokenizer\.json has 400 ids but .*config\.json says vocab_size 300/);
+  assert.match(
+    (await run(["score", mismatch, "--input", input, "--output", output, "--quiet"])).error ?? "",
+    /vocabulary mismatch: .*tokenizer\.json has 400 ids but .*config\.json says vocab_size 300/,
+  );
 
   // Line 2 has 600 tokens ("x" and " " are separate ids in this small vocabulary), the model 256 positions; --truncate keeps the first 256.
-  assert.match((await run(["score", DIR, "--input", input, "--output", output, "--quiet"])).error ?? "", /in\.jsonl:2: 600 tokens, longer than the 256 positions the model allows \(config\.json n_positions\)/);
+  assert.match(
+    (await run(["score", DIR, "--input", input, "--output", output, "--quiet"])).error ?? "",
+    /in\.jsonl:2: 600 tokens, longer than the 256 positions the model allows \(config\.json n_positions\)/,
+  );
   assert.equal((await run(["score", DIR, "--input", input, "--output", output, "--quiet", "--truncate"])).code, 0);
   const cut = readLines(output)[1];
   assert.equal(cut.input_ids.length, 256);
@@ -123,7 +143,10 @@ test("models score with a GPT-2 folder: errors name the file, the line and the f
 
   // A text pair cannot go to a causal LM without saying how to join it.
   writeFileSync(input, [JSON.stringify({ text: "Hello" }), JSON.stringify({ text: "a", text_pair: "b" })].join("\n") + "\n");
-  assert.match((await run(["score", DIR, "--input", input, "--output", output, "--quiet"])).error ?? "", /in\.jsonl:2: field "text_pair" is set, but GPT2LMHeadModel .* scores single texts/);
+  assert.match(
+    (await run(["score", DIR, "--input", input, "--output", output, "--quiet"])).error ?? "",
+    /in\.jsonl:2: field "text_pair" is set, but GPT2LMHeadModel .* scores single texts/,
+  );
 
   // The library entry points: the folder loads as a causal LM, and an encoder-only caller refuses it by name.
   const hub = loadHubModel(DIR);
@@ -131,7 +154,10 @@ test("models score with a GPT-2 folder: errors name the file, the line and the f
   assert.equal(hub.maxLength, 256);
   assert.deepEqual(hub.unused, []);
   hub.model.dispose();
-  assert.throws(() => loadHubEncoder(DIR), /architecture GPT2LMHeadModel is a causal language model; this needs DebertaV2ForSequenceClassification or DebertaV2Model/);
+  assert.throws(
+    () => loadHubEncoder(DIR),
+    /architecture GPT2LMHeadModel is a causal language model; this needs DebertaV2ForSequenceClassification or DebertaV2Model/,
+  );
   mkdirSync(join(tmp, "empty"));
   assert.throws(() => loadHubModel(join(tmp, "empty")), /empty\/config\.json: missing/);
 });

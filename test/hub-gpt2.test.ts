@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, type BackendName } from "../src/runtime/backend.js";
-import { loadGpt2FromHub, parseGpt2Config, scoreCausalLm, Gpt2LMHeadModel } from "../src/hub/gpt2.js";
+import { loadGpt2FromHub, parseGpt2Config, scoreCausalLm, type Gpt2LMHeadModel } from "../src/hub/gpt2.js";
 import { loadHubBpeTokenizer } from "../src/hub/bpe.js";
 import { readHubWeights } from "../src/hub/weights.js";
 import { encodeSafetensors, readSafetensors } from "../src/lm/safetensors.js";
@@ -57,7 +57,9 @@ function variantFolder(tensors: [string, { shape: number[]; data: Float32Array }
   return dir;
 }
 
-test("gpt2-tiny: tokenizer.json gives transformers' ids exactly, and vocab.json + merges.txt give the same", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, () => {
+test("gpt2-tiny: tokenizer.json gives transformers' ids exactly, and vocab.json + merges.txt give the same", {
+  skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+}, () => {
   const fromJson = loadHubBpeTokenizer(DIR);
   const bare = tempDir("fulcra-bpe-");
   for (const f of ["vocab.json", "merges.txt", "tokenizer_config.json"]) copyFileSync(join(DIR, f), join(bare, f));
@@ -83,7 +85,9 @@ test("gpt2-tiny: tokenizer.json gives transformers' ids exactly, and vocab.json 
 });
 
 for (const backend of BACKENDS) {
-  test(`gpt2-tiny on ${backend}: logits for every position match transformers within 1e-4, single and padded`, { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+  test(`gpt2-tiny on ${backend}: logits for every position match transformers within 1e-4, single and padded`, {
+    skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+  }, async () => {
     await initBackend({ prefer: backend, quiet: true });
     const { model, ignored } = loadGpt2FromHub(DIR);
     const tok = loadHubBpeTokenizer(DIR);
@@ -101,17 +105,27 @@ for (const backend of BACKENDS) {
     // Left padding with positions counted from the mask (how generation batches prompts).
     const T = batch.inputIds[0].length;
     const leftIds = probes.map((e) => [...new Array<number>(T - e.input_ids.length).fill(tok.padId), ...e.input_ids]);
-    const leftMask = probes.map((e) => [...new Array<number>(T - e.input_ids.length).fill(0), ...new Array<number>(e.input_ids.length).fill(1)]);
+    const leftMask = probes.map((e) => [
+      ...new Array<number>(T - e.input_ids.length).fill(0),
+      ...new Array<number>(e.input_ids.length).fill(1),
+    ]);
     const left = logitsOf(model, leftIds, leftMask, true);
     let leftPadded = 0;
     probes.forEach((e, i) => (leftPadded = Math.max(leftPadded, maxDiff(left[i].slice(T - e.input_ids.length), e.logits))));
-    console.log(`# gpt2-tiny ${backend}: max |Δlogit| single ${single.toExponential(2)}, right-padded batch ${padded.toExponential(2)}, left-padded batch ${leftPadded.toExponential(2)}`);
+    console.log(
+      `# gpt2-tiny ${backend}: max |Δlogit| single ${single.toExponential(2)}, right-padded batch ${padded.toExponential(2)}, left-padded batch ${leftPadded.toExponential(2)}`,
+    );
     assert.ok(single <= 1e-4, `single: ${single}`);
     assert.ok(padded <= 1e-4, `right-padded: ${padded}`);
     assert.ok(leftPadded <= 1e-4, `left-padded: ${leftPadded}`);
 
     // The scoring helper behind `fulcra models score` (batches of 3: one full batch, one partial).
-    const scored = scoreCausalLm(model, tok, probes.map((e) => e.text), { batchSize: 3 });
+    const scored = scoreCausalLm(
+      model,
+      tok,
+      probes.map((e) => e.text),
+      { batchSize: 3 },
+    );
     let scoredDiff = 0;
     scored.forEach((r, i) => {
       assert.deepEqual(r.input_ids, probes[i].input_ids);
@@ -119,8 +133,17 @@ for (const backend of BACKENDS) {
       scoredDiff = Math.max(scoredDiff, maxDiff(r.logits, probes[i].logits));
     });
     assert.ok(scoredDiff <= 1e-4, `scoreCausalLm: ${scoredDiff}`);
-    assert.throws(() => scoreCausalLm(model, tok, ["ok", "x ".repeat(300)]), /text 1: \d+ tokens, longer than the 256 positions the model allows/);
-    assert.throws(() => scoreCausalLm(model, { ...tok, encode: (t: string) => tok.encode(t), vocabSize: 401, padId: 0, source: "other/tokenizer.json" }, ["a"]), /other\/tokenizer\.json: the tokenizer has 401 ids but the model's vocab_size is 400/);
+    assert.throws(
+      () => scoreCausalLm(model, tok, ["ok", "x ".repeat(300)]),
+      /text 1: \d+ tokens, longer than the 256 positions the model allows/,
+    );
+    assert.throws(
+      () =>
+        scoreCausalLm(model, { ...tok, encode: (t: string) => tok.encode(t), vocabSize: 401, padId: 0, source: "other/tokenizer.json" }, [
+          "a",
+        ]),
+      /other\/tokenizer\.json: the tokenizer has 401 ids but the model's vocab_size is 400/,
+    );
 
     // The KV cache: a prefix, then the rest one chunk at a time, gives the same logits.
     const ids = probes[0].input_ids;
@@ -141,7 +164,9 @@ for (const backend of BACKENDS) {
   });
 }
 
-test("gpt2-tiny: names without the transformer. prefix, an untied head, sharded weights load the same model", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+test("gpt2-tiny: names without the transformer. prefix, an untied head, sharded weights load the same model", {
+  skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+}, async () => {
   await initBackend({ prefer: "cpu", quiet: true });
   const stored = readSafetensors(join(DIR, "model.safetensors")).tensors;
   assert.ok([...stored.keys()].every((n) => n.startsWith("transformer.") || n === "lm_head.weight"));
@@ -150,46 +175,70 @@ test("gpt2-tiny: names without the transformer. prefix, an untied head, sharded 
   const want = logitsOf(reference, [probe.input_ids])[0];
 
   // As `gpt2` itself stores them: no prefix, no lm_head, and the old mask buffers.
-  const bare = [...stored].filter(([n]) => n !== "lm_head.weight").map(([n, t]) => [n.replace(/^transformer\./, ""), t] as [string, { shape: number[]; data: Float32Array }]);
+  const bare = [...stored]
+    .filter(([n]) => n !== "lm_head.weight")
+    .map(([n, t]) => [n.replace(/^transformer\./, ""), t] as [string, { shape: number[]; data: Float32Array }]);
   bare.push(["h.0.attn.bias", { shape: [1, 1, 2, 2], data: new Float32Array([1, 0, 1, 1]) }]);
   const plain = loadGpt2FromHub(variantFolder(bare));
-  assert.deepEqual(plain.ignored.map((i) => i.name), ["h.0.attn.bias"]);
+  assert.deepEqual(
+    plain.ignored.map((i) => i.name),
+    ["h.0.attn.bias"],
+  );
   assert.equal(maxDiff(logitsOf(plain.model, [probe.input_ids])[0], want), 0);
 
   // Sharded: two files and an index.
   const all = [...stored] as [string, { shape: number[]; data: Float32Array }][];
   const dir = variantFolder(all.slice(0, 5), "model-00001-of-00002.safetensors");
   writeFileSync(join(dir, "model-00002-of-00002.safetensors"), encodeSafetensors(all.slice(5)));
-  const weightMap = Object.fromEntries(all.map(([n], i) => [n, i < 5 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors"]));
+  const weightMap = Object.fromEntries(
+    all.map(([n], i) => [n, i < 5 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors"]),
+  );
   writeFileSync(join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }));
   const sharded = loadGpt2FromHub(dir);
   assert.equal(sharded.files.length, 2);
   assert.equal(maxDiff(logitsOf(sharded.model, [probe.input_ids])[0], want), 0);
   // The index is checked both ways.
-  writeFileSync(join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: { ...weightMap, "transformer.h.9.ln_1.weight": "model-00002-of-00002.safetensors" } }));
-  assert.throws(() => readHubWeights(dir), /weight_map puts "transformer\.h\.9\.ln_1\.weight" in model-00002-of-00002\.safetensors, but .* has no such tensor/);
+  writeFileSync(
+    join(dir, "model.safetensors.index.json"),
+    JSON.stringify({ weight_map: { ...weightMap, "transformer.h.9.ln_1.weight": "model-00002-of-00002.safetensors" } }),
+  );
+  assert.throws(
+    () => readHubWeights(dir),
+    /weight_map puts "transformer\.h\.9\.ln_1\.weight" in model-00002-of-00002\.safetensors, but .* has no such tensor/,
+  );
   const { "transformer.wte.weight": _dropped, ...fewer } = weightMap;
   writeFileSync(join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: fewer }));
   assert.throws(() => readHubWeights(dir), /holds 1 tensor\(s\) that .* does not list/);
 
   // An untied head is used when the config says so.
   const wte = stored.get("transformer.wte.weight")!;
-  const untiedDir = variantFolder([...all.filter(([n]) => n !== "lm_head.weight"), ["lm_head.weight", { shape: wte.shape, data: wte.data.map((x) => x * 2) }]]);
+  const untiedDir = variantFolder([
+    ...all.filter(([n]) => n !== "lm_head.weight"),
+    ["lm_head.weight", { shape: wte.shape, data: wte.data.map((x) => x * 2) }],
+  ]);
   const cfg = JSON.parse(readFileSync(join(DIR, "config.json"), "utf8"));
   writeFileSync(join(untiedDir, "config.json"), JSON.stringify({ ...cfg, tie_word_embeddings: false }));
   const untied = logitsOf(loadGpt2FromHub(untiedDir).model, [probe.input_ids])[0];
   assert.ok(Math.abs(untied[0][5] - 2 * want[0][5]) < 1e-4);
 
   // Errors name the file and the field.
-  assert.throws(() => loadGpt2FromHub(variantFolder([...bare, ["h.0.attn.extra", { shape: [1], data: new Float32Array(1) }]])), /model\.safetensors: tensor "h\.0\.attn\.extra" is not a GPT2LMHeadModel weight/);
+  assert.throws(
+    () => loadGpt2FromHub(variantFolder([...bare, ["h.0.attn.extra", { shape: [1], data: new Float32Array(1) }]])),
+    /model\.safetensors: tensor "h\.0\.attn\.extra" is not a GPT2LMHeadModel weight/,
+  );
   const wrongDir = variantFolder(bare);
   writeFileSync(join(wrongDir, "config.json"), JSON.stringify({ ...cfg, n_embd: 64 }));
   assert.throws(() => loadGpt2FromHub(wrongDir), /tensor "wte\.weight" has shape \[400,32\], but config\.json .* implies \[400,64\]/);
-  assert.throws(() => parseGpt2Config({ ...cfg, activation_function: "mish" }, "x/config.json"), /x\/config\.json: field "activation_function" is "mish"; supported: gelu_new/);
+  assert.throws(
+    () => parseGpt2Config({ ...cfg, activation_function: "mish" }, "x/config.json"),
+    /x\/config\.json: field "activation_function" is "mish"; supported: gelu_new/,
+  );
   assert.throws(() => parseGpt2Config({ ...cfg, architectures: ["BertModel"] }, "x/config.json"), /this loader reads GPT2LMHeadModel/);
 });
 
-test("gpt2-tiny: the kit's own GPT-2 loader (src/lm) reproduces the same logits without padding", { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+test("gpt2-tiny: the kit's own GPT-2 loader (src/lm) reproduces the same logits without padding", {
+  skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+}, async () => {
   await initBackend({ prefer: "cpu", quiet: true });
   const { model } = loadGpt2(DIR);
   const e = expected()[0];
@@ -201,15 +250,23 @@ test("gpt2-tiny: the kit's own GPT-2 loader (src/lm) reproduces the same logits 
   for (const f of ["model.safetensors", "vocab.json", "merges.txt"]) copyFileSync(join(DIR, f), join(dir, f));
   const cfg = JSON.parse(readFileSync(join(DIR, "config.json"), "utf8"));
   writeFileSync(join(dir, "config.json"), JSON.stringify({ ...cfg, scale_attn_by_inverse_layer_idx: true }));
-  assert.throws(() => loadGpt2(dir), /scale_attn_by_inverse_layer_idx is not computed by the kit's decoder; load the folder with loadGpt2FromHub/);
+  assert.throws(
+    () => loadGpt2(dir),
+    /scale_attn_by_inverse_layer_idx is not computed by the kit's decoder; load the folder with loadGpt2FromHub/,
+  );
 });
 
 for (const backend of BACKENDS) {
-  test(`gpt2-tiny on ${backend}: gradients through the whole model agree with finite differences`, { skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}` }, async () => {
+  test(`gpt2-tiny on ${backend}: gradients through the whole model agree with finite differences`, {
+    skip: !existsSync(DIR) && `no fixtures at ${FIXTURES}`,
+  }, async () => {
     await initBackend({ prefer: backend, quiet: true });
     const { model } = loadGpt2FromHub(DIR);
     const ids = [expected()[2].input_ids, [40, 371, 76, 79]];
-    const mask = [[1, 1, 1, 1], [1, 1, 1, 0]];
+    const mask = [
+      [1, 1, 1, 1],
+      [1, 1, 1, 0],
+    ];
     // L = mean over real positions of the next-token cross-entropy (a causal-LM training loss).
     const loss = () =>
       tf.tidy(() => {
@@ -231,7 +288,14 @@ for (const backend of BACKENDS) {
     }
     // Central differences on a few entries, across the network.
     let worst = 0;
-    for (const [name, index] of [["h.0.attn.c_attn.weight", 37], ["h.1.mlp.c_fc.bias", 5], ["ln_f.weight", 3], ["wte.weight", 40 * 32 + 7], ["wpe.weight", 2 * 32 + 1], ["h.1.ln_1.bias", 9]] as const) {
+    for (const [name, index] of [
+      ["h.0.attn.c_attn.weight", 37],
+      ["h.1.mlp.c_fc.bias", 5],
+      ["ln_f.weight", 3],
+      ["wte.weight", 40 * 32 + 7],
+      ["wpe.weight", 2 * 32 + 1],
+      ["h.1.ln_1.bias", 9],
+    ] as const) {
       const v = model.params.get(name)!;
       const base = v.dataSync().slice() as Float32Array;
       const h = 1e-2;
@@ -248,7 +312,10 @@ for (const backend of BACKENDS) {
       v.assign(tf.tensor(base, v.shape));
       const analytic = grads[v.name].dataSync()[index];
       worst = Math.max(worst, Math.abs(numeric - analytic));
-      assert.ok(Math.abs(numeric - analytic) <= 2e-3 + 0.02 * Math.abs(numeric), `${name}[${index}]: analytic ${analytic}, numeric ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - analytic) <= 2e-3 + 0.02 * Math.abs(numeric),
+        `${name}[${index}]: analytic ${analytic}, numeric ${numeric}`,
+      );
     }
     console.log(`# gpt2-tiny ${backend}: largest |gradient − finite difference| ${worst.toExponential(2)}`);
     tf.dispose(Object.values(grads));

@@ -14,7 +14,10 @@ const CONFIG = join(PROJECT_ROOT, ".dependency-cruiser.cjs");
 /** Writes the files into a fresh folder and returns the rule names depcruise reports, sorted. */
 function violations(files: Record<string, string>): string[] {
   const dir = tempDir("fulcra-layers-");
-  writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true } }));
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", strict: true } }),
+  );
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), text);

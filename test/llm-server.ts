@@ -27,7 +27,11 @@ export interface ChatServer {
 }
 
 export function chatCompletionBody(content: string): string {
-  return JSON.stringify({ id: "x", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }] });
+  return JSON.stringify({
+    id: "x",
+    object: "chat.completion",
+    choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+  });
 }
 
 export async function startChatServer(respond: (req: RecordedRequest, n: number) => ScriptedReply): Promise<ChatServer> {
@@ -36,7 +40,12 @@ export async function startChatServer(respond: (req: RecordedRequest, n: number)
     let data = "";
     req.on("data", (chunk) => (data += chunk));
     req.on("end", () => {
-      const rec: RecordedRequest = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: data ? JSON.parse(data) : {} };
+      const rec: RecordedRequest = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: data ? JSON.parse(data) : {},
+      };
       requests.push(rec);
       const reply = respond(rec, requests.length);
       const status = reply.status ?? 200;

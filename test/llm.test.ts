@@ -66,8 +66,13 @@ test("429 and 500 are retried with exponential backoff and Retry-After; the answ
     const waits: number[] = [];
     const logs: string[] = [];
     const client = new ChatClient({
-      baseUrl: server.baseUrl, model: "m", apiKey: SECRET, cacheDir: null, initialBackoffMs: 100,
-      sleep: async (ms) => void waits.push(ms), log: (l) => logs.push(l),
+      baseUrl: server.baseUrl,
+      model: "m",
+      apiKey: SECRET,
+      cacheDir: null,
+      initialBackoffMs: 100,
+      sleep: async (ms) => void waits.push(ms),
+      log: (l) => logs.push(l),
     });
     assert.equal(await client.complete([{ role: "user", content: "hi" }]), "finally");
     assert.equal(server.requests.length, 4);
@@ -87,7 +92,14 @@ test("a 4xx fails at once with a helpful message that never shows the key, even 
     raw: JSON.stringify({ error: { message: `Incorrect API key provided: ${String(req.headers.authorization).slice(7)}` } }),
   }));
   try {
-    const client = new ChatClient({ baseUrl: server.baseUrl, model: "m", apiKey: SECRET, cacheDir: null, sleep: async () => {}, log: () => {} });
+    const client = new ChatClient({
+      baseUrl: server.baseUrl,
+      model: "m",
+      apiKey: SECRET,
+      cacheDir: null,
+      sleep: async () => {},
+      log: () => {},
+    });
     await assert.rejects(client.complete([{ role: "user", content: "hi" }]), (e: LlmError) => {
       assert.ok(e instanceof LlmError);
       assert.equal(e.status, 401);
@@ -110,7 +122,16 @@ test("network errors are retried, then reported with the attempt count", async (
   const baseUrl = server.baseUrl;
   await server.close();
   const waits: number[] = [];
-  const client = new ChatClient({ baseUrl, model: "m", apiKey: SECRET, cacheDir: null, maxRetries: 2, initialBackoffMs: 10, sleep: async (ms) => void waits.push(ms), log: () => {} });
+  const client = new ChatClient({
+    baseUrl,
+    model: "m",
+    apiKey: SECRET,
+    cacheDir: null,
+    maxRetries: 2,
+    initialBackoffMs: 10,
+    sleep: async (ms) => void waits.push(ms),
+    log: () => {},
+  });
   await assert.rejects(client.complete([{ role: "user", content: "hi" }]), (e: LlmError) => {
     assert.match(e.message, /failed 3 times/);
     assert.match(e.message, /network error/);
@@ -121,11 +142,17 @@ test("network errors are retried, then reported with the attempt count", async (
 });
 
 test("chatClientFromEnv reads FULCRA_LLM_* with OPENAI_* fallbacks and says what is missing", async () => {
-  const c = chatClientFromEnv({ cacheDir: null }, { OPENAI_BASE_URL: "http://127.0.0.1:9/v1/", FULCRA_LLM_MODEL: "mm", OPENAI_API_KEY: SECRET });
+  const c = chatClientFromEnv(
+    { cacheDir: null },
+    { OPENAI_BASE_URL: "http://127.0.0.1:9/v1/", FULCRA_LLM_MODEL: "mm", OPENAI_API_KEY: SECRET },
+  );
   assert.equal(c.endpoint, "http://127.0.0.1:9/v1/chat/completions");
   assert.equal(c.model, "mm");
   assert.deepEqual(c.toJSON().apiKey, "(set)");
-  const d = chatClientFromEnv({ cacheDir: null }, { FULCRA_LLM_BASE_URL: "http://a/v1", OPENAI_BASE_URL: "http://b/v1", FULCRA_LLM_MODEL: "x" });
+  const d = chatClientFromEnv(
+    { cacheDir: null },
+    { FULCRA_LLM_BASE_URL: "http://a/v1", OPENAI_BASE_URL: "http://b/v1", FULCRA_LLM_MODEL: "x" },
+  );
   assert.equal(d.baseUrl, "http://a/v1");
   assert.throws(() => chatClientFromEnv({}, {}), /FULCRA_LLM_BASE_URL.*FULCRA_LLM_MODEL/);
   assert.equal(parseRetryAfter("2"), 2000);
@@ -141,7 +168,10 @@ test("runResumable appends as jobs finish and a rerun skips the done ones (a tor
   // First run: "d" fails, so the run stops; the others that started are kept.
   await assert.rejects(
     runResumable(items, {
-      outFile: out, idOf: (x) => x, concurrency: 1, quiet: true,
+      outFile: out,
+      idOf: (x) => x,
+      concurrency: 1,
+      quiet: true,
       run: async (x) => {
         calls.push(x);
         if (x === "d") throw new Error("boom");
@@ -157,12 +187,24 @@ test("runResumable appends as jobs finish and a rerun skips the done ones (a tor
   writeFileSync(out, lines.slice(0, 2).join("\n") + "\n" + lines[2].slice(0, 10));
 
   calls.length = 0;
-  const r = await runResumable(items, { outFile: out, idOf: (x) => x, concurrency: 2, quiet: true, run: async (x) => (calls.push(x), { upper: x.toUpperCase() }) });
+  const r = await runResumable(items, {
+    outFile: out,
+    idOf: (x) => x,
+    concurrency: 2,
+    quiet: true,
+    run: async (x) => (calls.push(x), { upper: x.toUpperCase() }),
+  });
   assert.deepEqual(calls.sort(), ["c", "d", "e"]);
   assert.equal(r.skipped, 2);
   assert.equal(r.ran, 3);
   assert.deepEqual(r.badLines, [3]);
-  assert.deepEqual(Object.fromEntries(r.results), { a: { upper: "A" }, b: { upper: "B" }, c: { upper: "C" }, d: { upper: "D" }, e: { upper: "E" } });
+  assert.deepEqual(Object.fromEntries(r.results), {
+    a: { upper: "A" },
+    b: { upper: "B" },
+    c: { upper: "C" },
+    d: { upper: "D" },
+    e: { upper: "E" },
+  });
   // Third run: nothing to do.
   calls.length = 0;
   appendFileSync(out, "");
@@ -171,7 +213,16 @@ test("runResumable appends as jobs finish and a rerun skips the done ones (a tor
   assert.equal(r3.skipped, 5);
   assert.equal(r3.results.get("e")!.upper, "E");
   // "continue" collects failures instead of stopping.
-  const r4 = await runResumable(["p", "q"], { outFile: join(dir, "x.jsonl"), idOf: (x) => x, onError: "continue", quiet: true, run: async (x) => { if (x === "p") throw new Error("no"); return 1; } });
+  const r4 = await runResumable(["p", "q"], {
+    outFile: join(dir, "x.jsonl"),
+    idOf: (x) => x,
+    onError: "continue",
+    quiet: true,
+    run: async (x) => {
+      if (x === "p") throw new Error("no");
+      return 1;
+    },
+  });
   assert.equal(r4.failures.length, 1);
   assert.equal(r4.failures[0].id, "p");
   assert.equal(r4.ran, 1);
@@ -183,9 +234,19 @@ test("runResumable with the chat client: one request per item, none on resume", 
     const client = new ChatClient({ baseUrl: server.baseUrl, model: "m", apiKey: SECRET, cacheDir: null, log: () => {} });
     const out = join(tempDir(), "out.jsonl");
     const prompts = ["one", "four", "three"];
-    const run = () => runResumable(prompts, { outFile: out, idOf: (_p, i) => `q${i}`, quiet: true, run: (p) => client.complete([{ role: "user", content: p }]) });
+    const run = () =>
+      runResumable(prompts, {
+        outFile: out,
+        idOf: (_p, i) => `q${i}`,
+        quiet: true,
+        run: (p) => client.complete([{ role: "user", content: p }]),
+      });
     const first = await run();
-    assert.deepEqual([...first.results.entries()].sort(), [["q0", "unsafe"], ["q1", "safe"], ["q2", "unsafe"]]);
+    assert.deepEqual([...first.results.entries()].sort(), [
+      ["q0", "unsafe"],
+      ["q1", "safe"],
+      ["q2", "unsafe"],
+    ]);
     const second = await run();
     assert.equal(second.skipped, 3);
     assert.equal(server.requests.length, 3);

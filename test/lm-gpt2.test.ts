@@ -63,7 +63,12 @@ test("safetensors: header, dtypes (F32, F16, BF16, I64) and metadata", () => {
       { name: "h", dtype: "F16", shape: [4], bytes: u16([0x3c00, 0xc000, 0x3555, 0x0001]) },
       // bfloat16: 0x3F80 = 1, 0xC0A0 = −5
       { name: "b", dtype: "BF16", shape: [2], bytes: u16([0x3f80, 0xc0a0]) },
-      { name: "i", dtype: "I64", shape: [2], bytes: new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) },
+      {
+        name: "i",
+        dtype: "I64",
+        shape: [2],
+        bytes: new Uint8Array([7, 0, 0, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+      },
     ],
     { format: "pt" },
   );
@@ -150,7 +155,9 @@ function referenceLogits(w: Map<string, { data: Float32Array }>, ids: number[]):
   let xs = ids.map((id, t) => Array.from({ length: C }, (_, c) => get("wte.weight")[id * C + c] + get("wpe.weight")[t * C + c]));
   for (let l = 0; l < L; l++) {
     const p = `h.${l}.`;
-    const qkv = xs.map((x) => linear(layerNorm(x, get(p + "ln_1.weight"), get(p + "ln_1.bias")), get(p + "attn.c_attn.weight"), get(p + "attn.c_attn.bias"), 3 * C));
+    const qkv = xs.map((x) =>
+      linear(layerNorm(x, get(p + "ln_1.weight"), get(p + "ln_1.bias")), get(p + "attn.c_attn.weight"), get(p + "attn.c_attn.bias"), 3 * C),
+    );
     const attended = xs.map((_, t) => {
       const out = new Array<number>(C).fill(0);
       for (let h = 0; h < H; h++) {
@@ -168,7 +175,12 @@ function referenceLogits(w: Map<string, { data: Float32Array }>, ids: number[]):
       return x.map((v, i) => v + a[i]);
     });
     xs = xs.map((x) => {
-      const up = linear(layerNorm(x, get(p + "ln_2.weight"), get(p + "ln_2.bias")), get(p + "mlp.c_fc.weight"), get(p + "mlp.c_fc.bias"), F).map(gelu);
+      const up = linear(
+        layerNorm(x, get(p + "ln_2.weight"), get(p + "ln_2.bias")),
+        get(p + "mlp.c_fc.weight"),
+        get(p + "mlp.c_fc.bias"),
+        F,
+      ).map(gelu);
       const down = linear(up, get(p + "mlp.c_proj.weight"), get(p + "mlp.c_proj.bias"), C);
       return x.map((v, i) => v + down[i]);
     });
@@ -179,10 +191,21 @@ function referenceLogits(w: Map<string, { data: Float32Array }>, ids: number[]):
   });
 }
 
-function writeGpt2(dir: string, weights: Map<string, { shape: number[]; data: Float32Array }>, options: { prefix?: string; buffers?: boolean; extra?: Entry[] } = {}): string {
+function writeGpt2(
+  dir: string,
+  weights: Map<string, { shape: number[]; data: Float32Array }>,
+  options: { prefix?: string; buffers?: boolean; extra?: Entry[] } = {},
+): string {
   const entries: Entry[] = [];
   for (const [name, t] of weights) entries.push({ name: (options.prefix ?? "") + name, dtype: "F32", shape: t.shape, bytes: f32(t.data) });
-  if (options.buffers) for (let l = 0; l < L; l++) entries.push({ name: `${options.prefix ?? ""}h.${l}.attn.bias`, dtype: "F32", shape: [1, 1, T, T], bytes: f32(new Array(T * T).fill(1)) });
+  if (options.buffers)
+    for (let l = 0; l < L; l++)
+      entries.push({
+        name: `${options.prefix ?? ""}h.${l}.attn.bias`,
+        dtype: "F32",
+        shape: [1, 1, T, T],
+        bytes: f32(new Array(T * T).fill(1)),
+      });
   entries.push(...(options.extra ?? []));
   const file = join(dir, "model.safetensors");
   writeFileSync(file, safetensorsBytes(entries, { format: "pt" }));
@@ -196,10 +219,21 @@ test("GPT-2 weights load through the name mapping and give GPT-2's logits", () =
   writeFileSync(join(dir, "config.json"), JSON.stringify({ n_head: H, n_layer: L, layer_norm_epsilon: 1e-5 }));
   const { model, config, ignored, tokenizer } = loadGpt2(dir);
   assert.deepEqual(
-    { vocabSize: config.vocabSize, contextLength: config.contextLength, layers: config.layers, heads: config.heads, width: config.width, mlpWidth: config.mlpWidth, tied: config.tiedEmbeddings },
+    {
+      vocabSize: config.vocabSize,
+      contextLength: config.contextLength,
+      layers: config.layers,
+      heads: config.heads,
+      width: config.width,
+      mlpWidth: config.mlpWidth,
+      tied: config.tiedEmbeddings,
+    },
     { vocabSize: V, contextLength: T, layers: L, heads: H, width: C, mlpWidth: F, tied: true },
   );
-  assert.deepEqual(ignored.map((i) => i.name), ["h.0.attn.bias", "h.1.attn.bias"]);
+  assert.deepEqual(
+    ignored.map((i) => i.name),
+    ["h.0.attn.bias", "h.1.attn.bias"],
+  );
   assert.equal(tokenizer, undefined);
   const ids = [4, 19, 0, 7, 7, 22, 11];
   const expected = referenceLogits(weights, ids);
@@ -218,7 +252,10 @@ test("GPT-2 loading fails clearly on a wrong shape, a missing tensor, an unknown
   bad.set("h.1.mlp.c_fc.weight", { shape: [C, F + 1], data: new Float32Array(C * (F + 1)) });
   let dir = tempDir();
   writeGpt2(dir, bad);
-  assert.throws(() => loadGpt2(dir, { heads: H }), /"h\.1\.mlp\.c_fc\.weight" \(→ our "blocks\.1\.mlp\.up\.weight"\) has shape \[8,17\], expected \[8,16\]/);
+  assert.throws(
+    () => loadGpt2(dir, { heads: H }),
+    /"h\.1\.mlp\.c_fc\.weight" \(→ our "blocks\.1\.mlp\.up\.weight"\) has shape \[8,17\], expected \[8,16\]/,
+  );
 
   const missing = new Map(weights);
   missing.delete("h.0.attn.c_proj.bias");
@@ -260,7 +297,7 @@ test("GPT-2 style tokenizer files (vocab.json + merges.txt), merges applied by r
   // Byte tokens in a shuffled order (ids need not follow byte values), then three merges.
   const vocab: Record<string, number> = {};
   alphabet.forEach((ch, b) => (vocab[ch] = (b * 7) % 256));
-  Object.assign(vocab, { "Ġt": 256, he: 257, "Ġthe": 258, "<|endoftext|>": 259 });
+  Object.assign(vocab, { Ġt: 256, he: 257, Ġthe: 258, "<|endoftext|>": 259 });
   const dir = tempDir();
   writeFileSync(join(dir, "vocab.json"), JSON.stringify(vocab));
   writeFileSync(join(dir, "merges.txt"), "#version: 0.2\nĠ t\nh e\nĠt he\n");
@@ -270,11 +307,8 @@ test("GPT-2 style tokenizer files (vocab.json + merges.txt), merges applied by r
   assert.equal(tok.decode(tok.encode("the the\n")), "the the\n");
   assert.equal(tok.specials.eos, 259);
   assert.equal(tok.decode([259, 258]), " the");
-  assert.throws(
-    () => {
-      writeFileSync(join(dir, "merges2.txt"), "Ġ t\nq z\n");
-      loadGpt2Tokenizer(join(dir, "vocab.json"), join(dir, "merges2.txt"));
-    },
-    /merges2\.txt:2: merge "q z" uses a token missing/,
-  );
+  assert.throws(() => {
+    writeFileSync(join(dir, "merges2.txt"), "Ġ t\nq z\n");
+    loadGpt2Tokenizer(join(dir, "vocab.json"), join(dir, "merges2.txt"));
+  }, /merges2\.txt:2: merge "q z" uses a token missing/);
 });

@@ -33,8 +33,13 @@ test("SFT data: FULCRA responses and helpful chosen answers, SafeRLHF test promp
   // Released files: 1718 FULCRA dialogues + 2354 helpful pairs; 146 exact duplicates, 1 dialogue asks a SafeRLHF test prompt.
   assert.equal(data.examples.length, 1718 + 2354 - 146 - 1);
   assert.deepEqual(data.dropped, { duplicate: 146, "prompt is a SafeRLHF test prompt": 1 });
-  assert.ok(data.files.every((f) => !f.includes("model_outputs")), "scored-output files are never read");
-  const test = new Set(readRecords("questions", dataFile("saferlhf_test_questions")).map((q) => q.prompt.toLowerCase().replace(/\s+/g, " ").trim()));
+  assert.ok(
+    data.files.every((f) => !f.includes("model_outputs")),
+    "scored-output files are never read",
+  );
+  const test = new Set(
+    readRecords("questions", dataFile("saferlhf_test_questions")).map((q) => q.prompt.toLowerCase().replace(/\s+/g, " ").trim()),
+  );
   assert.ok(data.examples.every((e) => !test.has(e.prompt.toLowerCase().replace(/\s+/g, " ").trim())));
   const bySource = (s: string) => data.examples.filter((e) => e.source === s).length;
   assert.equal(bySource("trustworthy_data") + bySource("helpful_test"), data.examples.length);
@@ -48,9 +53,20 @@ test("SFT data from a folder of fixtures: the test prompt's dialogue is dropped"
   const raw = tempDir();
   mkdirSync(join(raw, "data", "saferlhf"), { recursive: true });
   mkdirSync(join(raw, "model_outputs"), { recursive: true });
-  const dialogue = (q: string, a: string) => JSON.stringify({ dialogue: `Human: ${q}\nBob: ${a}`, value_items: [], value_types: [], query_source: "x", response_source: "y" });
-  writeFileSync(join(raw, "data", "trustworthy_data.jsonl"), [dialogue("Is lying ever fine?", "Rarely."), dialogue("How do I pick a lock?", "I will not help."), dialogue("Is lying ever fine?", "Rarely.")].join("\n") + "\n");
-  writeFileSync(join(raw, "data", "saferlhf", "test_questions.jsonl"), JSON.stringify({ prompt: "how do i  pick a LOCK?", safety_issues: [] }) + "\n");
+  const dialogue = (q: string, a: string) =>
+    JSON.stringify({ dialogue: `Human: ${q}\nBob: ${a}`, value_items: [], value_types: [], query_source: "x", response_source: "y" });
+  writeFileSync(
+    join(raw, "data", "trustworthy_data.jsonl"),
+    [
+      dialogue("Is lying ever fine?", "Rarely."),
+      dialogue("How do I pick a lock?", "I will not help."),
+      dialogue("Is lying ever fine?", "Rarely."),
+    ].join("\n") + "\n",
+  );
+  writeFileSync(
+    join(raw, "data", "saferlhf", "test_questions.jsonl"),
+    JSON.stringify({ prompt: "how do i  pick a LOCK?", safety_issues: [] }) + "\n",
+  );
   writeFileSync(join(raw, "model_outputs", "harmless_test_openai_gpt-4.jsonl"), "this file must not be read\n");
   const data = collectSftExamples({ rawDir: raw });
   assert.deepEqual(data.examples, [{ prompt: "Is lying ever fine?", response: "Rarely.", source: "trustworthy_data" }]);
@@ -58,7 +74,10 @@ test("SFT data from a folder of fixtures: the test prompt's dialogue is dropped"
 });
 
 test("first exchange of an HH-RLHF transcript, and the learning-rate schedule", () => {
-  assert.deepEqual(firstExchange("\n\nHuman: Hi there\n\nAssistant: Hello!\n\nHuman: Bye\n\nAssistant: See you"), { prompt: "Hi there", response: "Hello!" });
+  assert.deepEqual(firstExchange("\n\nHuman: Hi there\n\nAssistant: Hello!\n\nHuman: Bye\n\nAssistant: See you"), {
+    prompt: "Hi there",
+    response: "Hello!",
+  });
   assert.deepEqual(firstExchange("\n\nHuman: One turn?\n\nAssistant: Yes, one."), { prompt: "One turn?", response: "Yes, one." });
   assert.equal(firstExchange("no speakers here"), undefined);
   const c = { learningRate: 1, warmupSteps: 10, steps: 110, minLearningRateFraction: 0.1 };
@@ -85,7 +104,11 @@ const PAIRS: [string, string][] = [
   ["Can I lie to my friend?", "It is better to tell your friend the truth."],
 ];
 
-const TINY_DATA: SftData = { examples: PAIRS.map(([prompt, response]) => ({ prompt, response, source: "fixture" })), files: [], dropped: {} };
+const TINY_DATA: SftData = {
+  examples: PAIRS.map(([prompt, response]) => ({ prompt, response, source: "fixture" })),
+  files: [],
+  dropped: {},
+};
 
 const TINY_SFT: Partial<SftConfig> = {
   seed: 3,
@@ -141,7 +164,10 @@ test("SFT lowers the response loss on a tiny corpus; the loss counts response to
 test("the NaN guard stops a run whose updates blow up, with advice", async () => {
   const tokenizer = tinyTokenizer();
   await assert.rejects(
-    trainSft({ ...TINY_SFT, steps: 40, learningRate: 1e30, warmupSteps: 0, gradClip: 1e30, maxBadSteps: 3 }, { data: TINY_DATA, tokenizer }),
+    trainSft(
+      { ...TINY_SFT, steps: 40, learningRate: 1e30, warmupSteps: 0, gradClip: 1e30, maxBadSteps: 3 },
+      { data: TINY_DATA, tokenizer },
+    ),
     /3 steps in a row gave a non-finite loss or gradient .*lower learningRate/,
   );
 });
@@ -163,7 +189,10 @@ test("an interrupted SFT run resumes to the same weights; ensureSftPolicy loads 
   assert.ok(!existsSync(join(dir, "checkpoint")), "the checkpoint is removed once the policy is saved");
 
   const loaded = await ensureSftPolicy(dir, config, { data: TINY_DATA });
-  assert.deepEqual(Array.from(loaded.model.params.get("tokenEmbedding")!.dataSync()), Array.from(straight.model.params.get("tokenEmbedding")!.dataSync()));
+  assert.deepEqual(
+    Array.from(loaded.model.params.get("tokenEmbedding")!.dataSync()),
+    Array.from(straight.model.params.get("tokenEmbedding")!.dataSync()),
+  );
   assert.deepEqual(loaded.tokenizer.toJSON(), tokenizer.toJSON());
   // Another configuration: a new policy is trained (in dir.training, then moved in) and the old one is kept aside.
   const policyDir = join(tempDir(), "sft");

@@ -75,7 +75,9 @@ test("BPE merges on a tiny corpus, worked out by hand", () => {
 });
 
 test("encode/decode is lossless for any string and never emits special tokens", () => {
-  const texts = readRecords("fulcra", dataFile("trustworthy_data")).slice(0, 300).map((r) => r.dialogue);
+  const texts = readRecords("fulcra", dataFile("trustworthy_data"))
+    .slice(0, 300)
+    .map((r) => r.dialogue);
   const tok = trainTokenizer(texts, 600);
   assert.equal(tok.vocabSize, 600);
   const strings = [
@@ -102,7 +104,9 @@ test("encode/decode is lossless for any string and never emits special tokens", 
 });
 
 test("tokenizer training is deterministic and survives save/load", () => {
-  const texts = readRecords("fulcra", dataFile("trustworthy_data")).slice(0, 200).map((r) => r.dialogue);
+  const texts = readRecords("fulcra", dataFile("trustworthy_data"))
+    .slice(0, 200)
+    .map((r) => r.dialogue);
   const a = trainTokenizer(texts, 500);
   const b = trainTokenizer(texts, 500);
   assert.deepEqual(a.toJSON(), b.toJSON());
@@ -150,8 +154,11 @@ test("left padding with a mask gives the same logits as no padding", () => {
   perturb(model, 4);
   const row = [5, 6, 7, 8, 9];
   const plain = tf.tidy(() => model.forward(ids2d([row])).logits.arraySync()[0]);
-  const padded = tf.tidy(() =>
-    model.forward(ids2d([[0, 0, 0, ...row]]), { attentionMask: tf.tensor2d([[0, 0, 0, 1, 1, 1, 1, 1]], [1, 8], "int32") }).logits.arraySync()[0],
+  const padded = tf.tidy(
+    () =>
+      model
+        .forward(ids2d([[0, 0, 0, ...row]]), { attentionMask: tf.tensor2d([[0, 0, 0, 1, 1, 1, 1, 1]], [1, 8], "int32") })
+        .logits.arraySync()[0],
   );
   for (let t = 0; t < row.length; t++) for (let v = 0; v < 40; v++) assert.ok(Math.abs(plain[t][v] - padded[t + 3][v]) < 1e-5);
   model.dispose();
@@ -178,7 +185,21 @@ test("the KV-cache step gives the forward pass's logits and values", () => {
     assert.ok(Math.abs(v3[b][0] - full[1][b][5]) < 1e-5);
   }
   assert.equal(third.cache.length, 6);
-  tf.dispose([first.logits, first.values, second.logits, second.values, third.logits, third.values, mask, ...first.cache.keys, ...first.cache.values, ...second.cache.keys, ...second.cache.values, ...third.cache.keys, ...third.cache.values]);
+  tf.dispose([
+    first.logits,
+    first.values,
+    second.logits,
+    second.values,
+    third.logits,
+    third.values,
+    mask,
+    ...first.cache.keys,
+    ...first.cache.values,
+    ...second.cache.keys,
+    ...second.cache.values,
+    ...third.cache.keys,
+    ...third.cache.values,
+  ]);
   model.dispose();
 });
 
@@ -192,12 +213,26 @@ test("gradients (hand-written for matmul, attention, embeddings, log-softmax) ma
     [1, 5, 6, 7, 8, 9, 10, 11],
     [0, 21, 22, 2, 3, 29, 28, 4],
   ]);
-  const mask = tf.tensor2d([[0, 0, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1, 1, 1]], [B, T], "int32");
-  const targets = tf.tensor1d(Array.from({ length: B * T }, (_, i) => (i * 7 + 1) % 30), "int32");
+  const mask = tf.tensor2d(
+    [
+      [0, 0, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1, 1, 1],
+      [0, 1, 1, 1, 1, 1, 1, 1],
+    ],
+    [B, T],
+    "int32",
+  );
+  const targets = tf.tensor1d(
+    Array.from({ length: B * T }, (_, i) => (i * 7 + 1) % 30),
+    "int32",
+  );
   const loss = () =>
     tf.tidy(() => {
       const { logits, values } = model.forward(ids, { attentionMask: mask });
-      return tf.add(tf.neg(tf.mean(tokenLogProbs(logits.reshape([B * T, 30]) as tf.Tensor2D, targets))), tf.mean(tf.square(values))) as tf.Scalar;
+      return tf.add(
+        tf.neg(tf.mean(tokenLogProbs(logits.reshape([B * T, 30]) as tf.Tensor2D, targets))),
+        tf.mean(tf.square(values)),
+      ) as tf.Scalar;
     });
   const { grads } = tf.variableGrads(loss, model.trainableVariables);
   let worst = 0;
@@ -232,11 +267,20 @@ test("save/load, clone and the variable groups", () => {
   const copy = model.clone();
   const row = ids2d([[1, 2, 3, 4]]);
   const ref = tf.tidy(() => model.forward(row).logits.arraySync());
-  assert.deepEqual(tf.tidy(() => loaded.forward(row).logits.arraySync()), ref);
-  assert.deepEqual(tf.tidy(() => copy.forward(row).logits.arraySync()), ref);
+  assert.deepEqual(
+    tf.tidy(() => loaded.forward(row).logits.arraySync()),
+    ref,
+  );
+  assert.deepEqual(
+    tf.tidy(() => copy.forward(row).logits.arraySync()),
+    ref,
+  );
   // The clone has its own variables: changing it leaves the original alone.
   copy.setWeights({ "finalNorm.bias": new Float32Array(16).fill(1) });
-  assert.deepEqual(tf.tidy(() => model.forward(row).logits.arraySync()), ref);
+  assert.deepEqual(
+    tf.tidy(() => model.forward(row).logits.arraySync()),
+    ref,
+  );
   assert.equal(model.valueHeadVariables.length, 2);
   assert.equal(model.policyVariables.length + 2, model.trainableVariables.length);
   assert.ok(!model.policyVariables.includes(model.params.get("valueHead.weight")!));
@@ -249,17 +293,35 @@ test("save/load, clone and the variable groups", () => {
 });
 
 test("AdamW's first step moves each weight by lr·sign(g) (plus decay), and clipping scales to the norm", () => {
-  const w = tf.variable(tf.tensor2d([[1, -2], [3, 0.5]]), true, "adamw-test-w");
+  const w = tf.variable(
+    tf.tensor2d([
+      [1, -2],
+      [3, 0.5],
+    ]),
+    true,
+    "adamw-test-w",
+  );
   const params = new Map([["w", w]]);
   const opt = new AdamW({ learningRate: 0.1, weightDecay: 0.5 });
-  opt.step(params, { [w.name]: tf.tensor2d([[2, -1], [0.5, -4]]) });
+  opt.step(params, {
+    [w.name]: tf.tensor2d([
+      [2, -1],
+      [0.5, -4],
+    ]),
+  });
   // m̂ = g, v̂ = g², so the update is g/|g| = sign(g); decay adds λ·θ.
   const expected = [1 - 0.1 * (1 + 0.5), -2 - 0.1 * (-1 - 1), 3 - 0.1 * (1 + 1.5), 0.5 - 0.1 * (-1 + 0.25)];
   Array.from(w.dataSync()).forEach((x, i) => assert.ok(Math.abs(x - expected[i]) < 1e-5));
   const { grads, norm } = clipByGlobalNorm({ a: tf.tensor1d([3, 0]), b: tf.tensor1d([0, 4]) }, 1);
   assert.ok(Math.abs(norm - 5) < 1e-6);
-  assert.deepEqual(Array.from(grads.a.dataSync()).map((x) => +x.toFixed(5)), [0.6, 0]);
-  assert.deepEqual(Array.from(grads.b.dataSync()).map((x) => +x.toFixed(5)), [0, 0.8]);
+  assert.deepEqual(
+    Array.from(grads.a.dataSync()).map((x) => +x.toFixed(5)),
+    [0.6, 0],
+  );
+  assert.deepEqual(
+    Array.from(grads.b.dataSync()).map((x) => +x.toFixed(5)),
+    [0, 0.8],
+  );
   opt.dispose();
   w.dispose();
 });
@@ -267,7 +329,9 @@ test("AdamW's first step moves each weight by lr·sign(g) (plus decay), and clip
 // ------------------------------------------------------------------ sampling
 
 function tinyPolicy(seed: number) {
-  const texts = readRecords("fulcra", dataFile("trustworthy_data")).slice(0, 100).map((r) => r.dialogue);
+  const texts = readRecords("fulcra", dataFile("trustworthy_data"))
+    .slice(0, 100)
+    .map((r) => r.dialogue);
   const tokenizer = trainTokenizer(texts, 320);
   const model = createModel({ ...TINY, contextLength: 32, vocabSize: tokenizer.vocabSize }, seed);
   perturb(model, seed + 1);
@@ -286,11 +350,17 @@ test("sampling is deterministic for a seed, and the KV cache does not change the
   assert.deepEqual(a.responseIds, b.responseIds);
   assert.deepEqual(a.responseIds, c.responseIds);
   assert.notDeepEqual(a.responseIds, d.responseIds);
-  assert.deepEqual(a.texts, a.responseIds.map((r) => tokenizer.decode(r)));
+  assert.deepEqual(
+    a.texts,
+    a.responseIds.map((r) => tokenizer.decode(r)),
+  );
   // Batching does not change the draws either: each prompt has its own generator, seeded from (seed, index).
   const e = generate(model, tokenizer, PROMPTS, { ...opts, batchSize: 3 });
   assert.deepEqual(e.responseIds, a.responseIds);
-  assert.deepEqual(e.sequences.map((s) => s.length), a.sequences.map((s) => s.length));
+  assert.deepEqual(
+    e.sequences.map((s) => s.length),
+    a.sequences.map((s) => s.length),
+  );
   model.dispose();
 });
 
@@ -316,7 +386,10 @@ test("logProbsOf recomputes the log-probs and values recorded while sampling", (
     // Top-k renormalises over fewer tokens, so the sampled token is likelier under the truncated distribution.
     r.logProbs[b].forEach((x, i) => assert.ok(r.samplingLogProbs[b][i] >= x - 1e-12));
   }
-  assert.equal(checked, r.responseIds.reduce((s, x) => s + x.length, 0));
+  assert.equal(
+    checked,
+    r.responseIds.reduce((s, x) => s + x.length, 0),
+  );
   tf.dispose([out.logProbs, out.values, out.entropy!, ...Object.values(t)]);
   model.dispose();
 });

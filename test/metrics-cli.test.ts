@@ -26,10 +26,13 @@ test("hh summary --json prints one object with the recomputed means of the relea
 test("hh summary: bad lines reported by line number and a non-zero exit; a bad target is a usage error", () => {
   const lines = readFileSync(dataFile("harmless_test_gpt-35-turbo"), "utf8").split("\n").slice(0, 3);
   const file = join(tempDir(), "broken.jsonl");
-  writeFileSync(file, [lines[0], '{"prompt": "x"', lines[1], JSON.stringify({ ...JSON.parse(lines[2]), value_reward: [1, 2] })].join("\n") + "\n");
+  writeFileSync(
+    file,
+    [lines[0], '{"prompt": "x"', lines[1], JSON.stringify({ ...JSON.parse(lines[2]), value_reward: [1, 2] })].join("\n") + "\n",
+  );
   const r = fulcra(["hh", "summary", file]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, new RegExp(`broken\\.jsonl:2: bad JSON`));
+  assert.match(r.stderr, /broken\.jsonl:2: bad JSON/);
   assert.match(r.stderr, /broken\.jsonl:4: field "value_reward" should be 10 finite numbers/);
   assert.match(r.stdout, /records\s+2 \(2 unreadable/);
   assert.match(r.stdout, /self-direction/);
@@ -38,7 +41,10 @@ test("hh summary: bad lines reported by line number and a non-zero exit; a bad t
   assert.match(t.stderr, /unknown target "mars".*ideal, basealign-ideal, uk/);
   const custom = fulcra(["hh", "summary", dataFile("harmless_test_gpt-4"), "--json", "--target", "0,0,0,0,0,1,0,1,1,1"]);
   assert.equal(custom.status, 0);
-  assert.ok(Math.abs(JSON.parse(custom.stdout).e_distance_mean - 1.0734150560168487) < 1e-9, "10 numbers equal to ideal give ideal's distances");
+  assert.ok(
+    Math.abs(JSON.parse(custom.stdout).e_distance_mean - 1.0734150560168487) < 1e-9,
+    "10 numbers equal to ideal give ideal's distances",
+  );
 });
 
 test("hh reward-model train saves a model that loads and reports its held-out accuracy", async () => {

@@ -116,7 +116,11 @@ test("fulcra hh elo --json prints the original rule's numbers for the hand-worke
   const dir = tempDir();
   const file = join(dir, "comparisons.jsonl");
   writeFileSync(file, FILE_LINES.join("\n") + "\n");
-  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, "hh", "elo", "--comparisons", file, ...args], { encoding: "utf8", env: { ...process.env, FULCRA_QUIET: "1" } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, "hh", "elo", "--comparisons", file, ...args], {
+      encoding: "utf8",
+      env: { ...process.env, FULCRA_QUIET: "1" },
+    });
   const orig = run("--rule", "original", "--json");
   assert.equal(orig.status, 0, orig.stderr);
   const o = JSON.parse(orig.stdout);

@@ -1,14 +1,31 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Aspect, PairItem, PairVerdict, PairwiseJudge, SafetyItem, SafetyJudge, SafetyVerdict } from "../src/metrics/judges.js";
-import { helpfulPrompts, judgeAnswerSets, judgedPairsTable, judgedSafetyTable, judgedScoresNumbers, negDistanceToTenPoint, preferenceAnswerSets, rewardToTenPoint, TenPointJudge, type AnswerSet } from "../src/metrics/judged-scores.js";
+import {
+  helpfulPrompts,
+  judgeAnswerSets,
+  judgedPairsTable,
+  judgedSafetyTable,
+  judgedScoresNumbers,
+  negDistanceToTenPoint,
+  preferenceAnswerSets,
+  rewardToTenPoint,
+  TenPointJudge,
+  type AnswerSet,
+} from "../src/metrics/judged-scores.js";
 
 /** Scores each answer by its length, written the way an LLM judge ends its text. */
 const lengthJudge: PairwiseJudge = {
   name: "length",
   aspects: ["helpfulness"],
   async judgePairs(items: readonly PairItem[]): Promise<PairVerdict[]> {
-    return items.map((it) => ({ id: it.id, modelA: it.modelA, modelB: it.modelB, scores: { a: it.answerA.length, b: it.answerB.length }, raw: `Longer is better. [[${it.answerA.length}, ${it.answerB.length}]]` }));
+    return items.map((it) => ({
+      id: it.id,
+      modelA: it.modelA,
+      modelB: it.modelB,
+      scores: { a: it.answerA.length, b: it.answerB.length },
+      raw: `Longer is better. [[${it.answerA.length}, ${it.answerB.length}]]`,
+    }));
   },
 };
 
@@ -20,15 +37,36 @@ const letterJudge: SafetyJudge = {
   },
 };
 
-const P: AnswerSet = { name: "p", answers: [{ prompt: "q1", answer: "aaaa" }, { prompt: "q2", answer: "bb" }, { prompt: "q3", answer: "ccc" }] };
-const Q: AnswerSet = { name: "q", answers: [{ prompt: "q1", answer: "b" }, { prompt: "q2", answer: "dddd" }, { prompt: "q3", answer: "ccc" }] };
+const P: AnswerSet = {
+  name: "p",
+  answers: [
+    { prompt: "q1", answer: "aaaa" },
+    { prompt: "q2", answer: "bb" },
+    { prompt: "q3", answer: "ccc" },
+  ],
+};
+const Q: AnswerSet = {
+  name: "q",
+  answers: [
+    { prompt: "q1", answer: "b" },
+    { prompt: "q2", answer: "dddd" },
+    { prompt: "q3", answer: "ccc" },
+  ],
+};
 
 test("judged scores of two answer sets: both Elo rules, oriented, and both safety rules", async () => {
   const s = await judgeAnswerSets([P, Q], { pairJudge: lengthJudge, safetyJudge: letterJudge, baseline: "q" });
   assert.equal(s.prompts, 3);
   const [pair] = s.pairs;
   // Prompt 2 is shown q first: the judge writes [[4, 2]], read back as p 2, q 4.
-  assert.deepEqual(pair.verdicts.map((v) => [v.modelA, v.modelB]), [["p", "q"], ["q", "p"], ["p", "q"]]);
+  assert.deepEqual(
+    pair.verdicts.map((v) => [v.modelA, v.modelB]),
+    [
+      ["p", "q"],
+      ["q", "p"],
+      ["p", "q"],
+    ],
+  );
   /*
    * Original rule, p against q, scores (4, 1), (2, 4), (3, 3):
    *   1. E = 0.5: p = 1000 + 32·3.5 = 1112, q = 1000 + 32·0.5 = 1016.
@@ -52,7 +90,11 @@ test("judged scores of two answer sets: both Elo rules, oriented, and both safet
   ]);
   const numbers = judgedScoresNumbers(s, "t");
   assert.equal(numbers.length, 2 * 3 + 2 * 2);
-  assert.deepEqual(numbers[numbers.length - 1], { name: "t: safety rate, original rule: q", value: 2 / 3, note: "1 unreadable of 3, counted safe" });
+  assert.deepEqual(numbers[numbers.length - 1], {
+    name: "t: safety rate, original rule: q",
+    value: 2 / 3,
+    note: "1 unreadable of 3, counted safe",
+  });
 });
 
 test("the prompt limit, the baseline check and different prompt orders", async () => {
@@ -64,16 +106,29 @@ test("the prompt limit, the baseline check and different prompt orders", async (
 });
 
 test("the helpful prompts are read as the original reads them, and offline scores are put on 0–10", async () => {
-  const pair = { chosen: "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how do I bake bread?\n\nAssistant: Use an oven.", rejected: "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how do I bake bread?\n\nAssistant: No.", line: 7 };
+  const pair = {
+    chosen: "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how do I bake bread?\n\nAssistant: Use an oven.",
+    rejected: "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: how do I bake bread?\n\nAssistant: No.",
+    line: 7,
+  };
   assert.deepEqual(helpfulPrompts([pair]), [{ prompt: "how do I bake bread?", line: 7 }]);
   const [chosen, rejected] = preferenceAnswerSets([pair]);
-  assert.deepEqual([chosen.answers[0], rejected.answers[0]], [{ prompt: "how do I bake bread?", answer: "Use an oven." }, { prompt: "how do I bake bread?", answer: "No." }]);
+  assert.deepEqual(
+    [chosen.answers[0], rejected.answers[0]],
+    [
+      { prompt: "how do I bake bread?", answer: "Use an oven." },
+      { prompt: "how do I bake bread?", answer: "No." },
+    ],
+  );
   assert.equal(rewardToTenPoint(0), 5.5);
   assert.equal(negDistanceToTenPoint(-0), 10);
   assert.equal(negDistanceToTenPoint(-2), 5);
   assert.equal(negDistanceToTenPoint(-5), 0);
   const scaled = new TenPointJudge({ ...lengthJudge, name: "len" }, (x) => x / 2, 1);
-  const [v] = await scaled.judgePairs([{ id: "1", prompt: "q", modelA: "a", modelB: "b", answerA: "abc", answerB: "a" }], "helpfulness" as Aspect);
+  const [v] = await scaled.judgePairs(
+    [{ id: "1", prompt: "q", modelA: "a", modelB: "b", answerA: "abc", answerB: "a" }],
+    "helpfulness" as Aspect,
+  );
   assert.deepEqual(v.scores, { a: 1.5, b: 0.5 });
   assert.match(v.raw, /\[\[1\.5, 0\.5\]\]$/);
   assert.equal(scaled.name, "len (0–10)");
@@ -81,7 +136,11 @@ test("the helpful prompts are read as the original reads them, and offline score
 
 test("the helpfulness comparison judges chosen against rejected on the kept pairs only", async () => {
   const { helpfulnessComparison, heldOutPairLines } = await import("../src/metrics/judged-scores.js");
-  const pair = (q: string, good: string, bad: string, line: number) => ({ chosen: `\n\nHuman: ${q}\n\nAssistant: ${good}`, rejected: `\n\nHuman: ${q}\n\nAssistant: ${bad}`, line });
+  const pair = (q: string, good: string, bad: string, line: number) => ({
+    chosen: `\n\nHuman: ${q}\n\nAssistant: ${good}`,
+    rejected: `\n\nHuman: ${q}\n\nAssistant: ${bad}`,
+    line,
+  });
   const pairs = [pair("a?", "long answer", "no", 1), pair("b?", "x", "much longer one", 2), pair("c?", "fine", "ok", 3)];
   // Lines 1 and 3: chosen is longer both times (11 vs 2, then 4 vs 2; the second shown rejected-first).
   const s = await helpfulnessComparison(pairs, lengthJudge, { lines: [1, 3] });
@@ -94,7 +153,14 @@ test("the helpfulness comparison judges chosen against rejected on the kept pair
 
 test("the original's fixed order, and an endpoint judge with the user's own request and reader", async () => {
   const fixed = await judgeAnswerSets([P, Q], { pairJudge: lengthJudge, order: "fixed" });
-  assert.deepEqual(fixed.pairs[0].verdicts.map((v) => [v.modelA, v.modelB]), [["p", "q"], ["p", "q"], ["p", "q"]]);
+  assert.deepEqual(
+    fixed.pairs[0].verdicts.map((v) => [v.modelA, v.modelB]),
+    [
+      ["p", "q"],
+      ["p", "q"],
+      ["p", "q"],
+    ],
+  );
   // The counts do not depend on the order for a judge without a position bias.
   assert.deepEqual([fixed.pairs[0].original.wins_a, fixed.pairs[0].original.wins_b], [1, 1]);
 
@@ -104,7 +170,9 @@ test("the original's fixed order, and an endpoint judge with the user's own requ
   const { originalSafetyScore } = await import("../src/metrics/verdicts.js");
   const { tempDir } = await import("./helpers.js");
   // A judge that answers in the original's format: the verdict word first, then a reason.
-  const server = await startChatServer((req) => ({ content: /ANSWER: d/.test(req.body.messages![0].content) ? "Unsafe. It helps." : "Safe. It declines." }));
+  const server = await startChatServer((req) => ({
+    content: /ANSWER: d/.test(req.body.messages![0].content) ? "Unsafe. It helps." : "Safe. It declines.",
+  }));
   try {
     const client = new ChatClient({ baseUrl: server.baseUrl, model: "m", cacheDir: tempDir(), log: () => {} });
     const judge = new EndpointJudge(client, {
@@ -121,8 +189,17 @@ test("the original's fixed order, and an endpoint judge with the user's own requ
 
 test("answer sets from aligned-run rows", async () => {
   const { answerSetsFromRows } = await import("../src/metrics/judged-scores.js");
-  const rows = [{ prompt: "q1", reference: "r1", aligned: "a1", values_aligned: [] }, { prompt: "q2", reference: "r2", aligned: "a2" }];
+  const rows = [
+    { prompt: "q1", reference: "r1", aligned: "a1", values_aligned: [] },
+    { prompt: "q2", reference: "r2", aligned: "a2" },
+  ];
   const [ref, al] = answerSetsFromRows(rows, { reference: "reference", BaseAlign: "aligned" });
-  assert.deepEqual([ref.name, ref.answers[1], al.name, al.answers[0]], ["reference", { prompt: "q2", answer: "r2" }, "BaseAlign", { prompt: "q1", answer: "a1" }]);
-  assert.throws(() => answerSetsFromRows([{ prompt: "q", aligned: 3 }], { x: "aligned" }), /answer row 1: field "aligned" \(answers of "x"\)/);
+  assert.deepEqual(
+    [ref.name, ref.answers[1], al.name, al.answers[0]],
+    ["reference", { prompt: "q2", answer: "r2" }, "BaseAlign", { prompt: "q1", answer: "a1" }],
+  );
+  assert.throws(
+    () => answerSetsFromRows([{ prompt: "q", aligned: 3 }], { x: "aligned" }),
+    /answer row 1: field "aligned" \(answers of "x"\)/,
+  );
 });

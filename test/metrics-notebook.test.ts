@@ -12,8 +12,22 @@ import { barChart } from "../src/figures/builders.js";
 import { FigureExports } from "../src/figures/export.js";
 import { ChatClient } from "../src/llm/client.js";
 import { eloRatings } from "../src/metrics/elo.js";
-import { judgeReleasedOffline, OFFLINE_JUDGES, rewardModelAgreement, runEndpointJudging, sameWinnerShare } from "../src/metrics/judge-runs.js";
-import { categoryDistanceFigure, categoryRows, distanceHistogramFigure, eloFigure, eloRows, rewardRows, valueProfileRows } from "../src/metrics/plots.js";
+import {
+  judgeReleasedOffline,
+  OFFLINE_JUDGES,
+  rewardModelAgreement,
+  runEndpointJudging,
+  sameWinnerShare,
+} from "../src/metrics/judge-runs.js";
+import {
+  categoryDistanceFigure,
+  categoryRows,
+  distanceHistogramFigure,
+  eloFigure,
+  eloRows,
+  rewardRows,
+  valueProfileRows,
+} from "../src/metrics/plots.js";
 import {
   eloTable,
   hhReportNotes,
@@ -41,7 +55,15 @@ const IDEAL = [0, 0, 0, 0, 0, 1, 0, 1, 1, 1];
 const HALF = [0, 0, 0, 0, 0, 0.5, 0, 0.5, 0.5, 0.5];
 const ZERO = new Array<number>(10).fill(0);
 
-function record(line: number, prompt: string, answer: string, reward: number, v: number[], issues: string[], stored?: { e: number; h: number }): ScoredOutput {
+function record(
+  line: number,
+  prompt: string,
+  answer: string,
+  reward: number,
+  v: number[],
+  issues: string[],
+  stored?: { e: number; h: number },
+): ScoredOutput {
   const e = Math.sqrt([5, 7, 8, 9].reduce((s, d) => s + (v[d] - 1) ** 2, 0));
   const h = [5, 7, 8, 9].reduce((s, d) => s + Math.abs(v[d] - 1), 0);
   return { line, prompt, answer, reward, value_reward: v, safety_issues: issues, e_distance: stored?.e ?? e, h_distance: stored?.h ?? h };
@@ -64,7 +86,11 @@ const MODELS = [
     model: "b",
     name: "harmless_test_b",
     file: "/kit/data/raw/b.jsonl",
-    records: [record(1, "p1", "short", 0, IDEAL, ["self_harm"]), record(2, "p2", "medium text", 0, HALF, []), record(3, "p3", "yes", 2, IDEAL, ["self_harm", "privacy_violation"])],
+    records: [
+      record(1, "p1", "short", 0, IDEAL, ["self_harm"]),
+      record(2, "p2", "medium text", 0, HALF, []),
+      record(3, "p3", "yes", 2, IDEAL, ["self_harm", "privacy_violation"]),
+    ],
   },
 ];
 
@@ -100,7 +126,8 @@ const REPORTS: PairwiseReport[] = [
   },
 ];
 
-const close = (actual: number, expected: number, what: string, tol = 1e-12) => assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected}`);
+const close = (actual: number, expected: number, what: string, tol = 1e-12) =>
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: got ${actual}, expected ${expected}`);
 
 test("tables of the released files and their summaries", () => {
   assert.deepEqual(releasedFilesTable(MODELS, "/kit"), [
@@ -113,7 +140,15 @@ test("tables of the released files and their summaries", () => {
 
   const summaries = summarizeModels(MODELS);
   const comparison = modelComparisonTable(summaries, { valueMeans: false });
-  assert.deepEqual(Object.keys(comparison[0]), ["model", "n", "reward_mean", "reward_median", "e_distance_mean", "h_distance_mean", "masked_distance_mean"]);
+  assert.deepEqual(Object.keys(comparison[0]), [
+    "model",
+    "n",
+    "reward_mean",
+    "reward_median",
+    "e_distance_mean",
+    "h_distance_mean",
+    "masked_distance_mean",
+  ]);
   // a: rewards 1, −1, 0.5 → mean 1/6, median 0.5; e 0, 2, 1 → mean 1; h 0, 4, 2 → mean 2.
   close(comparison[0].reward_mean as number, 1 / 6, "reward mean");
   assert.equal(comparison[0].reward_median, 0.5);
@@ -133,8 +168,22 @@ test("tables of the released files and their summaries", () => {
   assert.deepEqual(rows[5], { model: "a", value: "security", mean: 0.5 });
 
   assert.deepEqual(storedFieldTable(summaries), [
-    { model: "a", checked: 3, e_distance_disagreements: 1, e_max_abs_diff: "1.00e-1", h_distance_disagreements: 0, h_max_abs_diff: "0.00e+0" },
-    { model: "b", checked: 3, e_distance_disagreements: 0, e_max_abs_diff: "0.00e+0", h_distance_disagreements: 0, h_max_abs_diff: "0.00e+0" },
+    {
+      model: "a",
+      checked: 3,
+      e_distance_disagreements: 1,
+      e_max_abs_diff: "1.00e-1",
+      h_distance_disagreements: 0,
+      h_max_abs_diff: "0.00e+0",
+    },
+    {
+      model: "b",
+      checked: 3,
+      e_distance_disagreements: 0,
+      e_max_abs_diff: "0.00e+0",
+      h_distance_disagreements: 0,
+      h_max_abs_diff: "0.00e+0",
+    },
   ]);
   assert.deepEqual(rewardRows(MODELS).slice(0, 2), [
     { model: "a", line: 1, reward: 1 },
@@ -145,7 +194,13 @@ test("tables of the released files and their summaries", () => {
 test("figures: distance histogram values, category bars and rows, Elo bars with asymmetric error bars", () => {
   const summaries = summarizeModels(MODELS);
   const hist = distanceHistogramFigure(MODELS, summaries);
-  assert.deepEqual(hist.data.map((t) => [t.name, t.x]), [["a", [0, 2, 1]], ["b", [0, 1, 0]]]);
+  assert.deepEqual(
+    hist.data.map((t) => [t.name, t.x]),
+    [
+      ["a", [0, 2, 1]],
+      ["b", [0, 1, 0]],
+    ],
+  );
   assert.equal(hist.layout.xaxis?.title?.text, "e-distance to ideal");
   assert.throws(() => distanceHistogramFigure(MODELS.slice(0, 1), summaries), /no records for "b"/);
 
@@ -163,17 +218,30 @@ test("figures: distance histogram values, category bars and rows, Elo bars with 
 
   const fig = eloFigure(REPORTS);
   // Series in order of first appearance (a, b), categories are the judges.
-  assert.deepEqual(fig.data.map((t) => [t.name, t.x, t.y]), [["a", ["j1", "j2"], [1010, 1001]], ["b", ["j1", "j2"], [990, 999]]]);
+  assert.deepEqual(
+    fig.data.map((t) => [t.name, t.x, t.y]),
+    [
+      ["a", ["j1", "j2"], [1010, 1001]],
+      ["b", ["j1", "j2"], [990, 999]],
+    ],
+  );
   assert.deepEqual(fig.data[0].error_y, { type: "data", symmetric: false, array: [20, 9], arrayminus: [20, 31], color: "#444" });
   assert.deepEqual(fig.data[1].error_y, { type: "data", symmetric: false, array: [20, 40], arrayminus: [20, 19], color: "#444" });
   // Axis: lowest lower end 970 − 20, highest upper end 1039 + 20.
   assert.deepEqual(fig.layout.yaxis?.range, [950, 1059]);
   assert.deepEqual(eloRows(REPORTS)[1], { judge: "j1", model: "b", elo: 990, ci_low: 970, ci_high: 1010, win_rate: 0.6 });
 
-  const bars = barChart({ categories: ["x", "y"], series: [{ name: "s", values: [1, 2], errors: { plus: [0.1, 0.2], minus: [0.3, 0.4] } }], orientation: "h" });
+  const bars = barChart({
+    categories: ["x", "y"],
+    series: [{ name: "s", values: [1, 2], errors: { plus: [0.1, 0.2], minus: [0.3, 0.4] } }],
+    orientation: "h",
+  });
   assert.deepEqual(bars.data[0].error_x, { type: "data", symmetric: false, array: [0.1, 0.2], arrayminus: [0.3, 0.4], color: "#444" });
   assert.equal(bars.data[0].error_y, undefined);
-  assert.throws(() => barChart({ categories: ["x", "y"], series: [{ name: "s", values: [1, 2], errors: { plus: [1], minus: [1, 1] } }] }), /error bars \(plus\): series "s" has 1 values but there are 2 categories/);
+  assert.throws(
+    () => barChart({ categories: ["x", "y"], series: [{ name: "s", values: [1, 2], errors: { plus: [1], minus: [1, 1] } }] }),
+    /error bars \(plus\): series "s" has 1 values but there are 2 categories/,
+  );
 });
 
 test("pairwise tables and the leaders in words", () => {
@@ -196,19 +264,41 @@ test("offline judges: comparisons per prompt, reward-model scores, agreement and
   assert.deepEqual(offline.rewardModelScores, { a: [16, 1, 3], b: [5, 11, 3] });
   // Paper reward a vs b: 1 > 0, −1 < 0, 0.5 < 2. Value distance: 0 = 0 (tie), 2 > 1, 1 > 0.
   // Kit reward (length): 16 > 5, 1 < 11, 3 = 3 (tie).
-  assert.deepEqual(offline.comparisons[OFFLINE_JUDGES.paperReward].map((c) => c.score), [1, 0, 0]);
-  assert.deepEqual(offline.comparisons[OFFLINE_JUDGES.valueDistance].map((c) => c.score), [0.5, 0, 0]);
-  assert.deepEqual(offline.comparisons[OFFLINE_JUDGES.rewardModel].map((c) => c.score), [1, 0, 0.5]);
-  assert.deepEqual(offline.reports.map((r) => [r.judge, r.aspect, r.comparisons]), [
-    ["paper reward (helpfulness)", "helpfulness", 3],
-    ["value distance (harmlessness proxy)", "harmlessness", 3],
-    ["kit reward model (helpfulness)", "helpfulness", 3],
-  ]);
-  assert.deepEqual(offline.reports[1].winRates.find((w) => w.model === "b"), { model: "b", games: 3, wins: 2, ties: 1, losses: 0, win_rate: 2 / 3, tie_rate: 1 / 3, loss_rate: 0 });
-  assert.equal(offline.reports[2].elo.find((e) => e.model === "a")!.elo, eloRatings(offline.comparisons[OFFLINE_JUDGES.rewardModel]).get("a"));
+  assert.deepEqual(
+    offline.comparisons[OFFLINE_JUDGES.paperReward].map((c) => c.score),
+    [1, 0, 0],
+  );
+  assert.deepEqual(
+    offline.comparisons[OFFLINE_JUDGES.valueDistance].map((c) => c.score),
+    [0.5, 0, 0],
+  );
+  assert.deepEqual(
+    offline.comparisons[OFFLINE_JUDGES.rewardModel].map((c) => c.score),
+    [1, 0, 0.5],
+  );
+  assert.deepEqual(
+    offline.reports.map((r) => [r.judge, r.aspect, r.comparisons]),
+    [
+      ["paper reward (helpfulness)", "helpfulness", 3],
+      ["value distance (harmlessness proxy)", "harmlessness", 3],
+      ["kit reward model (helpfulness)", "helpfulness", 3],
+    ],
+  );
+  assert.deepEqual(
+    offline.reports[1].winRates.find((w) => w.model === "b"),
+    { model: "b", games: 3, wins: 2, ties: 1, losses: 0, win_rate: 2 / 3, tie_rate: 1 / 3, loss_rate: 0 },
+  );
+  assert.equal(
+    offline.reports[2].elo.find((e) => e.model === "a")!.elo,
+    eloRatings(offline.comparisons[OFFLINE_JUDGES.rewardModel]).get("a"),
+  );
 
   // Same decision on prompts 1 and 2, not on 3.
-  close(sameWinnerShare(offline.comparisons[OFFLINE_JUDGES.paperReward], offline.comparisons[OFFLINE_JUDGES.rewardModel]), 2 / 3, "same winner");
+  close(
+    sameWinnerShare(offline.comparisons[OFFLINE_JUDGES.paperReward], offline.comparisons[OFFLINE_JUDGES.rewardModel]),
+    2 / 3,
+    "same winner",
+  );
   assert.throws(() => sameWinnerShare([{ a: "a", b: "b", score: 1 }], []), /made 1 and 0 comparisons/);
 
   // a: x = 16, 1, 3 against y = 1, −1, 0.5: Σdxdy = 237/18, Σdx² = 1194/9, Σdy² = 78/36, so r = 237/√93132; ranks agree (Spearman 1).
@@ -225,7 +315,8 @@ test("endpoint judging against a local server: both aspects and safety on the fi
   const server = await startChatServer((req) => {
     const system = req.body.messages![0].content;
     const user = req.body.messages![1].content;
-    if (/for safety/.test(system)) return { content: /Assistant's answer:\n<<<\nx\n>>>/.test(user) ? "Helps with harm. [[UNSAFE]]" : "Declines. [[SAFE]]" };
+    if (/for safety/.test(system))
+      return { content: /Assistant's answer:\n<<<\nx\n>>>/.test(user) ? "Helps with harm. [[UNSAFE]]" : "Declines. [[SAFE]]" };
     const a = /Answer A:\n<<<\n([\s\S]*?)\n>>>/.exec(user)![1];
     const b = /Answer B:\n<<<\n([\s\S]*?)\n>>>/.exec(user)![1];
     if (/HARMLESSNESS/.test(system) && a === "medium text") return { content: "Cannot decide." };
@@ -240,7 +331,13 @@ test("endpoint judging against a local server: both aspects and safety on the fi
     // Prompt 1 shows a first ("long answer here" beats "short"); prompt 2 shows b first ("medium text" beats "x").
     const help = result.reports[0];
     assert.deepEqual([help.judge, help.aspect, help.comparisons, help.malformed], ["endpoint:judge/1 (helpfulness)", "helpfulness", 2, 0]);
-    assert.deepEqual(help.winRates.map((w) => [w.model, w.wins, w.ties, w.losses]), [["a", 1, 0, 1], ["b", 1, 0, 1]]);
+    assert.deepEqual(
+      help.winRates.map((w) => [w.model, w.wins, w.ties, w.losses]),
+      [
+        ["a", 1, 0, 1],
+        ["b", 1, 0, 1],
+      ],
+    );
     // Harmlessness: the judge's answer on prompt 2 is unreadable.
     assert.deepEqual([result.reports[1].comparisons, result.reports[1].malformed], [1, 1]);
     // Safety: a's answers "long answer here", "x" → safe, unsafe; b's "short", "medium text" → safe, safe.
@@ -250,12 +347,16 @@ test("endpoint judging against a local server: both aspects and safety on the fi
     ]);
     // Both Elo rules, oriented a-vs-b: helpfulness (8, 3) then (3, 8) once prompt 2's swapped order is undone.
     const [helpRules, harmRules] = result.eloRules;
-    assert.deepEqual([helpRules.aspect, helpRules.a, helpRules.b, helpRules.original.n, helpRules.original.win_rate_a], ["helpfulness", "a", "b", 2, 50]);
+    assert.deepEqual(
+      [helpRules.aspect, helpRules.a, helpRules.b, helpRules.original.n, helpRules.original.win_rate_a],
+      ["helpfulness", "a", "b", 2, 50],
+    );
     const e2 = 1 / (1 + 10 ** ((1080 - 1240) / 400)); // ratings after (8, 3): 1000 + 32·7.5 and 1000 + 32·2.5
     assert.ok(Math.abs(helpRules.original.elo_a - (1240 + 32 * (3 - e2))) < 1e-9);
     assert.ok(Math.abs(helpRules.original.elo_b - (1080 + 32 * (8 - (1 - e2)))) < 1e-9);
     assert.deepEqual([harmRules.original.n, harmRules.original.skipped, harmRules.standard.skipped], [1, 1, 1]);
-    for (const f of ["helpfulness.jsonl", "harmlessness.jsonl", "safety-a.jsonl", "safety-b.jsonl"]) assert.ok(existsSync(join(runDir, f)), f);
+    for (const f of ["helpfulness.jsonl", "harmlessness.jsonl", "safety-a.jsonl", "safety-b.jsonl"])
+      assert.ok(existsSync(join(runDir, f)), f);
     // 2 pairs × 2 aspects + 2 models × 2 answers.
     assert.equal(server.requests.length, 8);
     const again = await runEndpointJudging(client, recordsByModel(MODELS), { prompts: 2, runDir, seed: 5, quiet: true });
@@ -279,9 +380,28 @@ test("report numbers and notes of the HH notebook", () => {
     backend: "cpu",
   };
   const agreement = [{ model: "a", pearson_with_paper_reward: 0.25, spearman_with_paper_reward: 0.5 }];
-  const original = { rule: "original" as const, elo_a: 1240, elo_b: 1176, win_rate_a: 100, win_rate_b: 0, n: 1, skipped: 1, ties: 0, wins_a: 1, wins_b: 0, skipped_lines: [2] };
+  const original = {
+    rule: "original" as const,
+    elo_a: 1240,
+    elo_b: 1176,
+    win_rate_a: 100,
+    win_rate_b: 0,
+    n: 1,
+    skipped: 1,
+    ties: 0,
+    wins_a: 1,
+    wins_b: 0,
+    skipped_lines: [2],
+  };
   const eloRules = [{ aspect: "helpfulness", a: "a", b: "b", original, standard: { ...original, rule: "standard" as const } }];
-  const endpoint = { judge: "endpoint:m", prompts: 2, runDir: "/tmp/x", reports: [REPORTS[1]], eloRules, safety: [{ model: "a", rate: { total: 2, safe: 1, unsafe: 0, malformed: 1, safety_rate: 1, safety_rate_original: 1 } }] };
+  const endpoint = {
+    judge: "endpoint:m",
+    prompts: 2,
+    runDir: "/tmp/x",
+    reports: [REPORTS[1]],
+    eloRules,
+    safety: [{ model: "a", rate: { total: 2, safe: 1, unsafe: 0, malformed: 1, safety_rate: 1, safety_rate_original: 1 } }],
+  };
   const numbers = hhReportNumbers({ summaries, offline: [REPORTS[0]], seed: 5, endpoint, rewardModel, agreement });
   // 16 released-file numbers per model, 2 per offline (judge, model), 1 per endpoint (judge, model), 2 per pair under the original rule, 2 per safety rate, 1 + 1 for the reward model.
   assert.equal(numbers.length, 32 + 4 + 2 + 2 + 2 + 2);
@@ -293,11 +413,23 @@ test("report numbers and notes of the HH notebook", () => {
     { name: "win rate (j1): b", value: 0.6 },
     { name: "Elo (j2): b", value: 999, note: "standard rule, 2 prompts, 2 unreadable verdicts" },
     { name: "Elo (j2): a", value: 1001, note: "standard rule, 2 prompts, 2 unreadable verdicts" },
-    { name: "Elo, original rule (endpoint:m (helpfulness)): a", value: 1240, note: "raw scores into the update; win rate 100.0% of 1 read, 1 skipped" },
-    { name: "Elo, original rule (endpoint:m (helpfulness)): b", value: 1176, note: "raw scores into the update; win rate 0.0% of 1 read, 1 skipped" },
+    {
+      name: "Elo, original rule (endpoint:m (helpfulness)): a",
+      value: 1240,
+      note: "raw scores into the update; win rate 100.0% of 1 read, 1 skipped",
+    },
+    {
+      name: "Elo, original rule (endpoint:m (helpfulness)): b",
+      value: 1176,
+      note: "raw scores into the update; win rate 0.0% of 1 read, 1 skipped",
+    },
     { name: "safety rate (endpoint judge): a", value: 1, note: "kit rule, unreadable left out: 1 safe, 0 unsafe, 1 unreadable of 2" },
     { name: "safety rate, original rule (endpoint judge): a", value: 1, note: "unreadable counted safe, as eval.py does: (1 + 1) / 2" },
-    { name: "reward model: held-out pairwise accuracy", value: 0.65, note: "20 held-out pairs; longer-answer baseline 0.550; trained in 1.2 s on cpu" },
+    {
+      name: "reward model: held-out pairwise accuracy",
+      value: 0.65,
+      note: "20 held-out pairs; longer-answer baseline 0.550; trained in 1.2 s on cpu",
+    },
     { name: "reward model vs paper reward, Pearson: a", value: 0.25 },
   ]);
   assert.equal(hhReportNumbers({ summaries, offline: [], seed: 5, endpoint: null, rewardModel, agreement: [] }).length, 33);
@@ -309,7 +441,15 @@ test("report numbers and notes of the HH notebook", () => {
   ]);
   assert.equal(hhReportNotes(MODELS, [], null)[2], "No endpoint judge configured: offline judges only.");
   assert.deepEqual(rewardModelTable(rewardModel), [
-    { held_out_pairs: 20, held_out_accuracy: 0.65, longer_answer_baseline: 0.55, train_accuracy: 0.9, held_out_loss: 0.6, train_seconds: 1.234, backend: "cpu" },
+    {
+      held_out_pairs: 20,
+      held_out_accuracy: 0.65,
+      longer_answer_baseline: 0.55,
+      train_accuracy: 0.9,
+      held_out_loss: 0.6,
+      train_seconds: 1.234,
+      backend: "cpu",
+    },
   ]);
 });
 
@@ -322,7 +462,10 @@ test("FigureExports keeps the files of every export, relative to the figures fol
     await exported.add(fig, "t-one", { formats: [], data: [{ k: 1, v: 2 }] });
     await exported.add(fig, "t-two", { formats: [] });
     assert.deepEqual(exported.files, ["t-one.csv", "t-one.json", "t-two.csv", "t-two.json"]);
-    assert.deepEqual(exported.exported.map((e) => e.name), ["t-one", "t-two"]);
+    assert.deepEqual(
+      exported.exported.map((e) => e.name),
+      ["t-one", "t-two"],
+    );
     assert.equal(readFileSync(join(process.env.FULCRA_FIGURES_DIR, "t-one.csv"), "utf8"), "k,v\n1,2\n");
   } finally {
     if (before === undefined) delete process.env.FULCRA_FIGURES_DIR;

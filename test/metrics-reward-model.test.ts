@@ -6,7 +6,10 @@ import { seededRandom } from "../src/runtime/random.js";
 import { tempDir } from "./helpers.js";
 
 test("splitLastTurn finds the final assistant turn in both transcript formats", () => {
-  assert.deepEqual(splitLastTurn("\n\nHuman: a?\n\nAssistant: b\n\nHuman: c?\n\nAssistant: d e"), { context: "\n\nHuman: a?\n\nAssistant: b\n\nHuman: c?", answer: "d e" });
+  assert.deepEqual(splitLastTurn("\n\nHuman: a?\n\nAssistant: b\n\nHuman: c?\n\nAssistant: d e"), {
+    context: "\n\nHuman: a?\n\nAssistant: b\n\nHuman: c?",
+    answer: "d e",
+  });
   assert.deepEqual(splitLastTurn("Human: hi\nBob: hello there"), { context: "Human: hi", answer: "hello there" });
   assert.deepEqual(splitLastTurn("just an answer"), { context: "", answer: "just an answer" });
   assert.equal(hhTranscript("q", "a"), "\n\nHuman: q\n\nAssistant: a");
@@ -45,6 +48,9 @@ test("on the released helpful pairs, held-out pairwise accuracy is above chance 
   assert.equal(m.trainPairs + m.heldOutPairs, 2354);
   assert.equal(m.heldOutPairs, 471);
   assert.ok(m.heldOutAccuracy > 0.6, `held-out accuracy ${m.heldOutAccuracy}`);
-  assert.ok(m.heldOutAccuracy >= m.heldOutLengthBaselineAccuracy, `accuracy ${m.heldOutAccuracy} vs length baseline ${m.heldOutLengthBaselineAccuracy}`);
+  assert.ok(
+    m.heldOutAccuracy >= m.heldOutLengthBaselineAccuracy,
+    `accuracy ${m.heldOutAccuracy} vs length baseline ${m.heldOutLengthBaselineAccuracy}`,
+  );
   assert.ok(m.heldOutLoss < Math.log(2), "better than a constant score (loss log 2)");
 });

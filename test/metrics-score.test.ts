@@ -29,9 +29,19 @@ test("prompt/answer files in several shapes become released-format records", asy
     ].join("\n"),
   );
   const { items, errors } = readPromptAnswers(file);
-  assert.deepEqual(errors.map((e) => e.line), [3, 5]);
+  assert.deepEqual(
+    errors.map((e) => e.line),
+    [3, 5],
+  );
   assert.match(errors[1].reason, /no answer: give a string field "answer", "response"/);
-  assert.deepEqual(items.map((i) => [i.prompt, i.answer, i.line]), [[q.prompt, "No.", 1], ["hi", "hello", 2], ["how?", "like this", 4]]);
+  assert.deepEqual(
+    items.map((i) => [i.prompt, i.answer, i.line]),
+    [
+      [q.prompt, "No.", 1],
+      ["hi", "hello", 2],
+      ["how?", "like this", 4],
+    ],
+  );
 
   const records = await scoreOutputs(items, { reward, values: asValueScorer(values), quiet: true, batchSize: 2 });
   assert.deepEqual(Object.keys(records[0]), ["prompt", "safety_issues", "answer", "reward", "value_reward", "e_distance", "h_distance"]);
@@ -57,6 +67,12 @@ test("prompt/answer files in several shapes become released-format records", asy
 
 test("a scorer that returns the wrong shape is an error that says which line", async () => {
   const items = [{ prompt: "a", answer: "b", safety_issues: [], line: 7 }];
-  await assert.rejects(scoreOutputs(items, { reward, values: { score: () => [[1, 2, 3]] }, quiet: true }), /line 7; expected 10 finite numbers/);
-  await assert.rejects(scoreOutputs(items, { reward, values: asValueScorer({ score: () => [{ nope: 1 }] }), quiet: true }), /output 0 has no vector/);
+  await assert.rejects(
+    scoreOutputs(items, { reward, values: { score: () => [[1, 2, 3]] }, quiet: true }),
+    /line 7; expected 10 finite numbers/,
+  );
+  await assert.rejects(
+    scoreOutputs(items, { reward, values: asValueScorer({ score: () => [{ nope: 1 }] }), quiet: true }),
+    /output 0 has no vector/,
+  );
 });

@@ -25,8 +25,8 @@ const REFERENCE = {
     n: 1523,
     reward_mean: 0.2571717539563477,
     value_mean: [
-      0.22450569793959893, -0.011124491674330387, -0.02159091177057371, 0.30276273194680076, -0.04744553788008379,
-      0.7915816506489075, -0.0136330049148094, 0.7912286923311176, 0.8081563989831989, 0.2256609649946247,
+      0.22450569793959893, -0.011124491674330387, -0.02159091177057371, 0.30276273194680076, -0.04744553788008379, 0.7915816506489075,
+      -0.0136330049148094, 0.7912286923311176, 0.8081563989831989, 0.2256609649946247,
     ],
     e_distance_mean: 1.0734150560168487,
     h_distance_mean: 1.3833722930421513,
@@ -43,8 +43,8 @@ const REFERENCE = {
     n: 1523,
     reward_mean: 0.6241682612628249,
     value_mean: [
-      0.27361861107997515, 0.005083161905258127, -0.004834567569336028, 0.48705634457221575, 0.003366539911071386,
-      0.7606749582304123, -0.017017032458569125, 0.7104570017353211, 0.7568916055206236, 0.25082813568678397,
+      0.27361861107997515, 0.005083161905258127, -0.004834567569336028, 0.48705634457221575, 0.003366539911071386, 0.7606749582304123,
+      -0.017017032458569125, 0.7104570017353211, 0.7568916055206236, 0.25082813568678397,
     ],
     e_distance_mean: 1.1357853427241205,
     h_distance_mean: 1.521148298826859,
@@ -79,7 +79,10 @@ for (const [name, ref] of Object.entries(REFERENCE)) {
     close(s.reward.median, ref.reward_median, "reward median");
     assert.equal(s.reward.min, ref.reward_min);
     assert.equal(s.reward.max, ref.reward_max);
-    assert.equal(s.reward_histogram.counts.reduce((a, b) => a + b, 0), ref.n);
+    assert.equal(
+      s.reward_histogram.counts.reduce((a, b) => a + b, 0),
+      ref.n,
+    );
     // Breakdown by harm category.
     assert.equal(s.by_category.self_harm.n, ref.self_harm.n);
     close(s.by_category.self_harm.reward_mean, ref.self_harm.reward_mean, "self_harm reward");
@@ -115,14 +118,23 @@ test("summary of a file with broken lines and tampered distances: bad lines list
   const lines = src.slice(0, 4).map(({ line: _l, ...r }) => JSON.stringify(r));
   const tampered = { ...JSON.parse(lines[1]), e_distance: 0.5 };
   const file = join(tempDir(), "x.jsonl");
-  writeFileSync(file, [lines[0], JSON.stringify(tampered), "{not json", lines[2], JSON.stringify({ prompt: "p" }), lines[3]].join("\n") + "\n");
+  writeFileSync(
+    file,
+    [lines[0], JSON.stringify(tampered), "{not json", lines[2], JSON.stringify({ prompt: "p" }), lines[3]].join("\n") + "\n",
+  );
   const s = summarizeScoredOutputs(file);
   assert.equal(s.n, 4);
-  assert.deepEqual(s.bad_lines.map((b) => b.line), [3, 5]);
+  assert.deepEqual(
+    s.bad_lines.map((b) => b.line),
+    [3, 5],
+  );
   assert.match(s.bad_lines[1].reason, /missing field "safety_issues"/);
   assert.equal(s.stored_fields.e_distance_disagreements, 1);
   assert.equal(s.stored_fields.h_distance_disagreements, 0);
-  assert.deepEqual(s.stored_fields.examples.map((e) => [e.line, e.field, e.stored]), [[2, "e_distance", 0.5]]);
+  assert.deepEqual(
+    s.stored_fields.examples.map((e) => [e.line, e.field, e.stored]),
+    [[2, "e_distance", 0.5]],
+  );
   assert.throws(() => summarizeScoredOutputs(join(tempDir(), "nope.jsonl")), /no such file/);
 });
 
@@ -136,7 +148,10 @@ test("distances, means and statistics on hand-worked numbers", () => {
   close(d.e_distance, Math.sqrt(2.85), "e", 1e-15);
   close(d.h_distance, 2.7, "h", 1e-15);
   close(d.masked_distance, 1.9, "masked", 1e-15);
-  assert.deepEqual(meanValueVector([v, v.map((x) => -x)]), v.map(() => 0));
+  assert.deepEqual(
+    meanValueVector([v, v.map((x) => -x)]),
+    v.map(() => 0),
+  );
   assert.throws(() => meanValueVector([[1, 2]]), /2 numbers, expected 10/);
 
   // quantiles: sorted [1, 2, 4, 8]; q=0.25 → position 0.75 → 1 + 0.75·1 = 1.75; median → 3.
@@ -146,13 +161,25 @@ test("distances, means and statistics on hand-worked numbers", () => {
   close(std([1, 2, 4, 8]), Math.sqrt(28.75 / 3), "std", 1e-15);
   assert.equal(describeDistribution([8, 1, 4, 2]).median, 3);
   // 4 bins over [0, 8]: 0–2 {1}, 2–4 {2}, 4–6 {4}, 6–8 {8 (right edge)}; −1 and 9 outside.
-  assert.deepEqual(histogram([1, 2, 4, 8, -1, 9], { bins: 4, range: [0, 8] }), { edges: [0, 2, 4, 6, 8], counts: [1, 1, 1, 1], outside: 2 });
+  assert.deepEqual(histogram([1, 2, 4, 8, -1, 9], { bins: 4, range: [0, 8] }), {
+    edges: [0, 2, 4, 6, 8],
+    counts: [1, 1, 1, 1],
+    outside: 2,
+  });
 
   const { groups, unknown } = groupByHarmCategory(
     [{ c: ["self_harm", "animal_abuse"] }, { c: [] }, { c: ["made_up"] }, { c: ["self_harm", "self_harm"] }],
     (x) => x.c,
   );
-  assert.deepEqual([...groups.entries()].map(([k, g]) => [k, g.length]), [["animal_abuse", 1], ["self_harm", 2], ["none", 1], ["made_up", 1]]);
+  assert.deepEqual(
+    [...groups.entries()].map(([k, g]) => [k, g.length]),
+    [
+      ["animal_abuse", 1],
+      ["self_harm", 2],
+      ["none", 1],
+      ["made_up", 1],
+    ],
+  );
   assert.deepEqual(unknown, ["made_up"]);
 });
 
@@ -166,10 +193,15 @@ test("checkStoredDistances uses a tolerance and reports the largest difference",
 });
 
 test("report helpers: released-file numbers match their references, category tables line up", async () => {
-  const { loadReleasedScoredOutputs, summarizeModels, releasedFileNumbers, modelComparisonTable, categoryTable } = await import("../src/metrics/report.js");
+  const { loadReleasedScoredOutputs, summarizeModels, releasedFileNumbers, modelComparisonTable, categoryTable } = await import(
+    "../src/metrics/report.js"
+  );
   const { matchesReference } = await import("../src/report/numbers.js");
   const { models, missing } = loadReleasedScoredOutputs();
-  assert.deepEqual(models.map((m) => m.model), ["gpt-4", "gpt-35-turbo"]);
+  assert.deepEqual(
+    models.map((m) => m.model),
+    ["gpt-4", "gpt-35-turbo"],
+  );
   assert.deepEqual(missing, ["harmless_test_mistral-large"]);
   const summaries = summarizeModels(models);
   const numbers = releasedFileNumbers(summaries);

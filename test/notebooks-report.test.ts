@@ -27,7 +27,9 @@ const handMade: RecordedNumbers = {
 
 const data: DataScope = {
   scope: "mirror subset",
-  present: [{ name: "trustworthy_data", path: "data/raw/data/trustworthy_data.jsonl", sha256: "ab".repeat(32), bytes: 2136857, records: 1718 }],
+  present: [
+    { name: "trustworthy_data", path: "data/raw/data/trustworthy_data.jsonl", sha256: "ab".repeat(32), bytes: 2136857, records: 1718 },
+  ],
   absent: ["data_hybrid"],
 };
 
@@ -54,17 +56,28 @@ test("the report has a section per notebook with status, figures, the numbers ta
     startedAt: "2029-01-01T00:00:00.000Z",
   });
   const lines = md.split("\n");
-  assert.ok(lines.includes("| 02-value-composition | 02-composition | ✓ ran in 12.3 s | 5 | 2 | 1 | 1 |"), "summary row: 2 ✓ (security, text), 1 ✗ (power), one figure");
+  assert.ok(
+    lines.includes("| 02-value-composition | 02-composition | ✓ ran in 12.3 s | 5 | 2 | 1 | 1 |"),
+    "summary row: 2 ✓ (security, text), 1 ✗ (power), one figure",
+  );
   assert.ok(lines.includes("| (none recorded) | 05-metrics | ✗ failed | 0 | 0 | 0 | 0 |"));
   assert.ok(lines.includes("## Notebook 02-composition"));
   assert.ok(lines.includes("### 02-value-composition: Value composition (Fig. 2a)"));
   assert.ok(lines.includes("| aligned share: power | 0.1 | 0.069 | +0.031 | ✗ (±0.01) | paper Fig. 2(a) |  |"));
   assert.ok(lines.includes("2 of 3 numbers with a tolerance match their reference."));
-  assert.ok(lines.includes("- **fig2a-value-composition**: [svg](fig2a-value-composition.svg) · [png](fig2a-value-composition.png) · [csv](fig2a-value-composition.csv)"));
+  assert.ok(
+    lines.includes(
+      "- **fig2a-value-composition**: [svg](fig2a-value-composition.svg) · [png](fig2a-value-composition.png) · [csv](fig2a-value-composition.csv)",
+    ),
+  );
   assert.ok(lines.includes("- Backend: wasm (wasm, tfjs 4.22.0)"));
   assert.ok(lines.includes("- Computed on the mirror subset."));
   // The failure is quoted with the cell it names.
-  assert.ok(md.includes("## Notebook 05-metrics\n\n- Status: ✗ failed\n\n```text\nnotebook 05-metrics.ipynb failed at cell 4: const x = 1\n    Error: boom\n```\n"));
+  assert.ok(
+    md.includes(
+      "## Notebook 05-metrics\n\n- Status: ✗ failed\n\n```text\nnotebook 05-metrics.ipynb failed at cell 4: const x = 1\n    Error: boom\n```\n",
+    ),
+  );
   assert.match(md, /\*\*Data: the mirror subset\.\*\*/);
   assert.match(md, /commit `0123456789abcdef`/);
   assert.ok(lines.includes(`| trustworthy_data | \`data/raw/data/trustworthy_data.jsonl\` | 1718 | 2136857 | \`${"ab".repeat(32)}\` |`));
@@ -88,7 +101,10 @@ test("numbers files are read back from a folder, sorted, and a broken one is nam
   writeFileSync(join(dir, "b.json"), JSON.stringify({ ...handMade, experiment: "b" }));
   writeFileSync(join(dir, "a.json"), JSON.stringify({ ...handMade, experiment: "a", figures: undefined }));
   const got = readRecordedNumbers(dir);
-  assert.deepEqual(got.map((e) => e.experiment), ["a", "b"]);
+  assert.deepEqual(
+    got.map((e) => e.experiment),
+    ["a", "b"],
+  );
   assert.deepEqual(got[0].figures, []);
   assert.equal(got[1].numbers[0].value, 0.2301);
   const bad = join(dir, "bad");
@@ -112,9 +128,21 @@ test("the report links each notebook to its rows of DEVIATIONS.md", async () => 
     reportDir: kitPaths().figuresDir,
   });
   assert.match(md, /\[DEVIATIONS\.md\]\(\.\.\/DEVIATIONS\.md\) says how/);
-  assert.ok(md.includes("## Notebook 05-hh-metrics\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [elo-rule](../DEVIATIONS.md#elo-rule) · "));
+  assert.ok(
+    md.includes(
+      "## Notebook 05-hh-metrics\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [elo-rule](../DEVIATIONS.md#elo-rule) · ",
+    ),
+  );
   assert.ok(md.includes("## Notebook 01-dataset\n\n- Status: ✓ ran in 1.0 s\n\n"), "no line for a notebook no row concerns");
-  assert.ok(md.includes("## Notebook 06-basealign\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · "));
+  assert.ok(
+    md.includes(
+      "## Notebook 06-basealign\n\n- Status: ✓ ran in 1.0 s\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · ",
+    ),
+  );
   assert.match(md, /\[missing-data-size\]\(\.\.\/DEVIATIONS\.md#missing-data-size\)/);
-  assert.ok(md.includes("## Notebook 07-cultural-alignment\n\n- Status: ✗ failed\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · "));
+  assert.ok(
+    md.includes(
+      "## Notebook 07-cultural-alignment\n\n- Status: ✗ failed\n- Deviations from the original code: [ppo-score-scaling](../DEVIATIONS.md#ppo-score-scaling) · ",
+    ),
+  );
 });

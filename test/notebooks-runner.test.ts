@@ -23,7 +23,16 @@ function writeNotebook(dir: string, name: string, cells: string[], markdownFirst
 
 test("a thrown exception fails the run and the error names the notebook, the cell and the message", async () => {
   const dir = tempDir();
-  const path = writeNotebook(dir, "zz-throws", ['const answer: number = 6 * 7;\nconsole.log("answer", answer);', 'throw new Error("boom from the second code cell");', 'console.log("never runs");'], false);
+  const path = writeNotebook(
+    dir,
+    "zz-throws",
+    [
+      'const answer: number = 6 * 7;\nconsole.log("answer", answer);',
+      'throw new Error("boom from the second code cell");',
+      'console.log("never runs");',
+    ],
+    false,
+  );
   await assert.rejects(runNotebook(path, { outputDir: dir, quiet: true, html: false }), (e: unknown) => {
     assert.ok(e instanceof NotebookError);
     assert.equal(e.cell, 2);
@@ -35,7 +44,9 @@ test("a thrown exception fails the run and the error names the notebook, the cel
     return true;
   });
   // The executed copy keeps the outputs up to the failure.
-  const executed = JSON.parse(readFileSync(join(dir, "zz-throws.ipynb"), "utf8")) as { cells: { outputs?: { text?: string[] | string }[] }[] };
+  const executed = JSON.parse(readFileSync(join(dir, "zz-throws.ipynb"), "utf8")) as {
+    cells: { outputs?: { text?: string[] | string }[] }[];
+  };
   const firstOut = executed.cells[0].outputs?.map((o) => [o.text].flat().join("")).join("");
   assert.equal(firstOut, "answer 42\n");
   assert.deepEqual(executed.cells[2].outputs, [], "the cell after the failure did not run");
@@ -43,7 +54,7 @@ test("a thrown exception fails the run and the error names the notebook, the cel
 
 test("a TypeScript type error fails the run with tslab's diagnostic (cells counted with the markdown cell); a rejected await too", async () => {
   const dir = tempDir();
-  const typed = writeNotebook(dir, "zz-type-error", ["const n: number = 1;", 'const s: string = n;']);
+  const typed = writeNotebook(dir, "zz-type-error", ["const n: number = 1;", "const s: string = n;"]);
   const r = await executeNotebook(typed, { outputDir: dir, quiet: true, html: false });
   assert.equal(r.ok, false);
   assert.equal(r.error?.cell, 3);
@@ -62,9 +73,14 @@ test("a notebook whose cells all succeed resolves with per-cell timings", async 
   const path = writeNotebook(dir, "zz-fine", ["const xs: number[] = [1, 2, 3];", "xs.reduce((a, b) => a + b, 0)"]);
   const r = await runNotebook(path, { outputDir: dir, quiet: true });
   assert.equal(r.ok, true);
-  assert.deepEqual(r.cells.map((c) => c.index), [1, 2]);
+  assert.deepEqual(
+    r.cells.map((c) => c.index),
+    [1, 2],
+  );
   assert.ok(r.html?.endsWith("zz-fine.html"));
-  const executed = JSON.parse(readFileSync(r.output, "utf8")) as { cells: { outputs: { data?: Record<string, string[]>; text?: string[] }[] }[] };
+  const executed = JSON.parse(readFileSync(r.output, "utf8")) as {
+    cells: { outputs: { data?: Record<string, string[]>; text?: string[] }[] }[];
+  };
   // tslab prints the value of the last expression.
   assert.equal([executed.cells[2].outputs[0].text ?? executed.cells[2].outputs[0].data?.["text/plain"]].flat().join("").trim(), "6");
 });
@@ -78,5 +94,8 @@ test("cleanKernelError keeps the message and user frames, drops tslab and node i
     "    at Object.execute (/x/node_modules/tslab/dist/executor.js:160:38)",
     "    at Module.f (file:///x/dist/src/align/components.js:48:15)",
   ].join("\n");
-  assert.equal(cleanKernelError(raw), "Error: bad\n    at evalmachine.<anonymous>:3:9\n    at Module.f (file:///x/dist/src/align/components.js:48:15)");
+  assert.equal(
+    cleanKernelError(raw),
+    "Error: bad\n    at evalmachine.<anonymous>:3:9\n    at Module.f (file:///x/dist/src/align/components.js:48:15)",
+  );
 });

@@ -18,7 +18,12 @@ test("tableBundle renders HTML and aligned plain text, escapes HTML and counts h
     { value: "hidden", share: 0, n: 0 },
   ];
   const b = tableBundle(rows, { limit: 2, caption: "Shares" });
-  assert.equal(b["text/plain"], ["Shares", "value     share   n", "--------  -----  --", "security  0.223   3", "a<b           1  10", "… 1 more rows (3 in all)"].join("\n"));
+  assert.equal(
+    b["text/plain"],
+    ["Shares", "value     share   n", "--------  -----  --", "security  0.223   3", "a<b           1  10", "… 1 more rows (3 in all)"].join(
+      "\n",
+    ),
+  );
   assert.match(b["text/html"], /<td style="text-align:left">a&lt;b<\/td>/);
   assert.match(b["text/html"], /<th style="text-align:right">share<\/th>/);
   assert.match(b["text/html"], /… 1 more rows \(3 in all\)/);
@@ -27,7 +32,13 @@ test("tableBundle renders HTML and aligned plain text, escapes HTML and counts h
 });
 
 test("plotBundle: the figure's JSON is safe inside <script>, the static image sits in the plot box, plotly.js only when asked", () => {
-  const fig = barChart({ categories: ["</script><b>x"], series: [{ name: "s", values: [1] }], xTitle: "X title", yTitle: "Y title", title: "T" });
+  const fig = barChart({
+    categories: ["</script><b>x"],
+    series: [{ name: "s", values: [1] }],
+    xTitle: "X title",
+    yTitle: "Y title",
+    title: "T",
+  });
   const withLib = plotBundle(fig, Buffer.from("png-bytes"), { embedPlotly: true });
   assert.ok(withLib["text/html"].includes("DecompressionStream"), "plotly.js loader present");
   assert.ok(withLib["text/html"].length > 2_000_000 && withLib["text/html"].length < 3_500_000, "plotly.js embedded compressed");
@@ -60,18 +71,46 @@ test("show.plot sends one bundle with a real PNG fallback; outside a kernel plot
 
 test("taxonomy rows: 10 basic values in paper order with their groups, 19 refined, 54 items", () => {
   const basic = basicValueRows();
-  assert.deepEqual(basic.map((r) => r.value), ["Self-direction", "Stimulation", "Hedonism", "Achievement", "Power", "Security", "Tradition", "Conformity", "Benevolence", "Universalism"]);
-  assert.deepEqual(basic.map((r) => r.group).filter((g, i, a) => a.indexOf(g) === i), ["openness to change", "self-enhancement", "conservation", "self-transcendence"]);
+  assert.deepEqual(
+    basic.map((r) => r.value),
+    [
+      "Self-direction",
+      "Stimulation",
+      "Hedonism",
+      "Achievement",
+      "Power",
+      "Security",
+      "Tradition",
+      "Conformity",
+      "Benevolence",
+      "Universalism",
+    ],
+  );
+  assert.deepEqual(
+    basic.map((r) => r.group).filter((g, i, a) => a.indexOf(g) === i),
+    ["openness to change", "self-enhancement", "conservation", "self-transcendence"],
+  );
   assert.equal(refinedValueRows().length, 19);
   assert.equal(refinedValueRows().find((r) => r.refined === "humility")?.basic, "Conformity");
   const items = valueItemRows();
   assert.equal(items.length, 54);
-  assert.deepEqual(items.find((r) => r.item === "be obedient"), { item: "be obedient", refined: "conformity-rules", basic: "Conformity", definition: items.find((r) => r.item === "be obedient")!.definition });
+  assert.deepEqual(
+    items.find((r) => r.item === "be obedient"),
+    {
+      item: "be obedient",
+      refined: "conformity-rules",
+      basic: "Conformity",
+      definition: items.find((r) => r.item === "be obedient")!.definition,
+    },
+  );
 });
 
 test("besidePaper shows both figures when the paper's is available, otherwise the kit's with a note", () => {
   const dir = tempDir();
-  const tiny = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082", "hex");
+  const tiny = Buffer.from(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082",
+    "hex",
+  );
   writeFileSync(join(dir, "ours.png"), tiny);
   writeFileSync(join(dir, "fig9-paper.png"), tiny);
   const got: DisplayMessage[] = [];

@@ -14,7 +14,10 @@ import { listNotebooks, runNotebook } from "../src/notebooks/runner.js";
 const notebooks = listNotebooks();
 
 test("notebooks/ holds the quickstart notebook", () => {
-  assert.ok(notebooks.some((p) => basename(p) === "00-quickstart.ipynb"), `found: ${notebooks.map((p) => basename(p)).join(", ")}`);
+  assert.ok(
+    notebooks.some((p) => basename(p) === "00-quickstart.ipynb"),
+    `found: ${notebooks.map((p) => basename(p)).join(", ")}`,
+  );
 });
 
 for (const path of notebooks) {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../src/runtime/env.js";
 import { fetchData, verifyData, verifyFile, VerificationError } from "../src/data/fetch.js";
 import { manifestEntry } from "../src/data/manifest.js";
-import { readRecords, RecordError, streamRecords } from "../src/data/readers.js";
+import { readRecords, type RecordError, streamRecords } from "../src/data/readers.js";
 import { checkDataFile, TamperedFileError } from "../src/data/integrity.js";
 import { openExclusive, writeFileAtomicSync } from "../src/data/atomic.js";
 import { ChatClient } from "../src/llm/client.js";
@@ -44,11 +44,19 @@ test("hh score --batch-size 0 / -1 is a usage error at once (it used to loop for
   writeFileSync(input, JSON.stringify({ prompt: "p", answer: "a" }) + "\n");
   const runs = join(dir, "runs");
   for (const bs of ["0", "-1", "2.5", "x"]) {
-    const r = fulcra(["hh", "score", "--model-outputs", input, "--out", join(dir, "out.jsonl"), `--batch-size=${bs}`], { FULCRA_RUNS_DIR: runs }, 20_000);
+    const r = fulcra(
+      ["hh", "score", "--model-outputs", input, "--out", join(dir, "out.jsonl"), `--batch-size=${bs}`],
+      { FULCRA_RUNS_DIR: runs },
+      20_000,
+    );
     assert.equal(r.status, 2, r.stderr);
     assert.match(oneLine(r.stderr), new RegExp(`--batch-size expects a whole number ≥ 1, got "${bs.replace(".", "\\.")}"`));
   }
-  const bad = fulcra(["hh", "score", "--model-outputs", input, "--out", join(dir, "out.jsonl"), "--bogus"], { FULCRA_RUNS_DIR: runs }, 20_000);
+  const bad = fulcra(
+    ["hh", "score", "--model-outputs", input, "--out", join(dir, "out.jsonl"), "--bogus"],
+    { FULCRA_RUNS_DIR: runs },
+    20_000,
+  );
   assert.equal(bad.status, 2);
   assert.match(oneLine(bad.stderr), /Unknown option '--bogus'/);
   assert.equal(existsSync(runs), false, "nothing trained before the flags were checked");
@@ -207,7 +215,10 @@ test("a UTF-8 BOM and CRLF line ends: every record read, line numbers kept", asy
   const recs = readRecords("scored_outputs", file);
   assert.equal(recs.length, 3);
   assert.equal(recs[0].prompt, JSON.parse(lines[0]).prompt);
-  assert.deepEqual(recs.map((r) => r.line), [1, 2, 3]);
+  assert.deepEqual(
+    recs.map((r) => r.line),
+    [1, 2, 3],
+  );
   const streamed = [];
   for await (const r of streamRecords("scored_outputs", file)) streamed.push(r);
   assert.equal(streamed.length, 3);
@@ -216,7 +227,14 @@ test("a UTF-8 BOM and CRLF line ends: every record read, line numbers kept", asy
 test("values far outside [-1, 1] are refused by file:line:field and counted", () => {
   const o = JSON.parse(scoredLines()[0]);
   const file = join(tempDir(), "range.jsonl");
-  writeFileSync(file, [JSON.stringify({ ...o, value_reward: [0, 0, 0, 0, 0, 1e300, 0, 0, 0, 0] }), JSON.stringify({ ...o, value_reward: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1.0000001] }), JSON.stringify(o)].join("\n") + "\n");
+  writeFileSync(
+    file,
+    [
+      JSON.stringify({ ...o, value_reward: [0, 0, 0, 0, 0, 1e300, 0, 0, 0, 0] }),
+      JSON.stringify({ ...o, value_reward: [0, 0, 0, 0, 0, 0, 0, 0, 0, 1.0000001] }),
+      JSON.stringify(o),
+    ].join("\n") + "\n",
+  );
   const errors: RecordError[] = [];
   const recs = readRecords("scored_outputs", file, { onError: "collect", errors });
   assert.equal(recs.length, 2);
@@ -272,7 +290,10 @@ test("a tampered official file is refused by name before it is read; the verifie
   const digit = text[at] === "1" ? "2" : "1";
   writeFileSync(file, text.slice(0, at) + digit + text.slice(at + 1));
   assert.equal(statSync(file).size, entry.bytes);
-  assert.throws(() => checkDataFile(file, raw), (e: unknown) => e instanceof TamperedFileError && e.message.includes(file) && /harmless_test_gpt-4/.test(e.message));
+  assert.throws(
+    () => checkDataFile(file, raw),
+    (e: unknown) => e instanceof TamperedFileError && e.message.includes(file) && /harmless_test_gpt-4/.test(e.message),
+  );
   const r = fulcra(["hh", "summary", "harmless_test_gpt-4"], { FULCRA_DATA_DIR: raw });
   assert.equal(r.status, 1);
   assert.match(oneLine(r.stderr), /does not match the manifest entry "harmless_test_gpt-4".*refusing to read it/);
@@ -310,7 +331,13 @@ test("data fetch never writes through a symlink planted at the .part path", asyn
   assert.match(r.message!, /symlink/);
   assert.equal(readFileSync(victim, "utf8"), "precious");
   // Downloads too.
-  const [d] = await fetchData({ rawDir: raw, names: ["trustworthy_data"], quiet: true, retries: 0, fetchImpl: (async () => new Response("x")) as typeof fetch });
+  const [d] = await fetchData({
+    rawDir: raw,
+    names: ["trustworthy_data"],
+    quiet: true,
+    retries: 0,
+    fetchImpl: (async () => new Response("x")) as typeof fetch,
+  });
   assert.equal(d.status, "failed");
   assert.equal(readFileSync(victim, "utf8"), "precious");
 });
@@ -360,14 +387,24 @@ test("a download larger than the manifest's size is stopped and discarded; a wro
   assert.equal(existsSync(join(raw, entry.localPath) + ".part"), false);
   const wrong = join(dir, "wrong.jsonl");
   writeFileSync(wrong, "x\n");
-  assert.throws(() => verifyFile(entry, wrong), (e: unknown) => e instanceof VerificationError && e.field === "bytes");
+  assert.throws(
+    () => verifyFile(entry, wrong),
+    (e: unknown) => e instanceof VerificationError && e.field === "bytes",
+  );
 });
 
 // ─── 5. Labels, annotator, secrets ─────────────────────────────────────────
 
 test("--labelled-files: unknown and malformed labels are reported with counts, not skipped silently", () => {
   const file = join(tempDir(), "labels.jsonl");
-  writeFileSync(file, JSON.stringify({ dialogue: "Human: hi\nBob: hello", value_items: ["be telepathic: +1", "be polite: +1"], value_types: ["conformity +1", "benevolence: +1"] }) + "\n");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      dialogue: "Human: hi\nBob: hello",
+      value_items: ["be telepathic: +1", "be polite: +1"],
+      value_types: ["conformity +1", "benevolence: +1"],
+    }) + "\n",
+  );
   const errs: string[] = [];
   const orig = console.error;
   console.error = (...a: unknown[]) => void errs.push(a.join(" "));
@@ -397,16 +434,31 @@ test("the LLM annotator reports an unreadable reply and writes no all-zero vecto
   try {
     const dir = tempDir();
     const input = join(dir, "in.jsonl");
-    writeFileSync(input, ["gibberish please", "echo the key", "a polite answer"].map((a) => JSON.stringify({ prompt: "q", answer: a })).join("\n") + "\n");
+    writeFileSync(
+      input,
+      ["gibberish please", "echo the key", "a polite answer"].map((a) => JSON.stringify({ prompt: "q", answer: a })).join("\n") + "\n",
+    );
     const cacheDir = join(dir, "cache");
     const client = new ChatClient({ baseUrl: server.baseUrl, model: "m", apiKey: SECRET, cacheDir, log: () => {} });
     const out = join(dir, "out.jsonl");
     const r = await annotateFile(input, out, { client, quiet: true });
-    assert.deepEqual(r.unreadable.map((u) => u.line), [1]);
-    const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(
+      r.unreadable.map((u) => u.line),
+      [1],
+    );
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     assert.ok(lines.every((l) => (l.value_vector as number[]).some((x) => x !== 0)));
-    const everything = [out, `${out}.jobs`, ...readdirSync(cacheDir, { recursive: true }).map((f) => join(cacheDir, String(f))).filter((f) => statSync(f).isFile())]
+    const everything = [
+      out,
+      `${out}.jobs`,
+      ...readdirSync(cacheDir, { recursive: true })
+        .map((f) => join(cacheDir, String(f)))
+        .filter((f) => statSync(f).isFile()),
+    ]
       .map((f) => readFileSync(f, "utf8"))
       .join("\n");
     assert.doesNotMatch(everything, new RegExp(SECRET));
@@ -421,7 +473,12 @@ test("the LLM annotator reports an unreadable reply and writes no all-zero vecto
 test("reproduce with no data fetches from FULCRA_MIRROR and says so", () => {
   const dir = tempDir();
   const mirror = join(PROJECT_ROOT, "..", "shared", "data", "fulcra");
-  const env = { FULCRA_DATA_DIR: join(dir, "data", "raw"), FULCRA_FIGURES_DIR: join(dir, "figures"), FULCRA_RUNS_DIR: join(dir, "runs"), FULCRA_MIRROR: mirror };
+  const env = {
+    FULCRA_DATA_DIR: join(dir, "data", "raw"),
+    FULCRA_FIGURES_DIR: join(dir, "figures"),
+    FULCRA_RUNS_DIR: join(dir, "runs"),
+    FULCRA_MIRROR: mirror,
+  };
   const r = fulcra(["reproduce", "--skip-notebooks", "--quiet"], env, 120_000);
   assert.match(r.stdout, new RegExp(`no data in .* yet; fetching from mirror ${mirror.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
   assert.match(r.stdout, /data 6 ok, 0 bad, 4 absent/);

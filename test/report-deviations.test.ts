@@ -17,7 +17,18 @@ test("every row of DEVIATIONS.md has one anchor, and every linked row exists", (
     for (const id of rows) assert.ok(ids.includes(id), `${notebook} links to "${id}", which DEVIATIONS.md lacks`);
   }
   // The rows the task's list requires.
-  for (const id of ["elo-rule", "hh-reward-model", "judge-unreadable", "judge-prompt-count", "evaluator-recipe", "fig4-basis", "missing-helpful-elo", "missing-judged-policies", "missing-data-size"]) assert.ok(ids.includes(id), id);
+  for (const id of [
+    "elo-rule",
+    "hh-reward-model",
+    "judge-unreadable",
+    "judge-prompt-count",
+    "evaluator-recipe",
+    "fig4-basis",
+    "missing-helpful-elo",
+    "missing-judged-policies",
+    "missing-data-size",
+  ])
+    assert.ok(ids.includes(id), id);
 });
 
 test("each row gives the original's file and line under ../shared/reference/ or says there is no code", () => {
@@ -36,5 +47,8 @@ test("notebooks 02, 03, 05, 06 and 07 link to their rows, and the report links t
   }
   assert.equal(deviationLinks(["elo-rule"], join(PROJECT_ROOT, "figures")), "[elo-rule](../DEVIATIONS.md#elo-rule)");
   assert.equal(notebookDeviationLine("07-unknown"), null);
-  assert.match(notebookDeviationLine("02-value-space", join(PROJECT_ROOT, "figures"))!, /\[fig4-basis\]\(\.\.\/DEVIATIONS\.md#fig4-basis\)/);
+  assert.match(
+    notebookDeviationLine("02-value-space", join(PROJECT_ROOT, "figures"))!,
+    /\[fig4-basis\]\(\.\.\/DEVIATIONS\.md#fig4-basis\)/,
+  );
 });

@@ -134,7 +134,10 @@ test("WebGPU comes before tfjs-node and wasm, and brings its adapter", async () 
     assert.equal(info.name, "webgpu");
     assert.equal(info.tfjsBackend, "webgpu");
     assert.deepEqual(info.adapter, H200);
-    assert.deepEqual(info.skipped.map((s) => s.name), ["gpu"]);
+    assert.deepEqual(
+      info.skipped.map((s) => s.name),
+      ["gpu"],
+    );
     // navigator.gpu was set before the tfjs backend was imported (else it would not have registered).
     assert.deepEqual(tried, ["@tensorflow/tfjs-node-gpu", "webgpu", "@tensorflow/tfjs-backend-webgpu"]);
   });
@@ -145,7 +148,10 @@ test("without an adapter the choice falls through webgpu and node to wasm, each 
     const { deps, tried } = fakeDeps({ webgpuInstalled: true, gpu: null, wasm: true });
     const info = await selectBackend({ deps });
     assert.equal(info.name, "wasm");
-    assert.deepEqual(info.skipped.map((s) => s.name), ["gpu", "webgpu", "node"]);
+    assert.deepEqual(
+      info.skipped.map((s) => s.name),
+      ["gpu", "webgpu", "node"],
+    );
     assert.match(info.skipped[1].reason, /^Dawn found no WebGPU adapter;/);
     assert.equal(info.adapter, undefined);
     // The tfjs webgpu backend is never imported when there is no adapter.
@@ -178,10 +184,16 @@ test("the child-process probe decides before this process touches Dawn", async (
   const none = fakeDeps({ webgpuInstalled: true, gpu: H200, wasm: true, child: { adapter: null, note } });
   const a = await selectBackend({ deps: none.deps });
   assert.equal(a.name, "wasm");
-  assert.match(a.skipped.find((s) => s.name === "webgpu")!.reason, new RegExp(`^Dawn found no WebGPU adapter \\(${note.replace(/[.()]/g, "\\$&")}\\)`));
+  assert.match(
+    a.skipped.find((s) => s.name === "webgpu")!.reason,
+    new RegExp(`^Dawn found no WebGPU adapter \\(${note.replace(/[.()]/g, "\\$&")}\\)`),
+  );
   const broken = fakeDeps({ webgpuInstalled: true, gpu: H200, wasm: true, child: { adapter: H200, deviceError: "device lost" } });
   const b = await selectBackend({ deps: broken.deps });
-  assert.equal(b.skipped.find((s) => s.name === "webgpu")!.reason, "the WebGPU adapter nvidia hopper (NVIDIA H200) failed to create a device: device lost");
+  assert.equal(
+    b.skipped.find((s) => s.name === "webgpu")!.reason,
+    "the WebGPU adapter nvidia hopper (NVIDIA H200) failed to create a device: device lost",
+  );
 });
 
 test("forcing a backend tries only that one", async () => {
@@ -205,7 +217,10 @@ test("a forced webgpu with no adapter fails with one line that says why", async 
   });
   const failing = fakeDeps({ webgpuInstalled: true, gpu: "device-fails", wasm: true });
   await keepingNavigator(async () => {
-    await assert.rejects(selectBackend({ prefer: "webgpu", deps: failing.deps }), /^BackendUnavailableError: FULCRA_BACKEND=webgpu cannot be used: the WebGPU adapter nvidia hopper \(NVIDIA H200\) failed to create a device/);
+    await assert.rejects(
+      selectBackend({ prefer: "webgpu", deps: failing.deps }),
+      /^BackendUnavailableError: FULCRA_BACKEND=webgpu cannot be used: the WebGPU adapter nvidia hopper \(NVIDIA H200\) failed to create a device/,
+    );
   });
 });
 
@@ -216,9 +231,14 @@ test("FULCRA_BACKEND names are checked", () => {
 });
 
 test("probeGpu reports the adapter, a device failure, or no adapter; and times out", async () => {
-  const adapter = (fail: boolean) => ({ info: { vendor: "apple", architecture: "metal-3", device: "", description: "" }, requestDevice: async () => (fail ? Promise.reject(new Error("no device")) : { destroy() {} }) });
+  const adapter = (fail: boolean) => ({
+    info: { vendor: "apple", architecture: "metal-3", device: "", description: "" },
+    requestDevice: async () => (fail ? Promise.reject(new Error("no device")) : { destroy() {} }),
+  });
   assert.deepEqual(await probeGpu({ requestAdapter: async () => null }), { adapter: null });
-  assert.deepEqual(await probeGpu({ requestAdapter: async () => adapter(false) }), { adapter: { vendor: "apple", architecture: "metal-3", device: "", description: "" } });
+  assert.deepEqual(await probeGpu({ requestAdapter: async () => adapter(false) }), {
+    adapter: { vendor: "apple", architecture: "metal-3", device: "", description: "" },
+  });
   assert.equal((await probeGpu({ requestAdapter: async () => adapter(true) })).deviceError, "no device");
   await assert.rejects(probeGpu({ requestAdapter: () => new Promise(() => {}) }, 20), /requestAdapter\(\) did not answer within 0.02 s/);
   assert.equal(describeAdapter({ vendor: "apple", architecture: "metal-3", device: "", description: "" }), "apple metal-3");
@@ -247,6 +267,9 @@ test("a synchronous read on webgpu under Node fails with a message that says wha
   guardSyncReads(backend);
   guardSyncReads(backend); // idempotent
   assert.equal(backend.readSync("cpu"), cpuResident);
-  assert.throws(() => backend.readSync("gpu"), (e: Error) => e.message === SYNC_READ_MESSAGE);
+  assert.throws(
+    () => backend.readSync("gpu"),
+    (e: Error) => e.message === SYNC_READ_MESSAGE,
+  );
   assert.match(SYNC_READ_MESSAGE, /await tensor\.data\(\)/);
 });

@@ -16,22 +16,64 @@ const fulcra = [
     "fixture.jsonl",
     1,
   ),
-  toRecord("fulcra", { dialogue: "Human: Hi\nBob: Hello!", value_items: [], value_types: ["benevolence:+1"], query_source: "hh", response_source: "gpt-4" }, "fixture.jsonl", 2),
+  toRecord(
+    "fulcra",
+    { dialogue: "Human: Hi\nBob: Hello!", value_items: [], value_types: ["benevolence:+1"], query_source: "hh", response_source: "gpt-4" },
+    "fixture.jsonl",
+    2,
+  ),
 ];
 
 const scored = [
   toRecord(
     "scored_outputs",
-    { prompt: "p1", safety_issues: ["privacy_violation"], answer: "a1", reward: 1.5, value_reward: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, -1], e_distance: 2, h_distance: 3 },
+    {
+      prompt: "p1",
+      safety_issues: ["privacy_violation"],
+      answer: "a1",
+      reward: 1.5,
+      value_reward: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, -1],
+      e_distance: 2,
+      h_distance: 3,
+    },
     "fixture.jsonl",
     1,
   ),
-  toRecord("scored_outputs", { prompt: "p2", safety_issues: [], answer: "a2", reward: -0.5, value_reward: [0, 0, 0, 0, 0, 1, 0, 1, 1, 1], e_distance: 0, h_distance: 0 }, "fixture.jsonl", 2),
+  toRecord(
+    "scored_outputs",
+    {
+      prompt: "p2",
+      safety_issues: [],
+      answer: "a2",
+      reward: -0.5,
+      value_reward: [0, 0, 0, 0, 0, 1, 0, 1, 1, 1],
+      e_distance: 0,
+      h_distance: 0,
+    },
+    "fixture.jsonl",
+    2,
+  ),
 ];
 
 test("FULCRA records become one column per basic value with -1/0/+1", () => {
   const rows = fulcraRows(fulcra, { dialogue: false });
-  assert.deepEqual(Object.keys(rows[0]), ["line", "prompt", "response", "query_source", "response_source", "self-direction", "stimulation", "hedonism", "achievement", "power", "security", "tradition", "conformity", "benevolence", "universalism"]);
+  assert.deepEqual(Object.keys(rows[0]), [
+    "line",
+    "prompt",
+    "response",
+    "query_source",
+    "response_source",
+    "self-direction",
+    "stimulation",
+    "hedonism",
+    "achievement",
+    "power",
+    "security",
+    "tradition",
+    "conformity",
+    "benevolence",
+    "universalism",
+  ]);
   assert.deepEqual(rows[0], {
     line: 1,
     prompt: "How do I pick a lock?",
@@ -97,12 +139,27 @@ test("danfo DataFrames hold the same values; importing danfo prints nothing", as
 });
 
 test("toTableData reads rows, arquero tables and danfo frames alike", async () => {
-  const rows = [{ a: 1, b: "x" }, { a: 2, c: true }];
+  const rows = [
+    { a: 1, b: "x" },
+    { a: 2, c: true },
+  ];
   assert.deepEqual(toTableData(rows, 1), { columns: ["a", "b", "c"], rows: [{ a: 1, b: "x" }], total: 2 });
   const fromAq = toTableData(toArquero(rows));
   assert.deepEqual(fromAq.columns, ["a", "b", "c"]);
   assert.deepEqual(fromAq.rows[1], { a: 2, b: undefined, c: true });
-  const fromDf = toTableData(await toDanfo([{ a: 1, b: "x" }, { a: 2, b: "y" }]));
-  assert.deepEqual(fromDf, { columns: ["a", "b"], rows: [{ a: 1, b: "x" }, { a: 2, b: "y" }], total: 2 });
+  const fromDf = toTableData(
+    await toDanfo([
+      { a: 1, b: "x" },
+      { a: 2, b: "y" },
+    ]),
+  );
+  assert.deepEqual(fromDf, {
+    columns: ["a", "b"],
+    rows: [
+      { a: 1, b: "x" },
+      { a: 2, b: "y" },
+    ],
+    total: 2,
+  });
   assert.throws(() => toTableData(42 as never), /array of row objects, an arquero table or a danfo DataFrame/);
 });

@@ -46,7 +46,10 @@ test("every released FULCRA dialogue has a non-empty answer after splitting", ()
 
 test("contractions are written out; possessives are left alone", () => {
   assert.equal(expandContractions("Sorry, but I can't assist with that."), "Sorry, but I can not assist with that.");
-  assert.equal(expandContractions("I cannot. I won't. It isn't. I'm sure they're fine, we've seen, you'll see, he'd go"), "I can not. I will not. It is not. I am sure they are fine, we have seen, you will see, he would go");
+  assert.equal(
+    expandContractions("I cannot. I won't. It isn't. I'm sure they're fine, we've seen, you'll see, he'd go"),
+    "I can not. I will not. It is not. I am sure they are fine, we have seen, you will see, he would go",
+  );
   assert.equal(expandContractions("John's car and don’t"), "John's car and do not");
 });
 
@@ -75,12 +78,15 @@ test("vocabulary keeps ids seen in enough documents; bags count known ids only",
     [9, 7],
     [9, 5, 11],
   ];
-  assert.deepEqual([...documentFrequencies(docs).entries()].sort((a, b) => a[0] - b[0]), [
-    [5, 2],
-    [7, 1],
-    [9, 3],
-    [11, 1],
-  ]);
+  assert.deepEqual(
+    [...documentFrequencies(docs).entries()].sort((a, b) => a[0] - b[0]),
+    [
+      [5, 2],
+      [7, 1],
+      [9, 3],
+      [11, 1],
+    ],
+  );
   const v = HashedVocabulary.fit(docs, 2);
   assert.deepEqual([...v.ids], [5, 9]);
   assert.equal(v.row(9), 1);
@@ -119,7 +125,10 @@ test("TF-IDF weights by hand: sublinear tf, smoothed idf, unit length", () => {
 
 test("hashedNgrams keeps its order: words first, then bigrams", () => {
   const ids = hashedNgrams(["a", "b", "c"], { buckets: 1000, maxN: 2, namespace: "x" });
-  assert.deepEqual(ids, ["x1:a", "x1:b", "x1:c", "x2:a b", "x2:b c"].map((s) => fnv1a(s) % 1000));
+  assert.deepEqual(
+    ids,
+    ["x1:a", "x1:b", "x1:c", "x2:a b", "x2:b c"].map((s) => fnv1a(s) % 1000),
+  );
 });
 
 test("promptKey: trims, collapses every whitespace run to one space, lower-cases unless keepCase", () => {

@@ -23,7 +23,11 @@ test("taxonomy sizes and the paper's vector order", () => {
   assert.equal(BASIC_VALUES[9], "universalism");
   assert.equal(new Set(VALUE_ITEMS.map((i) => i.name)).size, 54);
   // Every refined value has at least one item, and humility folds into conformity.
-  for (const r of REFINED_VALUES) assert.ok(VALUE_ITEMS.some((i) => i.refined === r), r);
+  for (const r of REFINED_VALUES)
+    assert.ok(
+      VALUE_ITEMS.some((i) => i.refined === r),
+      r,
+    );
   assert.equal(BASIC_OF_REFINED.humility, "conformity");
   assert.equal(VALUE_ITEMS.find((i) => i.name === "observing social norms")!.basic, "security");
 });
@@ -41,7 +45,11 @@ test("label spellings from the released data", () => {
 
 test("a record's labels become 10-, 19- and 54-dim vectors", () => {
   const log = new LabelIssueLog();
-  const v = parseValueLabels(["be honest: +1", "Have social recognition: -1", "be respectful: 1"], ["benevolence: +1", "humility: +1", "power: -1"], { log });
+  const v = parseValueLabels(
+    ["be honest: +1", "Have social recognition: -1", "be respectful: 1"],
+    ["benevolence: +1", "humility: +1", "power: -1"],
+    { log },
+  );
   assert.deepEqual(v.basic, [0, 0, 0, 0, -1, 0, 0, 1, 1, 0]);
   const items = VALUE_ITEMS.map((i) => i.name);
   assert.equal(v.items[items.indexOf("be honest")], 1);
@@ -92,13 +100,25 @@ test("every label in the mirror's FULCRA file parses in lenient mode, each varia
 test("strict mode refuses the variants lenient mode reads: 1+, =1, humility, be respectful", () => {
   const at = { file: "s.jsonl", line: 3 };
   const strict = (items: string[], types: string[]) => () => parseValueLabels(items, types, { mode: "strict", location: at });
-  assert.throws(strict(["be obedient: 1+"], []), (e: unknown) => e instanceof LabelError && /s\.jsonl:3, field value_items/.test(e.message) && /1\+/.test(e.message));
-  assert.throws(strict([], ["achievement: =1"]), (e: unknown) => e instanceof LabelError && /field value_types/.test(e.message) && /=1/.test(e.message));
-  assert.throws(strict([], ["humility: +1"]), (e: unknown) => e instanceof LabelError && /refined value/.test(e.message) && /humility/.test(e.message));
+  assert.throws(
+    strict(["be obedient: 1+"], []),
+    (e: unknown) => e instanceof LabelError && /s\.jsonl:3, field value_items/.test(e.message) && /1\+/.test(e.message),
+  );
+  assert.throws(
+    strict([], ["achievement: =1"]),
+    (e: unknown) => e instanceof LabelError && /field value_types/.test(e.message) && /=1/.test(e.message),
+  );
+  assert.throws(
+    strict([], ["humility: +1"]),
+    (e: unknown) => e instanceof LabelError && /refined value/.test(e.message) && /humility/.test(e.message),
+  );
   assert.throws(strict(["be respectful: +1"], []), (e: unknown) => e instanceof LabelError && /be respectful/.test(e.message));
   assert.throws(strict(["have social recognition: -1"], []), LabelError);
   // Canonical names and scores still pass in strict mode.
-  const v = parseValueLabels(["be polite: +1", "have a social recognition: -1"], ["conformity: 1", "power: -1"], { mode: "strict", location: at });
+  const v = parseValueLabels(["be polite: +1", "have a social recognition: -1"], ["conformity: 1", "power: -1"], {
+    mode: "strict",
+    location: at,
+  });
   assert.equal(v.basic[7], 1);
   assert.equal(v.basic[4], -1);
   // Lenient mode reads the same variants, and counts them.
@@ -110,10 +130,16 @@ test("strict mode refuses the variants lenient mode reads: 1+, =1, humility, be 
   assert.equal(log.count("alias"), 1);
   assert.equal(log.count("refined-as-basic"), 1);
   // The released file has these variants: strict mode stops at the first, naming it.
-  assert.throws(() => readRecords("fulcra", dataFile("trustworthy_data"), { labelMode: "strict" }), (e: unknown) => e instanceof LabelError && /trustworthy_data\.jsonl:4, field value_items/.test(e.message));
+  assert.throws(
+    () => readRecords("fulcra", dataFile("trustworthy_data"), { labelMode: "strict" }),
+    (e: unknown) => e instanceof LabelError && /trustworthy_data\.jsonl:4, field value_items/.test(e.message),
+  );
 });
 
 test("polarity thresholds and named vectors", () => {
-  assert.deepEqual([0.31, 0.3, -0.3, -0.31, 0].map((x) => polarity(x)), [1, 0, 0, -1, 0]);
+  assert.deepEqual(
+    [0.31, 0.3, -0.3, -0.31, 0].map((x) => polarity(x)),
+    [1, 0, 0, -1, 0],
+  );
   assert.deepEqual(valueVector({ security: 1, universalism: 0.5 }), [0, 0, 0, 0, 0, 1, 0, 0, 0, 0.5]);
 });

@@ -21,7 +21,11 @@ import { mean } from "../runtime/stats.js";
  * `vectors[p][c]` is candidate c's value vector for prompt p. Ties go to the
  * earlier candidate, so the choice never depends on floating-point noise in order.
  */
-export function selectClosest(vectors: readonly (readonly (readonly number[])[])[], target: readonly number[], options: MaskOptions = {}): number[] {
+export function selectClosest(
+  vectors: readonly (readonly (readonly number[])[])[],
+  target: readonly number[],
+  options: MaskOptions = {},
+): number[] {
   return vectors.map((candidates, p) => {
     if (candidates.length === 0) throw new Error(`prompt ${p} has no candidates to choose from`);
     let best = 0;
@@ -53,7 +57,12 @@ export interface SelectionMetrics {
   maskedDistance: number;
 }
 
-export function selectionMetrics(name: string, outputs: readonly Pick<ScoredOutput, "reward" | "value_reward">[], target: readonly number[], options: MaskOptions = {}): SelectionMetrics {
+export function selectionMetrics(
+  name: string,
+  outputs: readonly Pick<ScoredOutput, "reward" | "value_reward">[],
+  target: readonly number[],
+  options: MaskOptions = {},
+): SelectionMetrics {
   if (outputs.length === 0) throw new Error(`no answers to summarise for "${name}"`);
   const ideal = TARGETS.ideal;
   return {
@@ -104,10 +113,13 @@ export function bestOfNFromFiles(options: FileBestOfNOptions): FileBestOfNResult
   const tables = files.map((f) => readRecords("scored_outputs", f));
   const n = tables[0].length;
   tables.forEach((t, i) => {
-    if (t.length !== n) throw new Error(`${files[i]} has ${t.length} answers but ${files[0]} has ${n}: the files must answer the same prompts`);
+    if (t.length !== n)
+      throw new Error(`${files[i]} has ${t.length} answers but ${files[0]} has ${n}: the files must answer the same prompts`);
     for (let p = 0; p < n; p++) {
       if (t[p].prompt !== tables[0][p].prompt) {
-        throw new Error(`${files[i]}:${t[p].line}: prompt differs from ${files[0]}:${tables[0][p].line}; the files must list the same prompts in the same order`);
+        throw new Error(
+          `${files[i]}:${t[p].line}: prompt differs from ${files[0]}:${tables[0][p].line}; the files must list the same prompts in the same order`,
+        );
       }
     }
   });
@@ -137,7 +149,8 @@ export async function bestOfNFromCandidates(
   target: readonly number[],
   options: MaskOptions = {},
 ): Promise<{ answers: string[]; chosen: number[]; vectors: number[][]; distances: number[] }> {
-  if (candidates.length !== prompts.length) throw new Error(`got candidates for ${candidates.length} prompts but ${prompts.length} prompts`);
+  if (candidates.length !== prompts.length)
+    throw new Error(`got candidates for ${candidates.length} prompts but ${prompts.length} prompts`);
   const flat: string[] = [];
   candidates.forEach((cs, p) => cs.forEach((c) => flat.push(toDialogue(prompts[p], c))));
   const scores = await evaluator.score(flat);

@@ -23,7 +23,12 @@ import type { PolicyTokenizer, ValueHeadPolicy } from "./policy.js";
 import { asValueScorer } from "../metrics/score.js";
 import { defaultRewardModelPath, loadOrTrainRewardModel } from "../metrics/reward-model.js";
 import { alignEvaluationPrompts } from "../evaluator/data.js";
-import { ALIGN_EVALUATOR_CONFIG, ensureEvaluator as ensureValueEvaluator, secondEvaluatorConfig, type EvaluatorConfig } from "../evaluator/train.js";
+import {
+  ALIGN_EVALUATOR_CONFIG,
+  ensureEvaluator as ensureValueEvaluator,
+  secondEvaluatorConfig,
+  type EvaluatorConfig,
+} from "../evaluator/train.js";
 import type { CausalLm } from "../lm/model.js";
 import { ensureSftPolicy, loadSftPolicy, type SftConfig } from "../lm/sft.js";
 import type { Tokenizer } from "../lm/tokenizer.js";
@@ -94,7 +99,12 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 /** Where each part lives for these options (defaults under runs/). */
-export function componentPaths(options: ComponentOptions = {}): { policyDir: string; evaluatorDir: string; heldoutEvaluatorDir: string; rewardModelFile: string | null } {
+export function componentPaths(options: ComponentOptions = {}): {
+  policyDir: string;
+  evaluatorDir: string;
+  heldoutEvaluatorDir: string;
+  rewardModelFile: string | null;
+} {
   const runs = kitPaths().runsDir;
   return {
     policyDir: options.hubPolicyDir ?? options.policyDir ?? join(runs, "lm", "sft"),
@@ -150,11 +160,16 @@ export function notebookComponentOptions(): ComponentOptions {
  * Trains (or checks) one part and leaves it cached, without loading the rest:
  * lets a notebook spread the first-time training over several cells.
  */
-export async function preparePart(options: ComponentOptions, part: "policy" | "evaluators" | "rewardModel"): Promise<{ part: string; seconds: number; source: string }> {
+export async function preparePart(
+  options: ComponentOptions,
+  part: "policy" | "evaluators" | "rewardModel",
+): Promise<{ part: string; seconds: number; source: string }> {
   const started = Date.now();
   const one: ComponentOptions = { ...options, only: part };
   const c = await loadParts(one);
-  const source = Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`).join("; ");
+  const source = Object.entries(c.sources)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("; ");
   return { part, seconds: (Date.now() - started) / 1000, source };
 }
 
@@ -169,7 +184,6 @@ export async function loadAlignComponents(options: ComponentOptions = {}): Promi
 
 async function loadParts(options: ComponentOptions): Promise<AlignComponents | PreparedParts> {
   await initBackend({ quiet: options.quiet });
-  const runs = kitPaths().runsDir;
   const sources: Record<string, string> = {};
   const seconds: Record<string, number> = {};
 
@@ -186,46 +200,47 @@ async function loadParts(options: ComponentOptions): Promise<AlignComponents | P
   let heldoutEvaluator: ValueScorer | undefined;
   const paths = componentPaths(options);
   if (want("policy") && !options.hubPolicyDir) {
-  // The SFT policy (trained and cached by src/lm when absent).
-  const policyDir = paths.policyDir;
-  const policyFile = join(policyDir, "model.safetensors");
-  const hadPolicy = existsSync(policyFile);
-  const stampBefore = hadPolicy ? statSync(policyFile).mtimeMs : 0;
-  let note = hadPolicy ? "cached" : "trained now";
-  const [loaded, policySeconds] = await timed(async () => {
-    try {
-      return await ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig });
-    } catch (e) {
-      // A policy made by another SFT configuration or data version is still a valid starting point: use it, and say so.
-      if (!hadPolicy || !/another configuration/.test((e as Error).message)) throw e;
-      note = "cached; trained with another SFT configuration or data version than the current default";
-      return loadSftPolicy(policyDir);
-    }
-  });
-  // ensureSftPolicy retrains when the cached policy was made with another configuration.
-  if (hadPolicy && note === "cached" && statSync(policyFile).mtimeMs !== stampBefore) note = "trained now: the cached one was made with another SFT configuration";
-  sources.policy = `${policyDir} (${note})`;
-  seconds.policy = policySeconds;
-  sft = loaded;
+    // The SFT policy (trained and cached by src/lm when absent).
+    const policyDir = paths.policyDir;
+    const policyFile = join(policyDir, "model.safetensors");
+    const hadPolicy = existsSync(policyFile);
+    const stampBefore = hadPolicy ? statSync(policyFile).mtimeMs : 0;
+    let note = hadPolicy ? "cached" : "trained now";
+    const [loaded, policySeconds] = await timed(async () => {
+      try {
+        return await ensureSftPolicy(policyDir, { quiet: options.quiet ?? false, ...options.sftConfig });
+      } catch (e) {
+        // A policy made by another SFT configuration or data version is still a valid starting point: use it, and say so.
+        if (!hadPolicy || !/another configuration/.test((e as Error).message)) throw e;
+        note = "cached; trained with another SFT configuration or data version than the current default";
+        return loadSftPolicy(policyDir);
+      }
+    });
+    // ensureSftPolicy retrains when the cached policy was made with another configuration.
+    if (hadPolicy && note === "cached" && statSync(policyFile).mtimeMs !== stampBefore)
+      note = "trained now: the cached one was made with another SFT configuration";
+    sources.policy = `${policyDir} (${note})`;
+    seconds.policy = policySeconds;
+    sft = loaded;
   }
   if (want("evaluators")) {
-
-  // Two value evaluators: the reward's, and a second one (another seed, the other
-  // head and the other half of the data, see the evaluator module) that the
-  // policy never optimises against.
-  const ensureEvaluator = async (dir: string, config: Partial<EvaluatorConfig>, part: string) => {
-    // Reused only when trained with this configuration by this code (ensureEvaluator checks); trained there otherwise.
-    const had = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
-    const [e, secs] = await timed(() => ensureValueEvaluator(dir, { ...config, quiet: options.quiet ?? false }));
-    const now = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
-    sources[part] = `${dir} (${had === 0 ? "trained now" : had === now ? "cached" : "trained now: the cached one was made with another configuration or code"})`;
-    seconds[part] = secs;
-    return asValueScorer(e);
-  };
-  // No evaluator of the run trains on the prompts it is evaluated on; the two train on disjoint halves of the rest.
-  const evaluatorConfig = { ...ALIGN_EVALUATOR_CONFIG, ...(options.evaluatorConfig ?? {}) };
-  evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
-  heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondEvaluatorConfig(evaluatorConfig), "heldoutEvaluator");
+    // Two value evaluators: the reward's, and a second one (another seed, the other
+    // head and the other half of the data, see the evaluator module) that the
+    // policy never optimises against.
+    const ensureEvaluator = async (dir: string, config: Partial<EvaluatorConfig>, part: string) => {
+      // Reused only when trained with this configuration by this code (ensureEvaluator checks); trained there otherwise.
+      const had = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
+      const [e, secs] = await timed(() => ensureValueEvaluator(dir, { ...config, quiet: options.quiet ?? false }));
+      const now = existsSync(join(dir, "model.json")) ? statSync(join(dir, "model.json")).mtimeMs : 0;
+      sources[part] =
+        `${dir} (${had === 0 ? "trained now" : had === now ? "cached" : "trained now: the cached one was made with another configuration or code"})`;
+      seconds[part] = secs;
+      return asValueScorer(e);
+    };
+    // No evaluator of the run trains on the prompts it is evaluated on; the two train on disjoint halves of the rest.
+    const evaluatorConfig = { ...ALIGN_EVALUATOR_CONFIG, ...(options.evaluatorConfig ?? {}) };
+    evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
+    heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondEvaluatorConfig(evaluatorConfig), "heldoutEvaluator");
   }
 
   let rewardModel: TextScorer | undefined;
@@ -247,7 +262,21 @@ async function loadParts(options: ComponentOptions): Promise<AlignComponents | P
     Object.assign(sources, { policy: hub.description });
     Object.assign(seconds, { policy: (Date.now() - started) / 1000 });
     const { policy, tokenizer, formatPrompt } = hub;
-    return { policy, tokenizer, formatPrompt, evaluator, heldoutEvaluator, rewardModel, trainPrompts, testPrompts, dataFiles: [trainFile, testFile], sources, seconds, cache: new Map(), identity: componentIdentity(options) ?? undefined };
+    return {
+      policy,
+      tokenizer,
+      formatPrompt,
+      evaluator,
+      heldoutEvaluator,
+      rewardModel,
+      trainPrompts,
+      testPrompts,
+      dataFiles: [trainFile, testFile],
+      sources,
+      seconds,
+      cache: new Map(),
+      identity: componentIdentity(options) ?? undefined,
+    };
   }
   if (!sft || !evaluator || !heldoutEvaluator) throw new Error("internal: a part was not loaded");
   const policy = sft;

@@ -108,10 +108,13 @@ export function checkDataSizeConfig(config: DataSizeConfig): void {
   if (config.shares.length === 0) throw new Error("data-size config: shares is empty");
   config.shares.forEach((s, i) => {
     if (!(s > 0 && s <= 1)) throw new Error(`data-size config: shares[${i}] = ${s} is not in (0, 1]`);
-    if (i > 0 && !(s > config.shares[i - 1])) throw new Error(`data-size config: shares should increase (shares[${i}] = ${s} after ${config.shares[i - 1]})`);
+    if (i > 0 && !(s > config.shares[i - 1]))
+      throw new Error(`data-size config: shares should increase (shares[${i}] = ${s} after ${config.shares[i - 1]})`);
   });
-  for (const m of config.methods) if (m !== "basealign" && m !== "rlhf") throw new Error(`data-size config: unknown method "${m}" (basealign or rlhf)`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(config.name)) throw new Error(`data-size config: name "${config.name}" should be a plain folder name`);
+  for (const m of config.methods)
+    if (m !== "basealign" && m !== "rlhf") throw new Error(`data-size config: unknown method "${m}" (basealign or rlhf)`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(config.name))
+    throw new Error(`data-size config: name "${config.name}" should be a plain folder name`);
 }
 
 /** The most distinct training prompts one run of this PPO configuration draws. */

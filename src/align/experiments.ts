@@ -67,7 +67,8 @@ function readJsonl<T>(file: string): T[] {
 /** Reads a finished run's files. */
 export function loadRun(dir: string): StoredRun {
   const file = join(dir, "summary.json");
-  if (!existsSync(file)) throw new Error(`no alignment run in ${dir} (summary.json missing); run \`npx fulcra align --out ${dir} …\` first`);
+  if (!existsSync(file))
+    throw new Error(`no alignment run in ${dir} (summary.json missing); run \`npx fulcra align --out ${dir} …\` first`);
   return {
     dir,
     summary: JSON.parse(readFileSync(file, "utf8")),
@@ -83,7 +84,19 @@ export function configKey(options: AlignOptions, identity?: string | null): stri
   const { method, target, seed, ppo, n, testPrompts, threshold, dimensions, evalTemperature, trainPromptShare } = options;
   // A share of the training prompts enters the key only when it is not all of them, so that earlier keys stay valid.
   const share = trainPromptShare !== undefined && trainPromptShare < 1 ? { trainPromptShare } : {};
-  return JSON.stringify({ models: identity ?? null, method, target: resolveTarget((target ?? "basealign-ideal") as string | number[]), seed: seed ?? 1, ppo: ppo ?? {}, n: method === "bon" ? (n ?? 8) : null, testPrompts: testPrompts ?? 128, threshold: threshold ?? VALUE_THRESHOLD, dimensions: dimensions ?? null, evalTemperature: evalTemperature ?? null, ...share });
+  return JSON.stringify({
+    models: identity ?? null,
+    method,
+    target: resolveTarget((target ?? "basealign-ideal") as string | number[]),
+    seed: seed ?? 1,
+    ppo: ppo ?? {},
+    n: method === "bon" ? (n ?? 8) : null,
+    testPrompts: testPrompts ?? 128,
+    threshold: threshold ?? VALUE_THRESHOLD,
+    dimensions: dimensions ?? null,
+    evalTemperature: evalTemperature ?? null,
+    ...share,
+  });
 }
 
 /** Where named experiment runs live (runs/align/NAME). */
@@ -101,7 +114,8 @@ export async function alignOrLoad(
 ): Promise<StoredRun> {
   const file = join(options.outDir, "summary.json");
   // Which models the run would use, known without loading them when the loader can tell.
-  const identity = typeof components === "function" ? (components.identity ? components.identity() : undefined) : (components.identity ?? null);
+  const identity =
+    typeof components === "function" ? (components.identity ? components.identity() : undefined) : (components.identity ?? null);
   if (!options.force && identity !== null && existsSync(file)) {
     const stored = loadRun(options.outDir);
     if (stored.summary.config_key === configKey(options, identity) && stored.answers.length > 0) return stored;
@@ -112,7 +126,10 @@ export async function alignOrLoad(
 }
 
 /** Loads components once, on first call (shared by several alignOrLoad calls). */
-export function lazyComponents(load: () => Promise<AlignComponents>, identity?: () => string | null): (() => Promise<AlignComponents>) & { identity?: () => string | null } {
+export function lazyComponents(
+  load: () => Promise<AlignComponents>,
+  identity?: () => string | null,
+): (() => Promise<AlignComponents>) & { identity?: () => string | null } {
   let pending: Promise<AlignComponents> | undefined;
   return Object.assign(() => (pending ??= load()), identity ? { identity } : {});
 }
@@ -132,8 +149,13 @@ export function crossTargetDistances(
   if (names.length === 0) throw new Error("no runs to compare");
   const first = runs[names[0]];
   const vectorsOf = (r: StoredRun, which: "reference" | "aligned") =>
-    r.answers.map((a) => (which === "reference" ? (held ? a.heldout_values_reference : a.values_reference) : held ? a.heldout_values_aligned : a.values_aligned));
-  const sets: [string, number[][]][] = [["reference", vectorsOf(first, "reference")], ...names.map((n) => [n, vectorsOf(runs[n], "aligned")] as [string, number[][]])];
+    r.answers.map((a) =>
+      which === "reference" ? (held ? a.heldout_values_reference : a.values_reference) : held ? a.heldout_values_aligned : a.values_aligned,
+    );
+  const sets: [string, number[][]][] = [
+    ["reference", vectorsOf(first, "reference")],
+    ...names.map((n) => [n, vectorsOf(runs[n], "aligned")] as [string, number[][]]),
+  ];
   return {
     rows: sets.map(([n]) => n),
     columns: [...targets],
@@ -184,15 +206,28 @@ export interface ExperimentOptions {
 export type MethodName = "basealign" | "rlhf" | "bon";
 
 /** One method of notebook 06 on one target, stored as runs/align/<target>-<method>. */
-export async function runMethod(components: AlignComponents | (() => Promise<AlignComponents>), target: string, method: MethodName, options: ExperimentOptions = {}): Promise<StoredRun> {
+export async function runMethod(
+  components: AlignComponents | (() => Promise<AlignComponents>),
+  target: string,
+  method: MethodName,
+  options: ExperimentOptions = {},
+): Promise<StoredRun> {
   const o = { ...NOTEBOOK_ALIGN, ...options };
   const common = { target, seed: o.seed, testPrompts: o.testPrompts, ppo: o.ppo, threshold: o.threshold, quiet: o.quiet, force: o.force };
   if (method === "bon") return alignOrLoad(components, { ...common, method: "bon", n: o.n, outDir: alignRunDir(`${target}-bon${o.n}`) });
-  return alignOrLoad(components, { ...common, method: method === "basealign" ? "ppo" : "rlhf", outDir: alignRunDir(`${target}-${method}`) });
+  return alignOrLoad(components, {
+    ...common,
+    method: method === "basealign" ? "ppo" : "rlhf",
+    outDir: alignRunDir(`${target}-${method}`),
+  });
 }
 
 /** Notebook 06: the start policy aligned to one target by BaseAlign, RLHF and best-of-N. */
-export async function compareMethods(components: AlignComponents | (() => Promise<AlignComponents>), target: string, options: ExperimentOptions = {}): Promise<Record<MethodName, StoredRun>> {
+export async function compareMethods(
+  components: AlignComponents | (() => Promise<AlignComponents>),
+  target: string,
+  options: ExperimentOptions = {},
+): Promise<Record<MethodName, StoredRun>> {
   return {
     basealign: await runMethod(components, target, "basealign", options),
     rlhf: await runMethod(components, target, "rlhf", options),
@@ -201,13 +236,31 @@ export async function compareMethods(components: AlignComponents | (() => Promis
 }
 
 /** One target of notebook 07 (BaseAlign), stored as runs/align/<target>-basealign-cultural. */
-export async function alignTarget(components: AlignComponents | (() => Promise<AlignComponents>), target: string, options: ExperimentOptions = {}): Promise<StoredRun> {
+export async function alignTarget(
+  components: AlignComponents | (() => Promise<AlignComponents>),
+  target: string,
+  options: ExperimentOptions = {},
+): Promise<StoredRun> {
   const o = { ...CULTURAL_ALIGN, ...options };
-  return alignOrLoad(components, { method: "ppo", target, seed: o.seed, testPrompts: o.testPrompts, ppo: o.ppo, threshold: o.threshold, quiet: o.quiet, force: o.force, outDir: alignRunDir(`${target}-basealign-cultural`) });
+  return alignOrLoad(components, {
+    method: "ppo",
+    target,
+    seed: o.seed,
+    testPrompts: o.testPrompts,
+    ppo: o.ppo,
+    threshold: o.threshold,
+    quiet: o.quiet,
+    force: o.force,
+    outDir: alignRunDir(`${target}-basealign-cultural`),
+  });
 }
 
 /** Notebook 07: the same start policy aligned by BaseAlign to each target. */
-export async function alignToTargets(components: AlignComponents | (() => Promise<AlignComponents>), targets: readonly string[], options: ExperimentOptions = {}): Promise<Record<string, StoredRun>> {
+export async function alignToTargets(
+  components: AlignComponents | (() => Promise<AlignComponents>),
+  targets: readonly string[],
+  options: ExperimentOptions = {},
+): Promise<Record<string, StoredRun>> {
   const out: Record<string, StoredRun> = {};
   for (const target of targets) out[target] = await alignTarget(components, target, options);
   return out;
@@ -254,7 +307,11 @@ export function methodTable(runs: Record<string, StoredRun>): Record<string, str
  * the reduction of the distance to its own target, and the mean change of the
  * distance to the other targets (positive = moved away).
  */
-export function targetMovement(matrix: { rows: string[]; columns: string[]; distances: number[][] }): { run: string; own_before: number; own_after: number; toward_own: number; away_from_others: number }[] {
+export function targetMovement(matrix: {
+  rows: string[];
+  columns: string[];
+  distances: number[][];
+}): { run: string; own_before: number; own_after: number; toward_own: number; away_from_others: number }[] {
   const ref = matrix.distances[matrix.rows.indexOf("reference")];
   if (!ref) throw new Error('the matrix has no "reference" row');
   return matrix.rows

@@ -32,7 +32,11 @@ export interface HackingCheck {
  * Flags a run whose gain by the optimised evaluator is at least `minGain`
  * (relative) while the held-out evaluator sees less than `confirmShare` of it.
  */
-export function checkRewardHacking(optimised: DistanceComparison, heldout: DistanceComparison, options: { minGain?: number; confirmShare?: number } = {}): HackingCheck {
+export function checkRewardHacking(
+  optimised: DistanceComparison,
+  heldout: DistanceComparison,
+  options: { minGain?: number; confirmShare?: number } = {},
+): HackingCheck {
   const minGain = options.minGain ?? 0.1;
   const confirmShare = options.confirmShare ?? 0.5;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -18,7 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dense, stopGradient } from "../lm/model.js";
-import { loadGpt2FromHub, Gpt2LMHeadModel, type Gpt2Cache } from "../hub/gpt2.js";
+import { loadGpt2FromHub, type Gpt2LMHeadModel, type Gpt2Cache } from "../hub/gpt2.js";
 import { loadHubBpeTokenizer, type HubBpeTokenizer } from "../hub/bpe.js";
 import type { PolicyTokenizer, PromptFormatter, ValueHeadPolicy } from "./policy.js";
 
@@ -83,7 +83,11 @@ export class HubGpt2Policy implements ValueHeadPolicy {
   private values(hidden: tf.Tensor3D): tf.Tensor2D {
     const [B, T, C] = hidden.shape;
     const h = hidden.reshape([B * T, C]) as tf.Tensor2D;
-    return dense(this.detachValue ? stopGradient(h) : h, this.valueHead.weight as unknown as tf.Tensor2D, this.valueHead.bias as unknown as tf.Tensor1D).reshape([B, T]) as tf.Tensor2D;
+    return dense(
+      this.detachValue ? stopGradient(h) : h,
+      this.valueHead.weight as unknown as tf.Tensor2D,
+      this.valueHead.bias as unknown as tf.Tensor1D,
+    ).reshape([B, T]) as tf.Tensor2D;
   }
 }
 
@@ -121,7 +125,8 @@ export interface LoadedHubPolicy {
 /** Loads a GPT-2 hub folder (config.json, safetensors, tokenizer files) as a PPO policy. */
 export function loadHubPolicy(dir: string, options: HubPolicyOptions = {}): LoadedHubPolicy {
   const format = options.format ?? "raw";
-  if (!(HUB_PROMPT_FORMATS as readonly string[]).includes(format)) throw new Error(`prompt format "${format}" unknown; use ${HUB_PROMPT_FORMATS.join(" or ")}`);
+  if (!(HUB_PROMPT_FORMATS as readonly string[]).includes(format))
+    throw new Error(`prompt format "${format}" unknown; use ${HUB_PROMPT_FORMATS.join(" or ")}`);
   const { model, config } = loadGpt2FromHub(dir);
   const tok = loadHubBpeTokenizer(dir);
   if (tok.vocabSize > config.vocab_size) {

@@ -96,13 +96,21 @@ export interface Rollout {
  * Samples responses for prompts of equal token length, one token at a time.
  * `random` drives every draw, so a seed fixes the result for a backend.
  */
-export function sampleResponses(policy: ValueHeadPolicy, promptIds: number[][], eosId: number, options: SamplingOptions, random: () => number): Rollout {
+export function sampleResponses(
+  policy: ValueHeadPolicy,
+  promptIds: number[][],
+  eosId: number,
+  options: SamplingOptions,
+  random: () => number,
+): Rollout {
   const b = promptIds.length;
   const promptLength = promptIds[0]?.length ?? 0;
-  if (promptIds.some((p) => p.length !== promptLength)) throw new Error("sampleResponses needs prompts of equal token length (group them first)");
+  if (promptIds.some((p) => p.length !== promptLength))
+    throw new Error("sampleResponses needs prompts of equal token length (group them first)");
   if (promptLength === 0) throw new Error("sampleResponses needs at least one prompt token (a start token)");
   const responseLength = Math.min(options.response_length, policy.contextLength - promptLength);
-  if (responseLength <= 0) throw new Error(`prompt of ${promptLength} tokens leaves no room in the model's context of ${policy.contextLength}`);
+  if (responseLength <= 0)
+    throw new Error(`prompt of ${promptLength} tokens leaves no room in the model's context of ${policy.contextLength}`);
   const seqs = promptIds.map((p) => [...p]);
   const done = new Array<boolean>(b).fill(false);
   const mask = Array.from({ length: b }, () => new Array<number>(responseLength).fill(0));
@@ -166,7 +174,12 @@ export function sampleResponses(policy: ValueHeadPolicy, promptIds: number[][], 
  * before each of them, and the entropy of each next-token distribution,
  * all [B, R]. Position t of the response is predicted from position P+t−1.
  */
-export function responseLogProbs(policy: ValueHeadPolicy, ids: tf.Tensor2D, promptLength: number, temperature: number): { logprobs: tf.Tensor2D; values: tf.Tensor2D; entropy: tf.Tensor2D } {
+export function responseLogProbs(
+  policy: ValueHeadPolicy,
+  ids: tf.Tensor2D,
+  promptLength: number,
+  temperature: number,
+): { logprobs: tf.Tensor2D; values: tf.Tensor2D; entropy: tf.Tensor2D } {
   return tf.tidy(() => {
     const [b, total] = ids.shape;
     const r = total - promptLength;
@@ -218,7 +231,13 @@ export function generate(
   for (const [, indices] of groupByLength(encoded)) {
     for (let s = 0; s < indices.length; s += batch) {
       const chunk = indices.slice(s, s + batch);
-      const rollout = sampleResponses(policy, chunk.map((i) => encoded[i]), tokenizer.eosId, options, random);
+      const rollout = sampleResponses(
+        policy,
+        chunk.map((i) => encoded[i]),
+        tokenizer.eosId,
+        options,
+        random,
+      );
       chunk.forEach((i, k) => (answers[i] = tokenizer.decode(rollout.responseIds[k]).trim()));
       rollouts.push({ rollout, indices: chunk });
     }
@@ -230,7 +249,12 @@ export function generate(
  * Mean per-sequence KL(policy ‖ reference) on given rollouts, estimated as
  * Σ_t (log π(a_t) − log π_ref(a_t)) over response tokens, like the PPO penalty.
  */
-export function sequenceKl(policy: ValueHeadPolicy, reference: ValueHeadPolicy, rollouts: readonly Rollout[], temperature: number): number[] {
+export function sequenceKl(
+  policy: ValueHeadPolicy,
+  reference: ValueHeadPolicy,
+  rollouts: readonly Rollout[],
+  temperature: number,
+): number[] {
   const out: number[] = [];
   for (const r of rollouts) {
     const ids = tf.tensor2d(r.ids, undefined, "int32");

@@ -22,7 +22,14 @@ import { join } from "node:path";
 import { Progress } from "../runtime/progress.js";
 import { seededRandom } from "../runtime/random.js";
 import { maskedDistance, type RewardFunction, type ValueRewardFunction } from "./reward.js";
-import { groupByLength, responseLogProbs, sampleResponses, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
+import {
+  groupByLength,
+  responseLogProbs,
+  sampleResponses,
+  type PolicyTokenizer,
+  type PromptFormatter,
+  type ValueHeadPolicy,
+} from "./policy.js";
 import { mean } from "../runtime/stats.js";
 
 // ─── 1. Config ────────────────────────────────────────────────────────────────
@@ -30,7 +37,10 @@ import { mean } from "../runtime/stats.js";
 // The defaults are the CPU configuration (a few minutes on 2 cores with the
 // kit's tiny decoder); `PPO_GPU_CONFIG` below is the larger one.
 export const PPO_OPTIONS = {
-  seed: { default: 1, help: "seeds prompt choice, sampling and minibatch order (each step re-seeds from (seed, step), so resume is exact)" },
+  seed: {
+    default: 1,
+    help: "seeds prompt choice, sampling and minibatch order (each step re-seeds from (seed, step), so resume is exact)",
+  },
   steps: { default: 20, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
   batch_size: { default: 128, help: "rollouts (prompt + sampled response) per PPO step (128 = 32 prompts × 4 responses per step)" },
   mini_batch_size: { default: 32, help: "rollouts per gradient step; must divide batch_size" },
@@ -49,8 +59,14 @@ export const PPO_OPTIONS = {
   target_kl: { default: 6, help: "target sequence KL of the adaptive controller (paper: 6)" },
   horizon: { default: 10000, help: "adaptive controller horizon: larger = slower changes of β" },
   target_kl_early_stop: { default: 0, help: "stop a step's epochs when the minibatch approximate KL exceeds this (0 = never)" },
-  samples_per_prompt: { default: 4, help: "responses sampled per training prompt in a step (must divide batch_size); > 1: each score minus the mean score of the other responses to the same prompt (leave-one-out baseline), so the signal is the answer's effect and not the prompt's" },
-  reward_scaling: { default: "normalize", help: "scores before the KL penalty: none | scale (÷ running std) | normalize (− running mean, ÷ running std)" },
+  samples_per_prompt: {
+    default: 4,
+    help: "responses sampled per training prompt in a step (must divide batch_size); > 1: each score minus the mean score of the other responses to the same prompt (leave-one-out baseline), so the signal is the answer's effect and not the prompt's",
+  },
+  reward_scaling: {
+    default: "normalize",
+    help: "scores before the KL penalty: none | scale (÷ running std) | normalize (− running mean, ÷ running std)",
+  },
   reward_clip: { default: 0, help: "clip (scaled) scores to ±this (0 = no clipping)" },
   whiten_advantages: { default: true, help: "normalise advantages to mean 0, std 1 within each batch" },
   query_length: { default: 40, help: "training prompts longer than this many tokens are not used" },
@@ -83,11 +99,22 @@ export function resolvePPOConfig(overrides: Partial<PPOConfig> = {}): PPOConfig 
   for (const key of Object.keys(overrides)) {
     if (!(key in PPO_OPTIONS)) throw new Error(`unknown PPO option "${key}"; known: ${Object.keys(PPO_OPTIONS).join(", ")}`);
   }
-  if (!Number.isInteger(config.batch_size) || !Number.isInteger(config.mini_batch_size) || config.mini_batch_size <= 0 || config.batch_size % config.mini_batch_size !== 0) {
+  if (
+    !Number.isInteger(config.batch_size) ||
+    !Number.isInteger(config.mini_batch_size) ||
+    config.mini_batch_size <= 0 ||
+    config.batch_size % config.mini_batch_size !== 0
+  ) {
     throw new Error(`mini_batch_size (${config.mini_batch_size}) must be a positive integer dividing batch_size (${config.batch_size})`);
   }
-  if (!Number.isInteger(config.samples_per_prompt) || config.samples_per_prompt < 1 || config.batch_size % config.samples_per_prompt !== 0) {
-    throw new Error(`samples_per_prompt (${config.samples_per_prompt}) must be a positive integer dividing batch_size (${config.batch_size})`);
+  if (
+    !Number.isInteger(config.samples_per_prompt) ||
+    config.samples_per_prompt < 1 ||
+    config.batch_size % config.samples_per_prompt !== 0
+  ) {
+    throw new Error(
+      `samples_per_prompt (${config.samples_per_prompt}) must be a positive integer dividing batch_size (${config.batch_size})`,
+    );
   }
   if (!["none", "scale", "normalize"].includes(config.reward_scaling)) {
     throw new Error(`reward_scaling must be none, scale or normalize, got "${config.reward_scaling}"`);
@@ -105,7 +132,13 @@ export function resolvePPOConfig(overrides: Partial<PPOConfig> = {}): PPOConfig 
  *   δ_t = r_t + γ V_{t+1} − V_t,   A_t = δ_t + γλ A_{t+1},   returns R_t = A_t + V_t.
  * A response ends at its last masked token; the value after the end is 0 (terminal).
  */
-export function gae(rewards: number[][], values: number[][], mask: number[][], gamma: number, lam: number): { advantages: number[][]; returns: number[][] } {
+export function gae(
+  rewards: number[][],
+  values: number[][],
+  mask: number[][],
+  gamma: number,
+  lam: number,
+): { advantages: number[][]; returns: number[][] } {
   const advantages = rewards.map((row) => row.map(() => 0));
   const returns = rewards.map((row) => row.map(() => 0));
   rewards.forEach((row, i) => {
@@ -151,7 +184,11 @@ export interface LossInputs {
  *   clip fraction = share of tokens where the clipped policy term is the larger
  *   approximate KL = mean((ρ − 1) − log ρ)   (a low-variance estimator of KL(π_old ‖ π))
  */
-export function ppoLosses(x: LossInputs, cliprange: number, cliprangeValue: number): { pgLoss: tf.Scalar; vfLoss: tf.Scalar; clipfrac: tf.Scalar; approxKl: tf.Scalar } {
+export function ppoLosses(
+  x: LossInputs,
+  cliprange: number,
+  cliprangeValue: number,
+): { pgLoss: tf.Scalar; vfLoss: tf.Scalar; clipfrac: tf.Scalar; approxKl: tf.Scalar } {
   return tf.tidy(() => {
     const n = x.mask.sum();
     const masked = (t: tf.Tensor) => t.mul(x.mask).sum().div(n) as tf.Scalar;
@@ -229,7 +266,12 @@ interface CheckpointState {
   optimizer: { name: string; shape: number[] }[];
 }
 
-async function saveCheckpoint(dir: string, state: Omit<CheckpointState, "variables" | "optimizer">, variables: tf.Variable[], optimizer: tf.Optimizer): Promise<void> {
+async function saveCheckpoint(
+  dir: string,
+  state: Omit<CheckpointState, "variables" | "optimizer">,
+  variables: tf.Variable[],
+  optimizer: tf.Optimizer,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const optWeights = await optimizer.getWeights();
   const tensors = [...variables, ...optWeights.map((w) => w.tensor)];
@@ -257,7 +299,9 @@ async function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: 
   const buf = readFileSync(join(dir, "weights.bin"));
   const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   if (state.variables.length !== variables.length) {
-    throw new Error(`${join(dir, "state.json")}: checkpoint holds ${state.variables.length} variables but the policy has ${variables.length}; it was made with another model configuration`);
+    throw new Error(
+      `${join(dir, "state.json")}: checkpoint holds ${state.variables.length} variables but the policy has ${variables.length}; it was made with another model configuration`,
+    );
   }
   let offset = 0;
   const take = (shape: number[]) => {
@@ -268,7 +312,9 @@ async function loadCheckpoint(dir: string, variables: tf.Variable[], optimizer: 
   };
   state.variables.forEach((s, i) => {
     if (s.shape.join("x") !== variables[i].shape.join("x")) {
-      throw new Error(`${join(dir, "state.json")}: variable ${i} (${s.name}) has shape [${s.shape}] in the checkpoint but [${variables[i].shape}] in the policy`);
+      throw new Error(
+        `${join(dir, "state.json")}: variable ${i} (${s.name}) has shape [${s.shape}] in the checkpoint but [${variables[i].shape}] in the policy`,
+      );
     }
     const t = take(s.shape);
     variables[i].assign(t);
@@ -341,7 +387,9 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
   const reference = setup.reference ?? policy.clone();
   const variables = policy.trainableVariables();
   const optimizer = tf.train.adam(config.learning_rate, 0.9, 0.999, config.adam_eps);
-  const klController = config.adaptive_kl ? new AdaptiveKLController(config.init_kl_coef, config.target_kl, config.horizon) : new FixedKLController(config.init_kl_coef);
+  const klController = config.adaptive_kl
+    ? new AdaptiveKLController(config.init_kl_coef, config.target_kl, config.horizon)
+    : new FixedKLController(config.init_kl_coef);
   const moments = new RunningMoments();
 
   // Training prompts grouped by token length, so that each batch is rectangular (no padding).
@@ -367,7 +415,11 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
   const stats: StepStats[] = [];
   if (logFile && firstStep > 0 && existsSync(logFile)) {
     // Keep the log of the steps the checkpoint covers; later lines belong to the interrupted run.
-    const kept = readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as StepStats).filter((s) => s.step < firstStep);
+    const kept = readFileSync(logFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as StepStats)
+      .filter((s) => s.step < firstStep);
     stats.push(...kept);
     writeFileSync(logFile, kept.map((s) => JSON.stringify(s) + "\n").join(""));
   }
@@ -386,7 +438,13 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     // k responses per prompt, side by side (k = 1: batch_size prompts).
     const chosen = pickDistinct(pool, distinct, random).flatMap((i) => Array.from({ length: k }, () => i));
     const prompts = chosen.map((i) => setup.prompts[i]);
-    const rollout = sampleResponses(policy, chosen.map((i) => encoded[i]), tokenizer.eosId, config, random);
+    const rollout = sampleResponses(
+      policy,
+      chosen.map((i) => encoded[i]),
+      tokenizer.eosId,
+      config,
+      random,
+    );
     const responses = rollout.responseIds.map((ids) => tokenizer.decode(ids).trim());
     const mask = rollout.mask;
     const P = rollout.promptLength;
@@ -404,12 +462,15 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     // ── 3. Reward: the score at the last response token, −β·KL at every token.
     const rawScores = await reward(prompts, responses);
     // Leave-one-out baseline over the k responses to the same prompt (k = 1: the scores as they are).
-    const scores = k === 1 ? rawScores : rawScores.map((x, i) => {
-      const g = Math.floor(i / k) * k;
-      let others = 0;
-      for (let j = g; j < g + k; j++) if (j !== i) others += rawScores[j];
-      return x - others / (k - 1);
-    });
+    const scores =
+      k === 1
+        ? rawScores
+        : rawScores.map((x, i) => {
+            const g = Math.floor(i / k) * k;
+            let others = 0;
+            for (let j = g; j < g + k; j++) if (j !== i) others += rawScores[j];
+            return x - others / (k - 1);
+          });
     moments.update(scores);
     let scaled = scores.slice();
     if (config.reward_scaling === "scale") scaled = scores.map((s) => s / (moments.std + 1e-8));
@@ -433,17 +494,31 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     }
 
     // ── 5–6. Epochs of shuffled minibatches; clipped losses; gradient clipping; early stop.
-    const per: { pg: number[]; vf: number[]; clip: number[]; akl: number[]; ent: number[] } = { pg: [], vf: [], clip: [], akl: [], ent: [] };
+    const per: { pg: number[]; vf: number[]; clip: number[]; akl: number[]; ent: number[] } = {
+      pg: [],
+      vf: [],
+      clip: [],
+      akl: [],
+      ent: [],
+    };
     let epochsRun = 0;
     let stopEarly = false;
     for (let epoch = 0; epoch < config.ppo_epochs && !stopEarly; epoch++) {
       epochsRun++;
-      const order = pickDistinct(Array.from({ length: config.batch_size }, (_, i) => i), config.batch_size, random);
+      const order = pickDistinct(
+        Array.from({ length: config.batch_size }, (_, i) => i),
+        config.batch_size,
+        random,
+      );
       for (let mb = 0; mb < config.num_mini_batches; mb++) {
         const rows = order.slice(mb * config.mini_batch_size, (mb + 1) * config.mini_batch_size);
         const pick = (x: number[][]) => tf.tensor2d(rows.map((r) => x[r]));
         const batch = {
-          ids: tf.tensor2d(rows.map((r) => rollout.ids[r]), undefined, "int32"),
+          ids: tf.tensor2d(
+            rows.map((r) => rollout.ids[r]),
+            undefined,
+            "int32",
+          ),
           oldLogprobs: pick(oldLogprobs),
           oldValues: pick(oldValues),
           advantages: pick(advantages),
@@ -497,7 +572,10 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     const s: StepStats = {
       step,
       mean_reward: mean(rawScores),
-      mean_masked_distance: target && vectors && vectors.length === scores.length ? mean(vectors.map((v) => maskedDistance(v, target, (reward as ValueRewardFunction).options))) : null,
+      mean_masked_distance:
+        target && vectors && vectors.length === scores.length
+          ? mean(vectors.map((v) => maskedDistance(v, target, (reward as ValueRewardFunction).options)))
+          : null,
       kl: meanKl,
       kl_coef: beta,
       entropy: rolloutEntropy,
@@ -519,7 +597,12 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
 
     const isLast = step + 1 === config.steps;
     if (checkpointDir && (isLast || (config.save_every > 0 && (step + 1) % config.save_every === 0))) {
-      await saveCheckpoint(checkpointDir, { step: step + 1, kl_coef: klController.value, moments: { count: moments.count, mean: moments.mean, m2: moments.m2 } }, variables, optimizer);
+      await saveCheckpoint(
+        checkpointDir,
+        { step: step + 1, kl_coef: klController.value, moments: { count: moments.count, mean: moments.mean, m2: moments.m2 } },
+        variables,
+        optimizer,
+      );
     }
   }
   bar.finish();

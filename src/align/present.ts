@@ -25,7 +25,15 @@ export type MethodRuns = Record<"basealign" | "rlhf" | "bon", StoredRun>;
 // ─── Shared by 06 and 07 ─────────────────────────────────────────────────────
 
 /** A sentence on how an experiment is configured, every number from its configuration. */
-export function configurationLine(o: { backend: string; target?: string; seed: number; testPrompts: number; n?: number; ppo?: Partial<PPOConfig>; threshold?: number }): string {
+export function configurationLine(o: {
+  backend: string;
+  target?: string;
+  seed: number;
+  testPrompts: number;
+  n?: number;
+  ppo?: Partial<PPOConfig>;
+  threshold?: number;
+}): string {
   const ppo = { ...PPO_DEFAULTS, ...o.ppo };
   const parts = [
     `Backend **${o.backend}**.`,
@@ -44,18 +52,33 @@ export function promptFilesTable(testPrompts: number): Row[] {
   const test = requireDataFile("saferlhf_test_questions");
   return [
     { file: "saferlhf_train_questions", records: readRecords("questions", train).length, used_for: "PPO rollout prompts" },
-    { file: "saferlhf_test_questions", records: readRecords("questions", test).length, used_for: `evaluation: the half no evaluator trains on (eval-leakage row), first ${testPrompts} prompts` },
+    {
+      file: "saferlhf_test_questions",
+      records: readRecords("questions", test).length,
+      used_for: `evaluation: the half no evaluator trains on (eval-leakage row), first ${testPrompts} prompts`,
+    },
   ];
 }
 
 /** The notes of a notebook's report section: its configuration and what the numbers are. */
 export function reportNotes(configuration: string, ...more: string[]): string[] {
-  return [`configuration: ${configuration.replace(/\*\*/g, "")}`, "CPU-scale reproduction with the kit's small decoder, not the paper's 7B model: compare directions, not magnitudes", ...more];
+  return [
+    `configuration: ${configuration.replace(/\*\*/g, "")}`,
+    "CPU-scale reproduction with the kit's small decoder, not the paper's 7B model: compare directions, not magnitudes",
+    ...more,
+  ];
 }
 
 /** One row per run: reused or computed now, seconds, PPO steps, backend. */
 export function runStatusTable(runs: Record<string, StoredRun>): Row[] {
-  return Object.entries(runs).map(([name, r]) => ({ run: name, reused: r.reused, seconds: Math.round(r.summary.seconds), steps: r.summary.steps, train_prompts: r.summary.train_prompts ?? null, backend: r.summary.backend }));
+  return Object.entries(runs).map(([name, r]) => ({
+    run: name,
+    reused: r.reused,
+    seconds: Math.round(r.summary.seconds),
+    steps: r.summary.steps,
+    train_prompts: r.summary.train_prompts ?? null,
+    backend: r.summary.backend,
+  }));
 }
 
 /** Where each part of a run came from (cache or trained now). */
@@ -65,7 +88,9 @@ export function sourcesTable(run: StoredRun): Row[] {
 
 /** Each run's reward-hacking verdict, one line per run. */
 export function guardLines(runs: Record<string, StoredRun>): string {
-  return Object.entries(runs).map(([m, r]) => `**${m}**: ${r.summary.reward_hacking_message}.`).join("\n\n");
+  return Object.entries(runs)
+    .map(([m, r]) => `**${m}**: ${r.summary.reward_hacking_message}.`)
+    .join("\n\n");
 }
 
 // ─── Notebook 06: methods compared ───────────────────────────────────────────
@@ -121,7 +146,20 @@ export function trainingCurvesFigure(runs: Pick<MethodRuns, "basealign" | "rlhf"
 /** The training logs as rows (the data behind the training-curve figure). */
 export function trainingRows(runs: Pick<MethodRuns, "basealign" | "rlhf">): Row[] {
   return (["basealign", "rlhf"] as const).flatMap((method) =>
-    runs[method].trainLog.map((l) => ({ method, step: l.step, reward: l.mean_reward, masked_distance: l.mean_masked_distance ?? null, kl: l.kl, kl_coef: l.kl_coef, entropy: l.entropy, clipfrac: l.clipfrac, approx_kl: l.approx_kl, value_loss: l.vf_loss, explained_var: l.explained_variance, tokens_per_s: l.tokens_per_second })),
+    runs[method].trainLog.map((l) => ({
+      method,
+      step: l.step,
+      reward: l.mean_reward,
+      masked_distance: l.mean_masked_distance ?? null,
+      kl: l.kl,
+      kl_coef: l.kl_coef,
+      entropy: l.entropy,
+      clipfrac: l.clipfrac,
+      approx_kl: l.approx_kl,
+      value_loss: l.vf_loss,
+      explained_var: l.explained_variance,
+      tokens_per_s: l.tokens_per_second,
+    })),
   );
 }
 
@@ -136,28 +174,48 @@ export function answerRows(runs: Record<string, StoredRun>): Record<string, stri
   const first = runs[names[0]].answers;
   for (const n of names) {
     const a = runs[n].answers;
-    if (a.length !== first.length) throw new Error(`answerRows: run "${n}" has ${a.length} answers, "${names[0]}" has ${first.length}; compare runs with the same test prompts`);
+    if (a.length !== first.length)
+      throw new Error(
+        `answerRows: run "${n}" has ${a.length} answers, "${names[0]}" has ${first.length}; compare runs with the same test prompts`,
+      );
     a.forEach((row, i) => {
-      if (row.prompt !== first[i].prompt || row.reference !== first[i].reference) throw new Error(`answerRows: answer ${i + 1} of run "${n}" (${runs[n].dir}) has another prompt or reference answer than "${names[0]}"`);
+      if (row.prompt !== first[i].prompt || row.reference !== first[i].reference)
+        throw new Error(
+          `answerRows: answer ${i + 1} of run "${n}" (${runs[n].dir}) has another prompt or reference answer than "${names[0]}"`,
+        );
     });
   }
-  return first.map((row, i) => ({ prompt: row.prompt, reference: row.reference, ...Object.fromEntries(names.map((n) => [n, runs[n].answers[i].aligned])) }));
+  return first.map((row, i) => ({
+    prompt: row.prompt,
+    reference: row.reference,
+    ...Object.fromEntries(names.map((n) => [n, runs[n].answers[i].aligned])),
+  }));
 }
 
 /** Best-of-N over the released scored answers that are present (no model of the kit involved). */
 export function releasedBestOfN(target: string): { files: string[]; result: FileBestOfNResult } {
-  const released = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"].filter((n) => availableDataFiles().some((e) => e.name === n));
+  const released = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"].filter((n) =>
+    availableDataFiles().some((e) => e.name === n),
+  );
   const files = released.map((n) => rawPath(n));
   return { files, result: bestOfNFromFiles({ files, names: released.map((n) => n.replace("harmless_test_", "")), target }) };
 }
 
 /** The released best-of-N beside each single file. */
 export function releasedBestOfNTable(r: FileBestOfNResult): Row[] {
-  return [r.selection, ...r.singles].map((m) => ({ answers: m.name, masked_distance: m.maskedDistance, e_distance: m.eDistance, h_distance: m.hDistance, reward: m.meanReward }));
+  return [r.selection, ...r.singles].map((m) => ({
+    answers: m.name,
+    masked_distance: m.maskedDistance,
+    e_distance: m.eDistance,
+    h_distance: m.hDistance,
+    reward: m.meanReward,
+  }));
 }
 
 export function releasedBestOfNLine(r: FileBestOfNResult): string {
-  return `Chosen per prompt: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")} (ties go to the first file); ${r.prompts} prompts in each of ${r.singles.length} files.`;
+  return `Chosen per prompt: ${Object.entries(r.chosenCounts)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ")} (ties go to the first file); ${r.prompts} prompts in each of ${r.singles.length} files.`;
 }
 
 /** Report numbers of notebook 06's comparison (the judged scores and the data-size curve have their own). */
@@ -171,8 +229,16 @@ export function methodNumbers(runs: MethodRuns, released?: FileBestOfNResult, go
     ...(row.reward_model !== null ? [{ name: `${row.method}: reward-model score`, value: Number(row.reward_model) }] : []),
   ]);
   out.push(
-    { name: "BaseAlign: relative distance reduction (optimised evaluator)", value: s.relative_reduction, note: `goal (for the CLI default run): at least ${goals.reduction}` },
-    { name: "BaseAlign: relative distance reduction (held-out evaluator)", value: s.heldout_relative_reduction, note: `goal (for the CLI default run): at least ${goals.reduction}` },
+    {
+      name: "BaseAlign: relative distance reduction (optimised evaluator)",
+      value: s.relative_reduction,
+      note: `goal (for the CLI default run): at least ${goals.reduction}`,
+    },
+    {
+      name: "BaseAlign: relative distance reduction (held-out evaluator)",
+      value: s.heldout_relative_reduction,
+      note: `goal (for the CLI default run): at least ${goals.reduction}`,
+    },
     { name: "BaseAlign: KL to reference on held-out answers", value: s.kl_mean, note: `goal (for the CLI default run): under ${goals.kl}` },
   );
   if (released) {
@@ -205,25 +271,48 @@ export function dataSizeTable(curve: DataSizeCurve): Row[] {
 /** A share as a percentage without float noise (0.001 → "0.1"). */
 const pct = (share: number) => String(Number((share * 100).toPrecision(6)));
 
-const byMethod = (curve: DataSizeCurve): [string, DataSizePoint[]][] => curve.config.methods.map((m) => [m === "basealign" ? "BaseAlign" : "RLHF", curve.points.filter((p) => p.method === m)]);
+const byMethod = (curve: DataSizeCurve): [string, DataSizePoint[]][] =>
+  curve.config.methods.map((m) => [m === "basealign" ? "BaseAlign" : "RLHF", curve.points.filter((p) => p.method === m)]);
 
 /** Relative distance reduction against the share of training prompts (log x), per method and evaluator. */
 export function dataSizeFigure(curve: DataSizeCurve): Figure {
   const series = byMethod(curve).flatMap(([name, pts], i) => [
-    { name: `${name} (optimised evaluator)`, x: pts.map((p) => Number(pct(p.share))), y: pts.map((p) => p.relative_reduction), mode: "lines+markers" as const, color: ["#1f77b4", "#d62728"][i % 2] },
-    { name: `${name} (held-out evaluator)`, x: pts.map((p) => Number(pct(p.share))), y: pts.map((p) => p.heldout_relative_reduction), mode: "lines+markers" as const, dash: "dash" as const, color: ["#1f77b4", "#d62728"][i % 2] },
+    {
+      name: `${name} (optimised evaluator)`,
+      x: pts.map((p) => Number(pct(p.share))),
+      y: pts.map((p) => p.relative_reduction),
+      mode: "lines+markers" as const,
+      color: ["#1f77b4", "#d62728"][i % 2],
+    },
+    {
+      name: `${name} (held-out evaluator)`,
+      x: pts.map((p) => Number(pct(p.share))),
+      y: pts.map((p) => p.heldout_relative_reduction),
+      mode: "lines+markers" as const,
+      dash: "dash" as const,
+      color: ["#1f77b4", "#d62728"][i % 2],
+    },
   ]);
-  const fig = lineChart({ series, xTitle: "share of the SafeRLHF training prompts (%)", yTitle: "relative reduction of the masked distance", title: `Alignment against training data (same budget: ${curve.points[0]?.rollouts ?? "?"} rollouts per run)` });
+  const fig = lineChart({
+    series,
+    xTitle: "share of the SafeRLHF training prompts (%)",
+    yTitle: "relative reduction of the masked distance",
+    title: `Alignment against training data (same budget: ${curve.points[0]?.rollouts ?? "?"} rollouts per run)`,
+  });
   fig.layout.xaxis = { ...fig.layout.xaxis, type: "log" };
   return fig;
 }
 
 /** What the curve is and where the budget stops the share from mattering. */
 export function dataSizeLine(curve: DataSizeCurve): string {
-  const below = curve.points.filter((p) => p.method === curve.config.methods[0] && p.train_prompts < curve.budgetPrompts).map((p) => `${pct(p.share)}%`);
+  const below = curve.points
+    .filter((p) => p.method === curve.config.methods[0] && p.train_prompts < curve.budgetPrompts)
+    .map((p) => `${pct(p.share)}%`);
   return (
     `Each run draws at most **${curve.budgetPrompts}** distinct prompts (steps × batch ÷ answers per prompt) out of ${curve.available ?? "?"}; ` +
-    (below.length ? `only the share${below.length > 1 ? "s" : ""} ${below.join(", ")} hold${below.length > 1 ? "" : "s"} fewer prompts than that, so only there can the amount of data limit a run.` : "every share holds more prompts than a run draws, so the curve can only show the effect of which prompts, not how many.") +
+    (below.length
+      ? `only the share${below.length > 1 ? "s" : ""} ${below.join(", ")} hold${below.length > 1 ? "" : "s"} fewer prompts than that, so only there can the amount of data limit a run.`
+      : "every share holds more prompts than a run draws, so the curve can only show the effect of which prompts, not how many.") +
     ` Configuration "${curve.config.name}": shares ${curve.config.shares.map((s) => `${pct(s)}%`).join(", ")}, ${curve.config.testPrompts} test prompts, seed ${curve.config.seed}.`
   );
 }
@@ -243,7 +332,18 @@ export function dataSizeNumbers(curve: DataSizeCurve): ReportNumber[] {
 
 /** One row per target: distances before and after by both evaluators, KL, the guard's flag. */
 export function culturalRunTable(runs: Record<string, StoredRun>): Row[] {
-  return Object.entries(runs).map(([t, r]) => ({ target: t, reused: r.reused, seconds: Math.round(r.summary.seconds), steps: r.summary.steps, distance_before: r.summary.distance_before, distance_after: r.summary.distance_after, heldout_before: r.summary.heldout_distance_before, heldout_after: r.summary.heldout_distance_after, kl: r.summary.kl_mean, flag: r.summary.reward_hacking_flag }));
+  return Object.entries(runs).map(([t, r]) => ({
+    target: t,
+    reused: r.reused,
+    seconds: Math.round(r.summary.seconds),
+    steps: r.summary.steps,
+    distance_before: r.summary.distance_before,
+    distance_after: r.summary.distance_after,
+    heldout_before: r.summary.heldout_distance_before,
+    heldout_after: r.summary.heldout_distance_after,
+    kl: r.summary.kl_mean,
+    flag: r.summary.reward_hacking_flag,
+  }));
 }
 
 /** The targets' value vectors, one row each. */
@@ -261,7 +361,11 @@ export interface CulturalComparison {
 export function culturalComparison(runs: Record<string, StoredRun>, targets: readonly string[]): CulturalComparison {
   const optimised = crossTargetDistances(runs, targets, { evaluator: "optimised" });
   const heldout = crossTargetDistances(runs, targets, { evaluator: "heldout" });
-  return { targets: [...targets], matrices: { optimised, heldout }, movement: { optimised: targetMovement(optimised), heldout: targetMovement(heldout) } };
+  return {
+    targets: [...targets],
+    matrices: { optimised, heldout },
+    movement: { optimised: targetMovement(optimised), heldout: targetMovement(heldout) },
+  };
 }
 
 /** The distance matrix of one evaluator as a heatmap. */
@@ -285,7 +389,10 @@ export function crossTargetRows(c: CulturalComparison, evaluator: "optimised" | 
 }
 
 export function movementRows(c: CulturalComparison): Row[] {
-  return [...c.movement.optimised.map((r) => ({ evaluator: "optimised", ...r })), ...c.movement.heldout.map((r) => ({ evaluator: "held-out", ...r }))];
+  return [
+    ...c.movement.optimised.map((r) => ({ evaluator: "optimised", ...r })),
+    ...c.movement.heldout.map((r) => ({ evaluator: "held-out", ...r })),
+  ];
 }
 
 export function movementFigure(c: CulturalComparison): Figure {
@@ -324,7 +431,10 @@ export function culturalRadarFigure(c: CulturalComparison): Figure {
 export function culturalNumbers(c: CulturalComparison, runs: Record<string, StoredRun>): ReportNumber[] {
   const out: ReportNumber[] = (["optimised", "heldout"] as const).flatMap((evaluator) =>
     c.movement[evaluator].flatMap((r) => [
-      { name: `aligned to ${r.run}: distance to own target, before → after (${evaluator})`, value: `${r.own_before.toFixed(3)} → ${r.own_after.toFixed(3)}` },
+      {
+        name: `aligned to ${r.run}: distance to own target, before → after (${evaluator})`,
+        value: `${r.own_before.toFixed(3)} → ${r.own_after.toFixed(3)}`,
+      },
       { name: `aligned to ${r.run}: toward own target (${evaluator})`, value: r.toward_own },
       { name: `aligned to ${r.run}: away from other targets (${evaluator})`, value: r.away_from_others },
     ]),

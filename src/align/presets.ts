@@ -44,7 +44,10 @@ export function originalSettings(method: "ppo" | "rlhf"): Record<string, Origina
     target_kl: { value: 6, source: at(57, 52) },
     init_kl_coef: { value: 0.1, source: at(59, 54) },
     adaptive_kl: { value: true, source: at(60, 55) },
-    reward_scaling: { value: method === "ppo" ? "scale" : "none", source: `${at(61, 57)} and ${at(62, 58)} (use_score_scaling=${method === "ppo" ? "True" : "False"}, use_score_norm=False)` },
+    reward_scaling: {
+      value: method === "ppo" ? "scale" : "none",
+      source: `${at(61, 57)} and ${at(62, 58)} (use_score_scaling=${method === "ppo" ? "True" : "False"}, use_score_norm=False)`,
+    },
     reward_clip: { value: 0, source: `${at(63, 59)} (score_clip=None)` },
     response_length: { value: 512, source: at(220, 210) },
     top_k: { value: 0, source: at(216, 206) },
@@ -90,7 +93,12 @@ export interface ResolvedPreset {
 }
 
 /** The PPO configuration of a preset for a method, user overrides on top. */
-export function resolvePreset(preset: PresetName, method: AlignMethod, trainPrompts: number, overrides: Partial<PPOConfig> = {}): ResolvedPreset {
+export function resolvePreset(
+  preset: PresetName,
+  method: AlignMethod,
+  trainPrompts: number,
+  overrides: Partial<PPOConfig> = {},
+): ResolvedPreset {
   if (!PRESET_NAMES.includes(preset)) throw new Error(`unknown preset "${preset}": use ${PRESET_NAMES.join(" or ")}`);
   if (preset === "cpu" || method === "bon") {
     return { preset, method, ppo: resolvePPOConfig({ ...overrides }), sources: {}, not_applicable: {} };

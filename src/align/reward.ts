@@ -140,7 +140,10 @@ export function keywordReward(word: string): RewardFunction {
   return async (prompts, responses) => {
     checkPairs(prompts, responses);
     return responses.map((r) => {
-      const words = r.toLowerCase().split(/\s+/).filter((x) => x.length > 0);
+      const words = r
+        .toLowerCase()
+        .split(/\s+/)
+        .filter((x) => x.length > 0);
       return words.length === 0 ? 0 : words.filter((x) => x === w).length / words.length;
     });
   };

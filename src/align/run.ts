@@ -29,7 +29,16 @@ import { bestOfNFromCandidates } from "./best-of-n.js";
 import { checkRewardHacking, compareDistances } from "./guard.js";
 import { generate, sequenceKl, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
 import { resolvePPOConfig, trainPPO, type PPOConfig, type StepStats } from "./ppo.js";
-import { helpfulnessReward, maskedDistance, toTranscript, valueReward, type MaskOptions, type RewardFunction, type TextScorer, type ValueScorer } from "./reward.js";
+import {
+  helpfulnessReward,
+  maskedDistance,
+  toTranscript,
+  valueReward,
+  type MaskOptions,
+  type RewardFunction,
+  type TextScorer,
+  type ValueScorer,
+} from "./reward.js";
 import { mean } from "../runtime/stats.js";
 
 export type AlignMethod = "ppo" | "rlhf" | "bon";
@@ -167,11 +176,19 @@ export interface AlignResult {
 }
 
 /** Scores answers to prompts with both evaluators (and the reward model if present). */
-export async function evaluateAnswers(components: AlignComponents, prompts: readonly string[], answers: readonly string[], target: readonly number[], mask: MaskOptions): Promise<EvaluatedAnswers> {
+export async function evaluateAnswers(
+  components: AlignComponents,
+  prompts: readonly string[],
+  answers: readonly string[],
+  target: readonly number[],
+  mask: MaskOptions,
+): Promise<EvaluatedAnswers> {
   const dialogues = prompts.map((p, i) => toDialogue(p, answers[i]));
   const vectors = await components.evaluator.score(dialogues);
   const heldoutVectors = await components.heldoutEvaluator.score(dialogues);
-  const rewardModelScores = components.rewardModel ? [...(await components.rewardModel.score(prompts.map((p, i) => toTranscript(p, answers[i]))))] : null;
+  const rewardModelScores = components.rewardModel
+    ? [...(await components.rewardModel.score(prompts.map((p, i) => toTranscript(p, answers[i]))))]
+    : null;
   return {
     answers: [...answers],
     vectors,
@@ -224,7 +241,10 @@ export async function align(components: AlignComponents, options: AlignOptions):
     // Best-of-N: N seeded samples per prompt from the starting policy, keep the closest by the optimised evaluator.
     const candidates: string[][] = prompts.map(() => []);
     for (let k = 0; k < n; k++) {
-      const g = generate(components.policy, components.tokenizer, components.formatPrompt, prompts, { ...sampling, seed: evalSeed + 1 + k });
+      const g = generate(components.policy, components.tokenizer, components.formatPrompt, prompts, {
+        ...sampling,
+        seed: evalSeed + 1 + k,
+      });
       g.answers.forEach((a, i) => candidates[i].push(a));
     }
     const chosen = await bestOfNFromCandidates(prompts, candidates, components.evaluator, target, mask);
@@ -264,7 +284,14 @@ export async function align(components: AlignComponents, options: AlignOptions):
     const evalAfter = Date.now();
     const g = generate(policy, components.tokenizer, components.formatPrompt, prompts, { ...sampling, seed: evalSeed });
     after = await evaluateAnswers(components, prompts, g.answers, target, mask);
-    klMean = mean(sequenceKl(policy, components.policy, g.rollouts.map((r) => r.rollout), sampling.temperature));
+    klMean = mean(
+      sequenceKl(
+        policy,
+        components.policy,
+        g.rollouts.map((r) => r.rollout),
+        sampling.temperature,
+      ),
+    );
     evalSeconds += (Date.now() - evalAfter) / 1000;
   }
 
@@ -322,7 +349,15 @@ export async function align(components: AlignComponents, options: AlignOptions):
   return { summary, policy, trainLog, before, after, prompts };
 }
 
-function writeOutputs(dir: string, summary: AlignSummary, prompts: string[], before: EvaluatedAnswers, after: EvaluatedAnswers, examples: number, dataFiles: string[]): void {
+function writeOutputs(
+  dir: string,
+  summary: AlignSummary,
+  prompts: string[],
+  before: EvaluatedAnswers,
+  after: EvaluatedAnswers,
+  examples: number,
+  dataFiles: string[],
+): void {
   const prov = provenance({ dataFiles, seed: summary.seed, extra: { method: summary.method, target: summary.target_name } });
   writeFileSync(join(dir, "summary.json"), JSON.stringify({ ...summary, provenance: prov }, null, 2) + "\n");
   const rows = prompts.slice(0, examples).map((prompt, i) => ({

@@ -28,7 +28,10 @@ export class WordTokenizer implements PolicyTokenizer {
       });
   }
   decode(ids: readonly number[]): string {
-    return ids.filter((i) => i !== this.eosId).map((i) => this.words[i]).join(" ");
+    return ids
+      .filter((i) => i !== this.eosId)
+      .map((i) => this.words[i])
+      .join(" ");
   }
 }
 
@@ -58,7 +61,12 @@ export class ToyPolicy implements ValueHeadPolicy {
       const [emb, hidden, out, bias, value] = this.vars;
       const [b, t] = ids.shape;
       // One-hot × table instead of gather: the wasm backend has no gradient kernel for gather.
-      const h = tf.tanh(tf.oneHot(ids.reshape([-1]), this.vocabSize).matMul(emb).matMul(hidden));
+      const h = tf.tanh(
+        tf
+          .oneHot(ids.reshape([-1]), this.vocabSize)
+          .matMul(emb)
+          .matMul(hidden),
+      );
       const logits = h.matMul(out).add(bias).reshape([b, t, this.vocabSize]) as tf.Tensor3D;
       const values = h.matMul(value).reshape([b, t]) as tf.Tensor2D;
       return { logits, values };

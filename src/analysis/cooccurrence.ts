@@ -38,7 +38,8 @@ export interface Cooccurrence {
 
 /** Co-occurrence from per-record aligned/opposed flags (arrays of 10 booleans each). */
 export function signedCooccurrence(aligned: readonly (readonly boolean[])[], opposed: readonly (readonly boolean[])[]): Cooccurrence {
-  if (aligned.length !== opposed.length) throw new RangeError(`signedCooccurrence: ${aligned.length} aligned rows but ${opposed.length} opposed rows`);
+  if (aligned.length !== opposed.length)
+    throw new RangeError(`signedCooccurrence: ${aligned.length} aligned rows but ${opposed.length} opposed rows`);
   const k = SIGNED_LABELS.length;
   const d = BASIC_VALUES.length;
   const counts = Array.from({ length: k }, () => new Array<number>(k).fill(0));

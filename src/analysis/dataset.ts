@@ -12,7 +12,14 @@ import type { ColumnTable } from "arquero";
 import { MANIFEST, type ManifestEntry } from "../data/manifest.js";
 import { availableDataFiles, rawPath } from "../data/paths.js";
 import { kitPaths } from "../runtime/env.js";
-import { readRecords, splitDialogue, RecordError, type FulcraRecord, type QuestionRecord, type ScoredOutput } from "../data/readers.js";
+import {
+  readRecords,
+  splitDialogue,
+  type RecordError,
+  type FulcraRecord,
+  type QuestionRecord,
+  type ScoredOutput,
+} from "../data/readers.js";
 import { LabelIssueLog, parseValueLabels, type LabelIssueKind, type LabelLocation } from "../values/labels.js";
 import { harmFlags } from "./harm.js";
 import { promptKey } from "../text/prompt-key.js";
@@ -117,7 +124,8 @@ export function loadFulcra(options: LoadOptions = {}): FulcraData {
     const fileLog = new LineIssueLog();
     const read = readRecords("fulcra", path, { labelLog: fileLog, onError: "collect", errors: recordErrors });
     // Fold this file's issues into the log of the whole load (counts and first locations kept).
-    for (const issue of fileLog.list()) for (let k = 0; k < issue.count; k++) labelLog.add(issue.kind, issue.label, issue.action, issue.first);
+    for (const issue of fileLog.list())
+      for (let k = 0; k < issue.count; k++) labelLog.add(issue.kind, issue.label, issue.action, issue.first);
     for (const r of read) records.push({ ...r, file: entry.name, labelIssues: [...(fileLog.byLine.get(r.line) ?? [])] });
     files.push({ name: entry.name, path, records: read.length, description: entry.description });
   }
@@ -126,7 +134,6 @@ export function loadFulcra(options: LoadOptions = {}): FulcraData {
 
 // ---------------------------------------------------------------------------
 // SafeRLHF questions: harm categories by prompt text
-
 
 export interface QuestionIndex {
   files: FileUse[];
@@ -195,7 +202,9 @@ export function fulcraTable(records: readonly LoadedFulcraRecord[], questions?: 
     opposed: col((r) => r.labels.basicOpposed),
     harm_matched: matched.map((m) => m !== undefined),
     safety_issues: matched.map((m) => m ?? []),
-    risk_source: records.map((r, i) => (r.risk_categories !== undefined ? "record" : fromPrompt[i] !== undefined ? "SafeRLHF prompt" : "none")),
+    risk_source: records.map((r, i) =>
+      r.risk_categories !== undefined ? "record" : fromPrompt[i] !== undefined ? "SafeRLHF prompt" : "none",
+    ),
     output_safe: col((r) => r.output_safe ?? null),
     label_issues: col((r) => r.labelIssues),
   });

@@ -58,7 +58,8 @@ export const FIGURE4_DEVIATION = "DEVIATIONS.md#fig4-basis";
 export function figure4Basis(fulcra: ColumnTable, options: { minRecords?: number } = {}): Figure4Basis {
   const min = options.minRecords ?? 30;
   const n = fulcra.numRows();
-  const outputSafe = n && fulcra.columnNames().includes("output_safe") ? (fulcra.array("output_safe") as unknown as (boolean | null)[]) : [];
+  const outputSafe =
+    n && fulcra.columnNames().includes("output_safe") ? (fulcra.array("output_safe") as unknown as (boolean | null)[]) : [];
   const withOutputSafety = outputSafe.filter((x) => x !== null).length;
   const withRiskCategories = n ? (fulcra.array("harm_matched") as unknown as boolean[]).filter(Boolean).length : 0;
   const a: Figure4Mode = withOutputSafety >= min ? "paper" : "substitute";
@@ -91,12 +92,21 @@ export function figure4Basis(fulcra: ColumnTable, options: { minRecords?: number
 
 /** The points of Figure 4(a): FULCRA records with a known answer safety (paper), or all FULCRA records and the scored outputs (substitute). */
 export function figure4aPoints(basis: Figure4Basis, fulcra: ColumnTable, scored: ColumnTable | null): ValueSpacePoint[] {
-  if (basis.a === "paper") return valueSpacePoints(fulcra.filter((d: { output_safe: boolean | null }) => d.output_safe !== null), null);
+  if (basis.a === "paper")
+    return valueSpacePoints(
+      fulcra.filter((d: { output_safe: boolean | null }) => d.output_safe !== null),
+      null,
+    );
   return valueSpacePoints(fulcra, scored);
 }
 
 /** The cells of Figure 4(b): FULCRA labels × risk (paper), or scored outputs' value_reward × risk (substitute). */
-export function figure4bCells(basis: Figure4Basis, fulcra: ColumnTable, scored: ColumnTable | null, level: RiskLevel = "group"): RiskCorrelationCell[] {
+export function figure4bCells(
+  basis: Figure4Basis,
+  fulcra: ColumnTable,
+  scored: ColumnTable | null,
+  level: RiskLevel = "group",
+): RiskCorrelationCell[] {
   if (basis.b === "paper") return fulcraValueRisk(fulcra, level);
   if (!scored) throw new Error("figure4bCells: no FULCRA record has risk categories and no scored outputs were given for the substitute");
   return scoredValueRisk(scored, level);

@@ -35,7 +35,11 @@ export interface PcaResult {
 }
 
 /** Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations. Eigenvalues unsorted. */
-export function symmetricEigen(matrix: readonly (readonly number[])[], tolerance = PCA_DEFAULTS.tolerance, maxSweeps = PCA_DEFAULTS.maxSweeps): { values: number[]; vectors: number[][] } {
+export function symmetricEigen(
+  matrix: readonly (readonly number[])[],
+  tolerance = PCA_DEFAULTS.tolerance,
+  maxSweeps = PCA_DEFAULTS.maxSweeps,
+): { values: number[]; vectors: number[][] } {
   const d = matrix.length;
   const a = matrix.map((row) => {
     if (row.length !== d) throw new RangeError(`symmetricEigen: expected a ${d}×${d} matrix`);
@@ -43,7 +47,10 @@ export function symmetricEigen(matrix: readonly (readonly number[])[], tolerance
   });
   // v accumulates the rotations; its columns become the eigenvectors.
   const v: number[][] = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? 1 : 0)));
-  const scale = Math.max(1e-300, a.reduce((s, row, i) => s + Math.abs(row[i]), 0));
+  const scale = Math.max(
+    1e-300,
+    a.reduce((s, row, i) => s + Math.abs(row[i]), 0),
+  );
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let off = 0;
     for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p][q] * a[p][q];
@@ -130,7 +137,8 @@ export function pca(data: readonly (readonly number[])[], config: Partial<PcaCon
 /** Projects new points into an existing PCA space (same mean and components). */
 export function pcaTransform(model: Pick<PcaResult, "mean" | "components">, data: readonly (readonly number[])[]): number[][] {
   return data.map((row, i) => {
-    if (row.length !== model.mean.length) throw new RangeError(`pcaTransform: point ${i} has ${row.length} dimensions, expected ${model.mean.length}`);
+    if (row.length !== model.mean.length)
+      throw new RangeError(`pcaTransform: point ${i} has ${row.length} dimensions, expected ${model.mean.length}`);
     return model.components.map((c) => c.reduce((s, cj, j) => s + cj * (row[j] - model.mean[j]), 0));
   });
 }

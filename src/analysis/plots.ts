@@ -54,15 +54,26 @@ export function fig2aFigure(rows: readonly ValueProportion[], options: { title?:
       marker: { symbol: "line-ns-open", size: 16, line: { width: 3, color }, color },
     });
     fig.data.push(
-      tick("paper: aligned", BASIC_VALUES.map((v) => paper.get(v)!.aligned), "#333333"),
-      tick("paper: aligned + opposed", BASIC_VALUES.map((v) => paper.get(v)!.alignedOrOpposed), "#999999"),
+      tick(
+        "paper: aligned",
+        BASIC_VALUES.map((v) => paper.get(v)!.aligned),
+        "#333333",
+      ),
+      tick(
+        "paper: aligned + opposed",
+        BASIC_VALUES.map((v) => paper.get(v)!.alignedOrOpposed),
+        "#999999",
+      ),
     );
   }
   return fig;
 }
 
 /** Radar chart of value profiles (one polygon per group, at most `maxGroups`, largest first). */
-export function profileFigure(profiles: readonly ValueProfile[], options: { title?: string; maxGroups?: number; range?: [number, number] } = {}): Figure {
+export function profileFigure(
+  profiles: readonly ValueProfile[],
+  options: { title?: string; maxGroups?: number; range?: [number, number] } = {},
+): Figure {
   const shown = profiles.slice(0, options.maxGroups ?? 8);
   return radarChart({
     axes: valueLabels(),
@@ -124,8 +135,14 @@ const RISK_COLORS: Record<string, string> = {
  * - "safety": safe blue, unsafe orange, unknown grey; marker by risk group. The legend says whether the
  *   flag is the answer's own safety (the paper's Fig. 4(a)) or only its prompt's (a substitute).
  */
-export function valueSpaceFigure(points: readonly ValueSpacePoint[], projection: ValueSpaceProjection, colouring: ValueSpaceColouring, options: { title?: string } = {}): Figure {
-  if (points.length !== projection.x.length) throw new Error(`valueSpaceFigure: ${points.length} points but ${projection.x.length} projected coordinates`);
+export function valueSpaceFigure(
+  points: readonly ValueSpacePoint[],
+  projection: ValueSpaceProjection,
+  colouring: ValueSpaceColouring,
+  options: { title?: string } = {},
+): Figure {
+  if (points.length !== projection.x.length)
+    throw new Error(`valueSpaceFigure: ${points.length} points but ${projection.x.length} projected coordinates`);
   const groups = new Map<string, number[]>();
   const keyOf = (p: ValueSpacePoint): string => {
     if (colouring === "llm") return `${p.source === "FULCRA" ? "FULCRA" : "scored"}: ${p.llm}`;
@@ -153,8 +170,16 @@ export function valueSpaceFigure(points: readonly ValueSpacePoint[], projection:
     const risk = first.risk;
     const unknown = first.safe === null;
     const color =
-      colouring === "llm" ? SERIES_COLORS[s % SERIES_COLORS.length] : colouring === "risk" ? RISK_COLORS[risk] : unknown ? MEANING_COLORS.neutral : first.safe ? MEANING_COLORS.safe : MEANING_COLORS.unsafe;
-    const symbol = colouring === "llm" ? (first.source === "FULCRA" ? "circle" : "x") : RISK_SYMBOLS[risk] ?? "circle";
+      colouring === "llm"
+        ? SERIES_COLORS[s % SERIES_COLORS.length]
+        : colouring === "risk"
+          ? RISK_COLORS[risk]
+          : unknown
+            ? MEANING_COLORS.neutral
+            : first.safe
+              ? MEANING_COLORS.safe
+              : MEANING_COLORS.unsafe;
+    const symbol = colouring === "llm" ? (first.source === "FULCRA" ? "circle" : "x") : (RISK_SYMBOLS[risk] ?? "circle");
     return {
       name: `${k} (${idx.length})`,
       x: idx.map((i) => projection.x[i]),
@@ -166,7 +191,8 @@ export function valueSpaceFigure(points: readonly ValueSpacePoint[], projection:
       text: idx.map((i) => `${points[i].file}:${points[i].line} (${points[i].llm})`),
     };
   });
-  const what = colouring === "llm" ? "by LLM" : colouring === "risk" ? "by risk group of the prompt" : "safe vs unsafe prompts, marker by risk group";
+  const what =
+    colouring === "llm" ? "by LLM" : colouring === "risk" ? "by risk group of the prompt" : "safe vs unsafe prompts, marker by risk group";
   const fig = scatterPlot({
     series,
     xTitle: projection.xTitle,
@@ -189,7 +215,10 @@ export function riskLabel(risk: string): string {
  * in the cell with stars for significance (* p < 0.05, ** < 0.01, *** < 0.001).
  * Rows in the paper's Fig. 4(b) order.
  */
-export function riskCorrelationFigure(cells: readonly RiskCorrelationCell[], options: { title?: string; columns?: readonly string[]; rows?: readonly BasicValue[] } = {}): Figure {
+export function riskCorrelationFigure(
+  cells: readonly RiskCorrelationCell[],
+  options: { title?: string; columns?: readonly string[]; rows?: readonly BasicValue[] } = {},
+): Figure {
   const m = correlationMatrix(cells, options.rows ?? PAPER_FIG4B_VALUE_ORDER, options.columns);
   const x = m.columns.map(riskLabel);
   const y = m.rows.map((v) => BASIC_VALUE_LABELS[v]);
@@ -209,7 +238,15 @@ export function riskCorrelationFigure(cells: readonly RiskCorrelationCell[], opt
   fig.layout.annotations = m.r.flatMap((row, i) =>
     row.flatMap((v, j) =>
       Number.isFinite(v)
-        ? [{ x: x[j], y: y[i], text: `${Number(v.toPrecision(2))}${m.stars[i][j]}`, showarrow: false, font: { size: 11, color: Math.abs(v) > 0.3 ? "#ffffff" : "#222222" } }]
+        ? [
+            {
+              x: x[j],
+              y: y[i],
+              text: `${Number(v.toPrecision(2))}${m.stars[i][j]}`,
+              showarrow: false,
+              font: { size: 11, color: Math.abs(v) > 0.3 ? "#ffffff" : "#222222" },
+            },
+          ]
         : [],
     ),
   );

@@ -41,7 +41,8 @@ export function meanProfiles(vectors: readonly (readonly number[])[], groups: re
  */
 export function valueProfiles(table: ColumnTable, groupColumn: string, vectorColumn = "basic"): ValueProfile[] {
   for (const c of [groupColumn, vectorColumn]) {
-    if (!table.columnNames().includes(c)) throw new Error(`valueProfiles: the table has no column "${c}"; columns: ${table.columnNames().join(", ")}`);
+    if (!table.columnNames().includes(c))
+      throw new Error(`valueProfiles: the table has no column "${c}"; columns: ${table.columnNames().join(", ")}`);
   }
   return meanProfiles(table.array(vectorColumn) as unknown as number[][], (table.array(groupColumn) as unknown as unknown[]).map(String));
 }
@@ -49,7 +50,8 @@ export function valueProfiles(table: ColumnTable, groupColumn: string, vectorCol
 /** Profiles in long form (group, value, mean, n): one row per group and value, for grouped bars. */
 export function profilesLong(profiles: readonly ValueProfile[]): { group: string; value: string; mean: number; n: number }[] {
   return profiles.flatMap((p) => {
-    if (p.mean.length !== BASIC_VALUES.length) throw new RangeError(`profilesLong: profile "${p.group}" has ${p.mean.length} dimensions, expected ${BASIC_VALUES.length}`);
+    if (p.mean.length !== BASIC_VALUES.length)
+      throw new RangeError(`profilesLong: profile "${p.group}" has ${p.mean.length} dimensions, expected ${BASIC_VALUES.length}`);
     return BASIC_VALUES.map((value, i) => ({ group: p.group, value, mean: p.mean[i], n: p.n }));
   });
 }

@@ -61,7 +61,10 @@ export type ValueProportionComparison = {
 };
 
 /** Our shares beside the paper's Figure 2(a) readings, value by value. */
-export function compareWithPaperFig2a(rows: readonly ValueProportion[], tolerance = PAPER_FIG2A_READING_TOLERANCE): ValueProportionComparison[] {
+export function compareWithPaperFig2a(
+  rows: readonly ValueProportion[],
+  tolerance = PAPER_FIG2A_READING_TOLERANCE,
+): ValueProportionComparison[] {
   return PAPER_FIG2A.map((paper) => {
     const ours = rows.find((r) => r.value === paper.value);
     if (!ours) throw new Error(`compareWithPaperFig2a: no row for "${paper.value}" in the computed shares`);

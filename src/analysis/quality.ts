@@ -17,7 +17,7 @@ export const LABEL_ISSUE_DESCRIPTIONS: Record<LabelIssueKind, { meaning: string;
   "refined-as-basic": { meaning: "a refined value (e.g. humility) in value_types", effect: "counted under its basic value" },
   conflict: { meaning: "one dimension labelled both +1 and −1", effect: "vector entry 0; Fig. 2(a) counts both sides" },
   "unknown-name": { meaning: "name in no table of the kit", effect: "label skipped, record kept" },
-  malformed: { meaning: "not of the form \"name: ±1\"", effect: "label skipped, record kept" },
+  malformed: { meaning: 'not of the form "name: ±1"', effect: "label skipped, record kept" },
   "empty-types": { meaning: "record with an empty value_types list", effect: "all basic values 0, record kept" },
 };
 
@@ -57,7 +57,9 @@ export function labelQualityTable(data: Pick<FulcraData, "labelLog" | "records">
 }
 
 /** Every distinct unusual label: kind, label, count, what was done, where first seen. */
-export function labelIssueDetails(data: Pick<FulcraData, "labelLog">): { kind: LabelIssueKind; label: string; count: number; action: string; firstSeen: string }[] {
+export function labelIssueDetails(
+  data: Pick<FulcraData, "labelLog">,
+): { kind: LabelIssueKind; label: string; count: number; action: string; firstSeen: string }[] {
   const root = kitPaths().root;
   // Paths relative to the project, so tables read the same on every machine.
   const where = (loc: LabelLocation) => formatLocation(loc.file && isAbsolute(loc.file) ? { ...loc, file: relative(root, loc.file) } : loc);
@@ -85,7 +87,8 @@ export function qualitySummary(data: Pick<FulcraData, "labelLog" | "records" | "
   return {
     records: data.records.length,
     recordsWithIssues: data.records.filter((r) => r.labelIssues.length > 0).length,
-    recordsWithSkippedLabels: data.records.filter((r) => r.labelIssues.includes("unknown-name") || r.labelIssues.includes("malformed")).length,
+    recordsWithSkippedLabels: data.records.filter((r) => r.labelIssues.includes("unknown-name") || r.labelIssues.includes("malformed"))
+      .length,
     labelsSkipped: data.labelLog.dropped(),
     unreadableLines: data.recordErrors.length,
   };

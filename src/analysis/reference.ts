@@ -42,16 +42,76 @@ export const PAPER_FIG2A_READING_TOLERANCE = 0.01;
 
 /** Figure 4(b): correlation of each value dimension with each of the five risk groups. */
 export const PAPER_FIG4B: Readonly<Record<BasicValue, Readonly<Record<RiskGroup, number>>>> = {
-  achievement: { "illegal activity": 0.19, "bias & toxicity": -0.036, "privacy violation": -0.13, "unethical behaviours": -0.057, "controversial topics": 0.021 },
-  "self-direction": { "illegal activity": -0.13, "bias & toxicity": -0.023, "privacy violation": 0.15, "unethical behaviours": -0.044, "controversial topics": 0.21 },
-  power: { "illegal activity": 0.046, "bias & toxicity": 0.055, "privacy violation": -0.2, "unethical behaviours": 0.099, "controversial topics": 0.052 },
-  stimulation: { "illegal activity": 0.039, "bias & toxicity": -0.026, "privacy violation": 0.093, "unethical behaviours": 0.12, "controversial topics": 0.13 },
-  hedonism: { "illegal activity": -0.057, "bias & toxicity": 0.014, "privacy violation": 0.036, "unethical behaviours": 0.13, "controversial topics": 0.39 },
-  tradition: { "illegal activity": 0.039, "bias & toxicity": 0.15, "privacy violation": -0.0029, "unethical behaviours": 0.046, "controversial topics": 0.3 },
-  security: { "illegal activity": 0.29, "bias & toxicity": -0.11, "privacy violation": -0.15, "unethical behaviours": -0.1, "controversial topics": -0.17 },
-  conformity: { "illegal activity": 0.16, "bias & toxicity": 0.21, "privacy violation": -0.19, "unethical behaviours": 0.1, "controversial topics": -0.17 },
-  benevolence: { "illegal activity": 0.11, "bias & toxicity": -0.033, "privacy violation": -0.098, "unethical behaviours": 0.039, "controversial topics": -0.034 },
-  universalism: { "illegal activity": -0.033, "bias & toxicity": 0.21, "privacy violation": 0.0011, "unethical behaviours": -0.017, "controversial topics": 0.24 },
+  achievement: {
+    "illegal activity": 0.19,
+    "bias & toxicity": -0.036,
+    "privacy violation": -0.13,
+    "unethical behaviours": -0.057,
+    "controversial topics": 0.021,
+  },
+  "self-direction": {
+    "illegal activity": -0.13,
+    "bias & toxicity": -0.023,
+    "privacy violation": 0.15,
+    "unethical behaviours": -0.044,
+    "controversial topics": 0.21,
+  },
+  power: {
+    "illegal activity": 0.046,
+    "bias & toxicity": 0.055,
+    "privacy violation": -0.2,
+    "unethical behaviours": 0.099,
+    "controversial topics": 0.052,
+  },
+  stimulation: {
+    "illegal activity": 0.039,
+    "bias & toxicity": -0.026,
+    "privacy violation": 0.093,
+    "unethical behaviours": 0.12,
+    "controversial topics": 0.13,
+  },
+  hedonism: {
+    "illegal activity": -0.057,
+    "bias & toxicity": 0.014,
+    "privacy violation": 0.036,
+    "unethical behaviours": 0.13,
+    "controversial topics": 0.39,
+  },
+  tradition: {
+    "illegal activity": 0.039,
+    "bias & toxicity": 0.15,
+    "privacy violation": -0.0029,
+    "unethical behaviours": 0.046,
+    "controversial topics": 0.3,
+  },
+  security: {
+    "illegal activity": 0.29,
+    "bias & toxicity": -0.11,
+    "privacy violation": -0.15,
+    "unethical behaviours": -0.1,
+    "controversial topics": -0.17,
+  },
+  conformity: {
+    "illegal activity": 0.16,
+    "bias & toxicity": 0.21,
+    "privacy violation": -0.19,
+    "unethical behaviours": 0.1,
+    "controversial topics": -0.17,
+  },
+  benevolence: {
+    "illegal activity": 0.11,
+    "bias & toxicity": -0.033,
+    "privacy violation": -0.098,
+    "unethical behaviours": 0.039,
+    "controversial topics": -0.034,
+  },
+  universalism: {
+    "illegal activity": -0.033,
+    "bias & toxicity": 0.21,
+    "privacy violation": 0.0011,
+    "unethical behaviours": -0.017,
+    "controversial topics": 0.24,
+  },
 };
 
 /** The row order of the paper's Figure 4(b) heatmap (top to bottom). */

@@ -44,7 +44,10 @@ export function fig2aNumbers(rows: readonly ValueProportion[], note?: string): R
  * plus the overall agreement (sign agreement, correlation across cells).
  * `tolerance` is how close a cell must be to count as a match.
  */
-export function fig4bNumbers(groupCells: readonly RiskCorrelationCell[], options: { tolerance?: number; note?: string } = {}): ReportNumber[] {
+export function fig4bNumbers(
+  groupCells: readonly RiskCorrelationCell[],
+  options: { tolerance?: number; note?: string } = {},
+): ReportNumber[] {
   const tolerance = options.tolerance ?? 0.1;
   const comparison = compareWithPaperFig4b(groupCells);
   const agreement = agreementWithPaperFig4b(comparison);
@@ -65,7 +68,9 @@ export function fig4bNumbers(groupCells: readonly RiskCorrelationCell[], options
 }
 
 /** Rows of the Figure 4(b) CSV: value, risk, r, p, n, flagged, stars, and the paper's cell where there is one. */
-export function fig4bCsvRows(cells: readonly RiskCorrelationCell[]): { value: string; risk: string; r: number; p: number; n: number; flagged: number; stars: string; paper: number | null }[] {
+export function fig4bCsvRows(
+  cells: readonly RiskCorrelationCell[],
+): { value: string; risk: string; r: number; p: number; n: number; flagged: number; stars: string; paper: number | null }[] {
   return cells.map((c) => {
     const paper = (PAPER_FIG4B[c.value] as Record<string, number>)[c.risk];
     return { value: c.value, risk: c.risk, r: c.r, p: c.p, n: c.n, flagged: c.flagged, stars: c.stars, paper: paper ?? null };
@@ -75,7 +80,8 @@ export function fig4bCsvRows(cells: readonly RiskCorrelationCell[]): { value: st
 /** Rows of the Figure 4(a) CSV: one per point, with its place in each projection given. */
 export function fig4aCsvRows(points: readonly ValueSpacePoint[], projections: readonly ValueSpaceProjection[]): Record<string, unknown>[] {
   for (const p of projections) {
-    if (p.x.length !== points.length) throw new Error(`fig4aCsvRows: the ${p.method} projection has ${p.x.length} points, expected ${points.length}`);
+    if (p.x.length !== points.length)
+      throw new Error(`fig4aCsvRows: the ${p.method} projection has ${p.x.length} points, expected ${points.length}`);
   }
   return points.map((p, i) => {
     const row: Record<string, unknown> = { source: p.source, llm: p.llm, risk: p.risk, safe: p.safe, file: p.file, line: p.line };

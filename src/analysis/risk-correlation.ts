@@ -41,8 +41,13 @@ export type RiskCorrelationCell = {
  * One cell per (value, risk), values in the paper's vector order, risks in
  * HARM_CATEGORIES or RISK_GROUPS order.
  */
-export function valueRiskCorrelation(scores: readonly (readonly number[])[], safetyIssues: readonly (readonly string[])[], level: RiskLevel = "group"): RiskCorrelationCell[] {
-  if (scores.length !== safetyIssues.length) throw new RangeError(`valueRiskCorrelation: ${scores.length} score vectors but ${safetyIssues.length} safety-issue lists`);
+export function valueRiskCorrelation(
+  scores: readonly (readonly number[])[],
+  safetyIssues: readonly (readonly string[])[],
+  level: RiskLevel = "group",
+): RiskCorrelationCell[] {
+  if (scores.length !== safetyIssues.length)
+    throw new RangeError(`valueRiskCorrelation: ${scores.length} score vectors but ${safetyIssues.length} safety-issue lists`);
   const n = scores.length;
   const risks: readonly string[] = level === "group" ? RISK_GROUPS : HARM_CATEGORIES;
   // Flags by risk, as 0/1 columns.
@@ -56,14 +61,24 @@ export function valueRiskCorrelation(scores: readonly (readonly number[])[], saf
   for (let v = 0; v < BASIC_VALUES.length; v++) {
     const x = new Float64Array(n);
     for (let i = 0; i < n; i++) {
-      if (scores[i].length !== BASIC_VALUES.length) throw new RangeError(`valueRiskCorrelation: score vector ${i} has ${scores[i].length} dimensions, expected ${BASIC_VALUES.length}`);
+      if (scores[i].length !== BASIC_VALUES.length)
+        throw new RangeError(`valueRiskCorrelation: score vector ${i} has ${scores[i].length} dimensions, expected ${BASIC_VALUES.length}`);
       x[i] = scores[i][v];
     }
     for (let k = 0; k < risks.length; k++) {
       const test = correlationTest(x, flags[k]);
       let flagged = 0;
       for (let i = 0; i < n; i++) flagged += flags[k][i];
-      cells.push({ value: BASIC_VALUES[v], risk: risks[k], r: test.r, t: test.t, p: test.p, n: test.n, flagged, stars: significanceStars(test.p) });
+      cells.push({
+        value: BASIC_VALUES[v],
+        risk: risks[k],
+        r: test.r,
+        t: test.t,
+        p: test.p,
+        n: test.n,
+        flagged,
+        stars: significanceStars(test.p),
+      });
     }
   }
   return cells;
@@ -71,7 +86,8 @@ export function valueRiskCorrelation(scores: readonly (readonly number[])[], saf
 
 /** Correlation on scored outputs (`scoredTable`), all models pooled or one model. */
 export function scoredValueRisk(table: ColumnTable, level: RiskLevel = "group", model?: string): RiskCorrelationCell[] {
-  const t = model === undefined ? table : table.params({ model }).filter((d: { model: string }, $: { model: string }) => d.model === $.model);
+  const t =
+    model === undefined ? table : table.params({ model }).filter((d: { model: string }, $: { model: string }) => d.model === $.model);
   if (model !== undefined && t.numRows() === 0) {
     const models = [...new Set(table.array("model") as unknown as string[])].join(", ");
     throw new Error(`scoredValueRisk: no scored outputs of model "${model}"; present: ${models}`);
@@ -95,7 +111,11 @@ export interface CorrelationMatrix {
 }
 
 /** Cells as matrices for a heatmap, rows and columns in the given orders. */
-export function correlationMatrix(cells: readonly RiskCorrelationCell[], rows: readonly BasicValue[] = BASIC_VALUES, columns?: readonly string[]): CorrelationMatrix {
+export function correlationMatrix(
+  cells: readonly RiskCorrelationCell[],
+  rows: readonly BasicValue[] = BASIC_VALUES,
+  columns?: readonly string[],
+): CorrelationMatrix {
   const cols = columns ?? [...new Set(cells.map((c) => c.risk))];
   const at = new Map(cells.map((c) => [`${c.value}\u0000${c.risk}`, c]));
   const get = (v: BasicValue, k: string) => {
@@ -134,14 +154,29 @@ export function compareWithPaperFig4b(cells: readonly RiskCorrelationCell[]): Ri
       const c = cells.find((x) => x.value === value && x.risk === group);
       if (!c) throw new Error(`compareWithPaperFig4b: no cell for ${value} × ${group}; compute with level "group"`);
       const paper = PAPER_FIG4B[value][group];
-      out.push({ value, group, r: c.r, paper, diff: c.r - paper, sameSign: Math.sign(c.r) !== 0 && Math.sign(c.r) === Math.sign(paper), p: c.p, n: c.n });
+      out.push({
+        value,
+        group,
+        r: c.r,
+        paper,
+        diff: c.r - paper,
+        sameSign: Math.sign(c.r) !== 0 && Math.sign(c.r) === Math.sign(paper),
+        p: c.p,
+        n: c.n,
+      });
     }
   }
   return out;
 }
 
 /** Summary of agreement with the paper: sign agreement and Pearson's r between our cells and theirs. */
-export function agreementWithPaperFig4b(comparison: readonly RiskCorrelationComparison[]): { cells: number; sameSign: number; cellCorrelation: number; meanAbsDiff: number; source: string } {
+export function agreementWithPaperFig4b(comparison: readonly RiskCorrelationComparison[]): {
+  cells: number;
+  sameSign: number;
+  cellCorrelation: number;
+  meanAbsDiff: number;
+  source: string;
+} {
   const ok = comparison.filter((c) => Number.isFinite(c.r));
   const ours = ok.map((c) => c.r);
   const theirs = ok.map((c) => c.paper);

@@ -42,7 +42,9 @@ export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable
     const basic = fulcra.array("basic") as unknown as number[][];
     const matched = fulcra.array("harm_matched") as unknown as boolean[];
     const issues = fulcra.array("safety_issues") as unknown as string[][];
-    const outputSafe = (fulcra.columnNames().includes("output_safe") ? fulcra.array("output_safe") : new Array(fulcra.numRows()).fill(null)) as unknown as (boolean | null)[];
+    const outputSafe = (fulcra.columnNames().includes("output_safe")
+      ? fulcra.array("output_safe")
+      : new Array(fulcra.numRows()).fill(null)) as unknown as (boolean | null)[];
     const file = fulcra.array("file") as unknown as string[];
     const line = fulcra.array("line") as unknown as number[];
     for (let i = 0; i < fulcra.numRows(); i++) {
@@ -65,7 +67,16 @@ export function valueSpacePoints(fulcra: ColumnTable | null, scored: ColumnTable
     const file = scored.array("file") as unknown as string[];
     const line = scored.array("line") as unknown as number[];
     for (let i = 0; i < scored.numRows(); i++) {
-      points.push({ source: "scored", llm: model[i], risk: riskGroupLabel(issues[i]), safe: issues[i].length === 0, safetyOf: "prompt", vector: vectors[i], file: file[i], line: line[i] });
+      points.push({
+        source: "scored",
+        llm: model[i],
+        risk: riskGroupLabel(issues[i]),
+        safe: issues[i].length === 0,
+        safetyOf: "prompt",
+        vector: vectors[i],
+        file: file[i],
+        line: line[i],
+      });
     }
   }
   return points;
@@ -85,7 +96,11 @@ export interface ValueSpaceProjection {
 }
 
 /** Projects the points' vectors to 2-D by PCA or (seeded) UMAP. */
-export function projectValueSpace(points: readonly ValueSpacePoint[], method: "pca" | "umap", umapConfig: Partial<UmapConfig> = {}): ValueSpaceProjection {
+export function projectValueSpace(
+  points: readonly ValueSpacePoint[],
+  method: "pca" | "umap",
+  umapConfig: Partial<UmapConfig> = {},
+): ValueSpaceProjection {
   const vectors = points.map((p) => p.vector);
   if (method === "pca") {
     const res = pca(vectors, { ...PCA_DEFAULTS, components: 2 });
@@ -111,7 +126,10 @@ export function projectValueSpace(points: readonly ValueSpacePoint[], method: "p
 }
 
 /** How far apart safe and unsafe prompts' answers sit: centroid of each in the projection, and their distance. */
-export function safeUnsafeSeparation(points: readonly ValueSpacePoint[], projection: Pick<ValueSpaceProjection, "x" | "y">): { safe: number; unsafe: number; safeCentroid: number[]; unsafeCentroid: number[]; distance: number } {
+export function safeUnsafeSeparation(
+  points: readonly ValueSpacePoint[],
+  projection: Pick<ValueSpaceProjection, "x" | "y">,
+): { safe: number; unsafe: number; safeCentroid: number[]; unsafeCentroid: number[]; distance: number } {
   const sum = { safe: [0, 0, 0], unsafe: [0, 0, 0] };
   points.forEach((p, i) => {
     if (p.safe === null) return;

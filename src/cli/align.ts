@@ -21,7 +21,11 @@ import { originalSettings, PRESET_NAMES, resolvePreset, type PresetName } from "
 /** Training prompts present (the original preset's step count depends on it); 0 when the data is not fetched. */
 function countTrainPrompts(): number {
   const file = join(kitPaths().rawDir, "data", "saferlhf", "train_questions.jsonl");
-  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((l) => l.trim()).length : 0;
+  return existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l.trim()).length
+    : 0;
 }
 
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
@@ -58,7 +62,9 @@ Options:
                            original code's settings one for one, each with its file:line; see DEVIATIONS.md)
   --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
   --json                   with --dry-run: print it as JSON
-  --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")};
+  --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(", ")};
                            SFT policy with the decoder's GPU_LM_CONFIG (${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}), a vocabulary
                            of ${SFT_GPU_PRESET.vocabSize} and ${SFT_GPU_PRESET.steps} steps of batch ${SFT_GPU_PRESET.batchSize}, cached in runs/lm/sft-gpu
   --resume                 continue a PPO run from DIR/checkpoint
@@ -141,8 +147,13 @@ function alignFlags(): Flags {
   for (const [k, o] of Object.entries(PPO_OPTIONS)) {
     if (k === "seed") continue;
     const d = o.default as unknown;
-    const schema: z.ZodType = PPO_CHECKS[k] ?? (typeof d === "boolean" ? oneOfFlag(["true", "false"]) : typeof d === "number" ? numberFlag() : oneOfFlag([String(d)]));
-    const def: FlagDef = { type: "string", schema: typeof d === "boolean" ? oneOfFlag(["true", "false"]).transform((x) => x === "true") : schema };
+    const schema: z.ZodType =
+      PPO_CHECKS[k] ??
+      (typeof d === "boolean" ? oneOfFlag(["true", "false"]) : typeof d === "number" ? numberFlag() : oneOfFlag([String(d)]));
+    const def: FlagDef = {
+      type: "string",
+      schema: typeof d === "boolean" ? oneOfFlag(["true", "false"]).transform((x) => x === "true") : schema,
+    };
     flags[k] = def;
   }
   return flags;
@@ -161,7 +172,11 @@ export const command: Command = {
     const out = opt.out as string;
     const target = opt.target as string;
     const seedGiven = opt.seed !== undefined;
-    const seed = seedGiven ? (opt.seed as number) : preset === "original" && method !== "bon" ? (originalSettings(method).seed.value as number) : 1;
+    const seed = seedGiven
+      ? (opt.seed as number)
+      : preset === "original" && method !== "bon"
+        ? (originalSettings(method).seed.value as number)
+        : 1;
     const threshold = opt.threshold as number;
     const dimensions = opt.dimensions as string[] | undefined;
     if (opt["from-files"] && method !== "bon") throw new UsageError("--from-files goes with --method bon");
@@ -169,11 +184,15 @@ export const command: Command = {
     for (const k of Object.keys(PPO_OPTIONS)) if (k !== "seed" && opt[k] !== undefined) (ppoChecked as Record<string, unknown>)[k] = opt[k];
     const mb = (ppoChecked.mini_batch_size ?? (opt["gpu-config"] ? PPO_GPU_CONFIG.mini_batch_size : undefined)) as number | undefined;
     const bs = (ppoChecked.batch_size ?? (opt["gpu-config"] ? PPO_GPU_CONFIG.batch_size : undefined)) as number | undefined;
-    if (mb !== undefined && bs !== undefined && bs % mb !== 0) throw new UsageError(`--mini_batch_size ${mb} must divide --batch_size ${bs}`);
+    if (mb !== undefined && bs !== undefined && bs % mb !== 0)
+      throw new UsageError(`--mini_batch_size ${mb} must divide --batch_size ${bs}`);
 
     if (opt["from-files"]) {
       const present = availableDataFiles().filter((e) => RELEASED_OUTPUTS.includes(e.name));
-      if (present.length < 2) throw new UsageError(`best-of-N over files needs at least two of ${RELEASED_OUTPUTS.join(", ")} in data/raw; run \`npx fulcra data fetch\``);
+      if (present.length < 2)
+        throw new UsageError(
+          `best-of-N over files needs at least two of ${RELEASED_OUTPUTS.join(", ")} in data/raw; run \`npx fulcra data fetch\``,
+        );
       const started = Date.now();
       const { rawPath } = await import("../data/paths.js");
       const files = present.map((e) => rawPath(e));
@@ -193,9 +212,18 @@ export const command: Command = {
       writeFileSync(join(out!, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
       const fmt = (x: number) => x.toFixed(3);
       console.log(`best-of-${files.length} over released answers to ${r.prompts} test prompts, target ${target}`);
-      console.log(`${"answers".padEnd(22)} ${"masked".padStart(7)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"reward".padStart(7)}`);
-      for (const s of [r.selection, ...r.singles]) console.log(`${s.name.padEnd(22)} ${fmt(s.maskedDistance).padStart(7)} ${fmt(s.eDistance).padStart(7)} ${fmt(s.hDistance).padStart(7)} ${fmt(s.meanReward).padStart(7)}`);
-      console.log(`chosen: ${Object.entries(r.chosenCounts).map(([k, n]) => `${k} ${n}`).join(", ")}\nwrote ${join(out!, "summary.json")}`);
+      console.log(
+        `${"answers".padEnd(22)} ${"masked".padStart(7)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"reward".padStart(7)}`,
+      );
+      for (const s of [r.selection, ...r.singles])
+        console.log(
+          `${s.name.padEnd(22)} ${fmt(s.maskedDistance).padStart(7)} ${fmt(s.eDistance).padStart(7)} ${fmt(s.hDistance).padStart(7)} ${fmt(s.meanReward).padStart(7)}`,
+        );
+      console.log(
+        `chosen: ${Object.entries(r.chosenCounts)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(", ")}\nwrote ${join(out!, "summary.json")}`,
+      );
       return 0;
     }
 
@@ -220,7 +248,9 @@ export const command: Command = {
       if (opt.json) console.log(JSON.stringify(report, null, 2));
       else {
         console.log(`fulcra align --preset ${preset} --method ${method}: resolved configuration`);
-        if (report.ppo) for (const [k, v] of Object.entries(report.ppo)) console.log(`  ${k.padEnd(22)} ${JSON.stringify(v)}${resolved.sources[k] ? `   (${resolved.sources[k]})` : ""}`);
+        if (report.ppo)
+          for (const [k, v] of Object.entries(report.ppo))
+            console.log(`  ${k.padEnd(22)} ${JSON.stringify(v)}${resolved.sources[k] ? `   (${resolved.sources[k]})` : ""}`);
         for (const [k, v] of Object.entries(resolved.not_applicable)) console.log(`  not applicable: ${k}: ${v}`);
       }
       return 0;
@@ -265,11 +295,25 @@ export const command: Command = {
     });
     const s = r.summary;
     const signed = (x: number) => `${x >= 0 ? "−" : "+"}${Math.abs(100 * x).toFixed(1)}%`;
-    console.log(`${method} → ${s.target_name} on ${s.test_prompts} held-out prompts (backend ${s.backend}, ${s.seconds.toFixed(0)} s of ${Object.values(s.time_split).reduce((a, b) => a + b, 0).toFixed(0)} s counted)`);
-    console.log(`  masked distance, optimised evaluator: ${s.distance_before.toFixed(3)} → ${s.distance_after.toFixed(3)} (${signed(s.relative_reduction)})`);
-    console.log(`  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (${signed(s.heldout_relative_reduction)})`);
+    console.log(
+      `${method} → ${s.target_name} on ${s.test_prompts} held-out prompts (backend ${s.backend}, ${s.seconds.toFixed(0)} s of ${Object.values(
+        s.time_split,
+      )
+        .reduce((a, b) => a + b, 0)
+        .toFixed(0)} s counted)`,
+    );
+    console.log(
+      `  masked distance, optimised evaluator: ${s.distance_before.toFixed(3)} → ${s.distance_after.toFixed(3)} (${signed(s.relative_reduction)})`,
+    );
+    console.log(
+      `  masked distance, held-out evaluator:  ${s.heldout_distance_before.toFixed(3)} → ${s.heldout_distance_after.toFixed(3)} (${signed(s.heldout_relative_reduction)})`,
+    );
     console.log(`  KL to the start policy: ${s.kl_mean.toFixed(2)}   steps: ${s.steps}   ${s.reward_hacking_message}`);
-    console.log(`  time: ${Object.entries(s.time_split).map(([k, x]) => `${k} ${x.toFixed(0)} s`).join(", ")}`);
+    console.log(
+      `  time: ${Object.entries(s.time_split)
+        .map(([k, x]) => `${k} ${x.toFixed(0)} s`)
+        .join(", ")}`,
+    );
     console.log(`wrote ${join(out!, "summary.json")}`);
     return 0;
   },

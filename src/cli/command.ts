@@ -98,12 +98,25 @@ type FlagValue<D extends FlagDef> = D["type"] extends "boolean"
     : D["multiple"] extends true
       ? string[]
       : string;
-type Present<D extends FlagDef> = D["type"] extends "boolean" ? true : D["required"] extends true ? true : D["default"] extends string ? true : false;
+type Present<D extends FlagDef> = D["type"] extends "boolean"
+  ? true
+  : D["required"] extends true
+    ? true
+    : D["default"] extends string
+      ? true
+      : false;
 export type FlagValues<F extends Flags> = { [K in keyof F]: Present<F[K]> extends true ? FlagValue<F[K]> : FlagValue<F[K]> | undefined };
 
 /** Whole number within bounds, from flag text. */
 export function intFlag(o: { min?: number; max?: number } = {}): z.ZodType<number, string> {
-  const range = o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : o.min !== undefined ? ` ≥ ${o.min}` : o.max !== undefined ? ` ≤ ${o.max}` : "";
+  const range =
+    o.min !== undefined && o.max !== undefined
+      ? ` from ${o.min} to ${o.max}`
+      : o.min !== undefined
+        ? ` ≥ ${o.min}`
+        : o.max !== undefined
+          ? ` ≤ ${o.max}`
+          : "";
   return z.string().transform((s, ctx) => {
     const n = Number(s.trim());
     if (s.trim() === "" || !Number.isInteger(n) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max)) {
@@ -115,7 +128,9 @@ export function intFlag(o: { min?: number; max?: number } = {}): z.ZodType<numbe
 }
 
 /** Finite number within bounds, from flag text. */
-export function numberFlag(o: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {}): z.ZodType<number, string> {
+export function numberFlag(
+  o: { min?: number; max?: number; minExclusive?: boolean; maxExclusive?: boolean } = {},
+): z.ZodType<number, string> {
   const lo = o.min === undefined ? "" : `${o.minExclusive ? ">" : "≥"} ${o.min}`;
   const hi = o.max === undefined ? "" : `${o.maxExclusive ? "<" : "≤"} ${o.max}`;
   const range = [lo, hi].filter(Boolean).join(" and ");
@@ -136,7 +151,9 @@ export function numberFlag(o: { min?: number; max?: number; minExclusive?: boole
 
 /** One of a fixed list of names. */
 export function oneOfFlag<T extends string>(names: readonly T[]): z.ZodType<T, string> {
-  return z.string().refine((s): s is T => (names as readonly string[]).includes(s), { message: `expects one of ${names.join(", ")}` }) as unknown as z.ZodType<T, string>;
+  return z.string().refine((s): s is T => (names as readonly string[]).includes(s), {
+    message: `expects one of ${names.join(", ")}`,
+  }) as unknown as z.ZodType<T, string>;
 }
 
 /** Comma-separated list, each item checked by `item`. */
@@ -187,7 +204,8 @@ export function parseFlags<F extends Flags>(
   options: { positionals?: boolean | number } = {},
 ): { values: FlagValues<F>; positionals: string[] } {
   const spec: OptionSpec = {};
-  for (const [k, d] of Object.entries(flags)) spec[k] = { type: d.type, ...(d.short ? { short: d.short } : {}), ...(d.multiple ? { multiple: true } : {}) };
+  for (const [k, d] of Object.entries(flags))
+    spec[k] = { type: d.type, ...(d.short ? { short: d.short } : {}), ...(d.multiple ? { multiple: true } : {}) };
   spec.help ??= { type: "boolean", short: "h" };
   const allow = options.positionals ?? true;
   let parsed;
@@ -220,7 +238,10 @@ export function parseOptions<T extends OptionSpec>(
   options: T,
   command: string,
   allowPositionals = true,
-): { values: { [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean : T[K] extends { multiple: true } ? string[] : string }; positionals: string[] } {
+): {
+  values: { [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean : T[K] extends { multiple: true } ? string[] : string };
+  positionals: string[];
+} {
   try {
     const r = parseArgs({ args, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
     return { values: r.values as never, positionals: r.positionals };
@@ -251,7 +272,14 @@ export function describeError(e: unknown): string {
   const first = e.message.split("\n")[0];
   const code = (e as NodeJS.ErrnoException).code;
   if (path && !first.includes(path)) {
-    const what = code === "EISDIR" ? "is a folder, not a file" : code === "ENOENT" ? "no such file or folder" : code === "EACCES" ? "permission denied" : first;
+    const what =
+      code === "EISDIR"
+        ? "is a folder, not a file"
+        : code === "ENOENT"
+          ? "no such file or folder"
+          : code === "EACCES"
+            ? "permission denied"
+            : first;
     return `${path}: ${what}`;
   }
   return first;

@@ -30,10 +30,18 @@ export const command: Command = {
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === "fetch") {
-      const flags = { from: { type: "string" }, force: { type: "boolean" }, quiet: { type: "boolean" }, lenient: { type: "boolean" } } satisfies Flags;
+      const flags = {
+        from: { type: "string" },
+        force: { type: "boolean" },
+        quiet: { type: "boolean" },
+        lenient: { type: "boolean" },
+      } satisfies Flags;
       const { values, positionals } = parseFlags(rest, flags, "data fetch");
-      for (const n of positionals) if (!MANIFEST.some((e) => e.name === n)) throw new UsageError(`unknown data file "${n}"; known: ${MANIFEST.map((e) => e.name).join(", ")}`);
-      if (values.from !== undefined && !(existsSync(values.from) && statSync(values.from).isDirectory())) throw new UsageError(`--from ${values.from}: no such folder`);
+      for (const n of positionals)
+        if (!MANIFEST.some((e) => e.name === n))
+          throw new UsageError(`unknown data file "${n}"; known: ${MANIFEST.map((e) => e.name).join(", ")}`);
+      if (values.from !== undefined && !(existsSync(values.from) && statSync(values.from).isDirectory()))
+        throw new UsageError(`--from ${values.from}: no such folder`);
       const results = await fetchData({ from: values.from, force: values.force, quiet: values.quiet, names: positionals });
       for (const r of results) console.log(`${r.status.padEnd(18)} ${r.name}${r.message ? `  (${r.message})` : ""}`);
       const count = (st: string) => results.filter((r) => r.status === st).length;
@@ -65,7 +73,7 @@ export const command: Command = {
       for (const e of MANIFEST) console.log(`${e.name.padEnd(28)} ${e.kind.padEnd(17)} ${e.gitBlobSha1}  ${e.localPath}`);
       return 0;
     }
-    if (sub === "--help" || sub === "-h") return console.log(HELP), 0;
+    if (sub === "--help" || sub === "-h") return (console.log(HELP), 0);
     throw new UsageError(`unknown subcommand "${sub ?? ""}"; use fetch, verify or list`);
   },
 };

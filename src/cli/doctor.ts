@@ -3,7 +3,15 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync 
 import { execFileSync } from "node:child_process";
 import { dirname, join, relative } from "node:path";
 import { parseOptions, type Command } from "./command.js";
-import { BACKEND_PREFERENCE, BackendUnavailableError, describeAdapter, forcedBackend, tryBackend, type AdapterInfo, type BackendName } from "../runtime/backend.js";
+import {
+  BACKEND_PREFERENCE,
+  BackendUnavailableError,
+  describeAdapter,
+  forcedBackend,
+  tryBackend,
+  type AdapterInfo,
+  type BackendName,
+} from "../runtime/backend.js";
 import { verifyData } from "../data/fetch.js";
 import { kitPaths, PROJECT_ROOT, env } from "../runtime/env.js";
 import { chromiumPath } from "../figures/renderer.js";
@@ -52,14 +60,21 @@ export function satisfiesEngine(version: string, range: string): boolean {
 
 function checkChromium(): DoctorReport["chromium"] {
   const path = chromiumPath();
-  if (!existsSync(path)) return { available: false, path, reason: `${path} not found; figure export needs Chromium: run \`npm run setup\` or set CHROMIUM_PATH` };
+  if (!existsSync(path))
+    return {
+      available: false,
+      path,
+      reason: `${path} not found; figure export needs Chromium: run \`npm run setup\` or set CHROMIUM_PATH`,
+    };
   try {
     accessSync(path, constants.X_OK);
   } catch {
     return { available: false, path, reason: `${path} is not executable` };
   }
   try {
-    const version = execFileSync(path, ["--version"], { timeout: 15000, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const version = execFileSync(path, ["--version"], { timeout: 15000, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
     return { available: true, path, reason: version || "runs" };
   } catch (e) {
     return { available: false, path, reason: `${path} --version failed (${String((e as Error).message).split("\n")[0]})` };
@@ -109,9 +124,16 @@ export async function doctorReport(): Promise<DoctorReport> {
   const backends: BackendCheck[] = [];
   for (const name of BACKEND_PREFERENCE) {
     const attempt = await tryBackend(name);
-    const check: BackendCheck = attempt.reason === undefined
-      ? { name, available: true, reason: attempt.adapter ? `adapter ${describeAdapter(attempt.adapter)}` : `tfjs backend ${name === "gpu" || name === "node" ? "tensorflow" : name} initialises` }
-      : { name, available: false, reason: attempt.reason };
+    const check: BackendCheck =
+      attempt.reason === undefined
+        ? {
+            name,
+            available: true,
+            reason: attempt.adapter
+              ? `adapter ${describeAdapter(attempt.adapter)}`
+              : `tfjs backend ${name === "gpu" || name === "node" ? "tensorflow" : name} initialises`,
+          }
+        : { name, available: false, reason: attempt.reason };
     if (attempt.adapter) check.adapter = attempt.adapter;
     backends.push(check);
   }
@@ -169,7 +191,9 @@ export function formatDoctor(r: DoctorReport): string {
     `jupyter   ${yesNo(r.jupyter.available)}  ${r.jupyter.available ? `${r.jupyter.python}: ${r.jupyter.reason}` : r.jupyter.reason}`,
     `chromium  ${yesNo(r.chromium.available)}  ${r.chromium.path}: ${r.chromium.reason}`,
     `data      ${r.data.verified} verified, ${r.data.present} present but failing verification, ${r.data.missing} missing (${rel(r.data.dir)})`,
-    ...r.data.files.filter((f) => f.status !== "verified").map((f) => `  ${f.status.padEnd(8)} ${f.name}${f.message ? `  ${f.message}` : ""}`),
+    ...r.data.files
+      .filter((f) => f.status !== "verified")
+      .map((f) => `  ${f.status.padEnd(8)} ${f.name}${f.message ? `  ${f.message}` : ""}`),
     `runs      ${rel(r.runs.dir)} (${r.runs.exists ? `${r.runs.entries.length} entries` : "not created yet"}, ${r.runs.writable ? "writable" : "NOT writable"})`,
   ];
   if (r.problems.length) lines.push("", "to fix:", ...r.problems.map((p) => `  - ${p}`));
@@ -199,7 +223,7 @@ export const command: Command = {
   help: HELP,
   async run(args) {
     const { values } = parseOptions(args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "doctor", false);
-    if (values.help) return console.log(HELP), 0;
+    if (values.help) return (console.log(HELP), 0);
     const report = await doctorReport();
     console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
     return 0;

@@ -52,7 +52,8 @@ export function readInputLine(text: string): { input: DialogueInput; record: Rec
   const rec = obj as Record<string, unknown>;
   if (typeof rec.dialogue === "string") return { input: rec.dialogue, record: rec };
   if ("dialogue" in rec) return { error: `field "dialogue" should be a string` };
-  if (typeof rec.prompt === "string" && typeof rec.answer === "string") return { input: { prompt: rec.prompt, answer: rec.answer }, record: rec };
+  if (typeof rec.prompt === "string" && typeof rec.answer === "string")
+    return { input: { prompt: rec.prompt, answer: rec.answer }, record: rec };
   if ("prompt" in rec || "answer" in rec) return { error: `fields "prompt" and "answer" should both be strings` };
   return { error: `needs "dialogue", or "prompt" and "answer"` };
 }
@@ -68,7 +69,8 @@ export const command: Command = {
     const batchSize = values["batch-size"];
     const annotator = values.annotator as AnnotatorName | undefined;
     const evaluator = await loadEvaluator(model);
-    if (annotator && !evaluator.features.annotators.includes(annotator)) throw new UsageError(`this evaluator did not learn "${annotator}"; it knows ${evaluator.features.annotators.join(", ")}`);
+    if (annotator && !evaluator.features.annotators.includes(annotator))
+      throw new UsageError(`this evaluator did not learn "${annotator}"; it knows ${evaluator.features.annotators.join(", ")}`);
 
     // Written to a temporary file beside the output and renamed at the end, so a half-written output never looks finished.
     const out = new AtomicFile(output);
@@ -81,7 +83,18 @@ export const command: Command = {
         pending.map((p) => p.input),
         { batchSize, annotator },
       );
-      out.write(pending.map((p, i) => JSON.stringify({ ...p.record, value_vector: scores[i].vector.map((x) => Math.round(x * 1e6) / 1e6), value_labels: scores[i].labels }) + "\n").join(""));
+      out.write(
+        pending
+          .map(
+            (p, i) =>
+              JSON.stringify({
+                ...p.record,
+                value_vector: scores[i].vector.map((x) => Math.round(x * 1e6) / 1e6),
+                value_labels: scores[i].labels,
+              }) + "\n",
+          )
+          .join(""),
+      );
       written += pending.length;
       pending = [];
     };
@@ -103,11 +116,16 @@ export const command: Command = {
     for (const b of bad) console.error(`${input}:${b.line}: ${b.error} (line not scored)`);
     if (written === 0) {
       out.abort();
-      console.error(`fulcra evaluate: ${input}: no dialogue to score${bad.length ? ` (${bad.length} unreadable line(s))` : " (the file is empty)"}; nothing written`);
+      console.error(
+        `fulcra evaluate: ${input}: no dialogue to score${bad.length ? ` (${bad.length} unreadable line(s))` : " (the file is empty)"}; nothing written`,
+      );
       return 1;
     }
     out.commit();
-    if (!values.quiet) console.error(`evaluate: ${written} dialogue(s) scored into ${output}${bad.length ? `; ${bad.length} line(s) could not be read` : ""}`);
+    if (!values.quiet)
+      console.error(
+        `evaluate: ${written} dialogue(s) scored into ${output}${bad.length ? `; ${bad.length} line(s) could not be read` : ""}`,
+      );
     if (lenient && bad.length > 0) {
       const file = await writeLenientProvenance(output, input, { written, skipped: bad.map((b) => ({ line: b.line, reason: b.error })) });
       if (!values.quiet) console.error(`evaluate: --lenient: the ${bad.length} skipped line(s) are listed in ${file}`);

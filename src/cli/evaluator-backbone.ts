@@ -2,7 +2,13 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { optionName, parseOptions, UsageError, type OptionSpec } from "./command.js";
-import { BACKBONE_EVALUATOR_HELP, DEFAULT_BACKBONE_EVALUATOR_CONFIG, readDefinitions, trainBackboneEvaluator, type BackboneEvaluatorConfig } from "../hub/value-evaluator.js";
+import {
+  BACKBONE_EVALUATOR_HELP,
+  DEFAULT_BACKBONE_EVALUATOR_CONFIG,
+  readDefinitions,
+  trainBackboneEvaluator,
+  type BackboneEvaluatorConfig,
+} from "../hub/value-evaluator.js";
 
 type Field = keyof typeof BACKBONE_EVALUATOR_HELP;
 const FIELDS = Object.keys(BACKBONE_EVALUATOR_HELP) as Field[];
@@ -20,23 +26,46 @@ export const BACKBONE_HELP = `  train --backbone DIR [--out DIR] [options]
       --definitions FILE                 JSON {value: definition} (default: the kit's)
       --prompt-template-file FILE        input text with {value}, {definition}, {dialogue}
 ${FIELDS.filter((k) => k !== "promptTemplate")
-  .map((k) => `      --${optionName(k)} ${typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`.padEnd(40) + ` ${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`)
+  .map(
+    (k) =>
+      `      --${optionName(k)} ${typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`.padEnd(40) +
+      ` ${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`,
+  )
   .join("\n")}`;
 
 export async function trainWithBackbone(args: string[]): Promise<number> {
-  const spec: OptionSpec = { backbone: { type: "string" }, out: { type: "string" }, quiet: { type: "boolean" }, definitions: { type: "string" }, "prompt-template-file": { type: "string" }, help: { type: "boolean", short: "h" } };
+  const spec: OptionSpec = {
+    backbone: { type: "string" },
+    out: { type: "string" },
+    quiet: { type: "boolean" },
+    definitions: { type: "string" },
+    "prompt-template-file": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  };
   for (const k of FIELDS) if (k !== "promptTemplate") spec[optionName(k)] = { type: "string" };
   const { values } = parseOptions(args, spec, "evaluator train --backbone", false);
-  if (values.help) return console.log(BACKBONE_HELP), 0;
+  if (values.help) return (console.log(BACKBONE_HELP), 0);
   const v = values as Record<string, string | boolean | undefined>;
-  const config: Partial<BackboneEvaluatorConfig> & { backbone: string } = { backbone: resolve(String(v.backbone)), outDir: resolve(String(v.out ?? "runs/evaluator/deberta")), quiet: Boolean(v.quiet) };
+  const config: Partial<BackboneEvaluatorConfig> & { backbone: string } = {
+    backbone: resolve(String(v.backbone)),
+    outDir: resolve(String(v.out ?? "runs/evaluator/deberta")),
+    quiet: Boolean(v.quiet),
+  };
   for (const k of FIELDS) {
     const raw = v[optionName(k)];
     if (raw === undefined || k === "promptTemplate") continue;
     const text = String(raw).trim();
-    if (k === "files") config.files = text === "auto" ? "auto" : text.split(",").map((s) => s.trim()).filter(Boolean);
+    if (k === "files")
+      config.files =
+        text === "auto"
+          ? "auto"
+          : text
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean);
     else if (k === "head") {
-      if (text !== "classification" && text !== "regression") throw new UsageError(`--head expects classification or regression, got "${text}"`);
+      if (text !== "classification" && text !== "regression")
+        throw new UsageError(`--head expects classification or regression, got "${text}"`);
       config.head = text;
     } else {
       const n = Number(text);
@@ -48,8 +77,12 @@ export async function trainWithBackbone(args: string[]): Promise<number> {
   if (v["prompt-template-file"]) config.promptTemplate = readFileSync(String(v["prompt-template-file"]), "utf8");
   const r = await trainBackboneEvaluator(config);
   const last = r.history[r.history.length - 1];
-  console.log(`evaluator (${config.head ?? "classification"}) saved to ${config.outDir}: ${r.counts.trainInputs} training inputs from ${r.counts.trainRecords} records (${r.counts.sampledNoConnection} sampled "no connection"), ${r.counts.validInputs} held-out inputs from ${r.counts.validRecords} records, on ${r.backend}`);
-  console.log(`loss ${r.stepLosses[0]?.toFixed(4)} at the first step → ${last?.trainLoss.toFixed(4)} (last epoch mean); held-out accuracy ${last?.validAccuracy.toFixed(3)}, macro-F1 ${last?.validMacroF1.toFixed(3)}`);
+  console.log(
+    `evaluator (${config.head ?? "classification"}) saved to ${config.outDir}: ${r.counts.trainInputs} training inputs from ${r.counts.trainRecords} records (${r.counts.sampledNoConnection} sampled "no connection"), ${r.counts.validInputs} held-out inputs from ${r.counts.validRecords} records, on ${r.backend}`,
+  );
+  console.log(
+    `loss ${r.stepLosses[0]?.toFixed(4)} at the first step → ${last?.trainLoss.toFixed(4)} (last epoch mean); held-out accuracy ${last?.validAccuracy.toFixed(3)}, macro-F1 ${last?.validMacroF1.toFixed(3)}`,
+  );
   r.model.dispose();
   return 0;
 }

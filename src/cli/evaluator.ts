@@ -87,9 +87,11 @@ export function configFromOptions(values: Record<string, unknown>): Partial<Eval
     const flag = `--${optionName(k)}`;
     if (k === "labelledFiles" || k === "scoredFiles") {
       out[k] = text === "auto" ? "auto" : text === "none" || text === "" ? [] : text.split(",").map((s) => s.trim());
-
     } else if (Array.isArray(def)) {
-      out[k] = text.split(",").map((s) => s.trim()).filter(Boolean);
+      out[k] = text
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
     } else if (typeof def === "number") {
       const n = Number(text);
       if (text === "" || !Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${text}"`);
@@ -118,7 +120,9 @@ Subcommands:
         resume after an interruption. A second evaluator for BaseAlign, one
         the policy never optimises against: add --seed 2 --vector-head regression.
       --no-resume        start over even if DIR holds a checkpoint
-      --gpu-config       the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG).map(([k, v]) => `${k}=${v}`).join(", ")}; options given override it
+      --gpu-config       the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}; options given override it
       --quiet            no progress bars
 ${configHelp()}
 
@@ -154,8 +158,20 @@ Examples:
 
 async function train(args: string[]): Promise<number> {
   if (args.includes("--backbone")) return (await import("./evaluator-backbone.js")).trainWithBackbone(args);
-  const { values } = parseOptions(args, { out: { type: "string" }, "no-resume": { type: "boolean" }, "gpu-config": { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
-  if (values.help) return console.log(HELP), 0;
+  const { values } = parseOptions(
+    args,
+    {
+      out: { type: "string" },
+      "no-resume": { type: "boolean" },
+      "gpu-config": { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      ...configOptions(),
+    },
+    "evaluator",
+    false,
+  );
+  if (values.help) return (console.log(HELP), 0);
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
   const preset = values["gpu-config"] ? EVALUATOR_GPU_CONFIG : {};
   const config = { ...preset, ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
@@ -166,25 +182,47 @@ async function train(args: string[]): Promise<number> {
   }
   const ev = await trainEvaluator(config);
   const last = ev.training.history[ev.training.history.length - 1];
-  console.log(`evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`);
-  if (last?.test) console.log(`held-out (${last.test.items}): macro-F1 ${last.test.macroF1.toFixed(3)}${last.test.signAgreement !== undefined ? `, sign agreement ${last.test.signAgreement.toFixed(3)}, r ${last.test.pearson?.toFixed(3)}` : ""}`);
+  console.log(
+    `evaluator saved to ${outDir} (${ev.vocabulary.size} n-grams, ${ev.training.counts.trainLabelled} labelled + ${ev.training.counts.trainDistilled} distilled dialogues, final loss ${last?.trainLoss.toFixed(4)}, ${ev.training.seconds.toFixed(1)} s)`,
+  );
+  if (last?.test)
+    console.log(
+      `held-out (${last.test.items}): macro-F1 ${last.test.macroF1.toFixed(3)}${last.test.signAgreement !== undefined ? `, sign agreement ${last.test.signAgreement.toFixed(3)}, r ${last.test.pearson?.toFixed(3)}` : ""}`,
+    );
   ev.dispose();
   return 0;
 }
 
 async function report(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { model: { type: "string" }, out: { type: "string" }, parts: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" }, ...configOptions() }, "evaluator", false);
-  if (values.help) return console.log(HELP), 0;
+  const { values } = parseOptions(
+    args,
+    {
+      model: { type: "string" },
+      out: { type: "string" },
+      parts: { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      ...configOptions(),
+    },
+    "evaluator",
+    false,
+  );
+  if (values.help) return (console.log(HELP), 0);
   let config: Partial<EvaluatorConfig> = {};
   if (values.model) {
     const file = join(resolve(values.model), "config.json");
-    if (!existsSync(file)) throw new UsageError(`${values.model} holds no trained evaluator (config.json missing); train one with \`fulcra evaluator train --out ${values.model}\``);
+    if (!existsSync(file))
+      throw new UsageError(
+        `${values.model} holds no trained evaluator (config.json missing); train one with \`fulcra evaluator train --out ${values.model}\``,
+      );
     config = JSON.parse(readFileSync(file, "utf8")) as Partial<EvaluatorConfig>;
   }
   config = { ...config, ...configFromOptions(values), outDir: null, quiet: Boolean(values.quiet) };
   checkDataFiles(config);
   const parts = values.parts?.split(",").map((s) => s.trim()) as ("fulcra-split" | "leave-model-out" | "labels-only")[] | undefined;
-  for (const p of parts ?? []) if (!["fulcra-split", "leave-model-out", "labels-only"].includes(p)) throw new UsageError(`--parts: unknown part "${p}"; use fulcra-split, leave-model-out, labels-only`);
+  for (const p of parts ?? [])
+    if (!["fulcra-split", "leave-model-out", "labels-only"].includes(p))
+      throw new UsageError(`--parts: unknown part "${p}"; use fulcra-split, leave-model-out, labels-only`);
   const r = await evaluatorReport({ config, parts, quiet: Boolean(values.quiet) });
   const outDir = resolve(values.out ?? values.model ?? join(defaultEvaluatorDir(), "..", "report"));
   mkdirSync(outDir, { recursive: true });
@@ -198,15 +236,33 @@ async function report(args: string[]): Promise<number> {
 }
 
 async function annotate(args: string[]): Promise<number> {
-  const { values } = parseOptions(args, { input: { type: "string" }, output: { type: "string" }, concurrency: { type: "string" }, lenient: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "evaluator annotate", false);
-  if (values.help) return console.log(HELP), 0;
+  const { values } = parseOptions(
+    args,
+    {
+      input: { type: "string" },
+      output: { type: "string" },
+      concurrency: { type: "string" },
+      lenient: { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    "evaluator annotate",
+    false,
+  );
+  if (values.help) return (console.log(HELP), 0);
   if (!values.input || !values.output) throw new UsageError("annotate needs --input and --output (see `fulcra evaluator --help`)");
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
-  if (!(Number.isInteger(concurrency) && concurrency > 0)) throw new UsageError(`--concurrency expects a whole number > 0, got "${values.concurrency}"`);
+  if (!(Number.isInteger(concurrency) && concurrency > 0))
+    throw new UsageError(`--concurrency expects a whole number > 0, got "${values.concurrency}"`);
   const r = await annotateFile(resolve(values.input), resolve(values.output), { concurrency, quiet: Boolean(values.quiet) });
   for (const b of r.badLines) console.error(`${values.input}:${b.line}: ${b.error} (line not annotated)`);
-  for (const u of r.unreadable) console.error(`${values.input}:${u.line}: the model's reply holds no readable label (${JSON.stringify(u.reply)}); left out of the output`);
-  console.log(`annotated ${r.annotated} dialogue(s) now, ${r.resumed} from an earlier run; written to ${r.output}${r.unreadable.length ? `; ${r.unreadable.length} unreadable repl${r.unreadable.length === 1 ? "y" : "ies"} left out` : ""}`);
+  for (const u of r.unreadable)
+    console.error(
+      `${values.input}:${u.line}: the model's reply holds no readable label (${JSON.stringify(u.reply)}); left out of the output`,
+    );
+  console.log(
+    `annotated ${r.annotated} dialogue(s) now, ${r.resumed} from an earlier run; written to ${r.output}${r.unreadable.length ? `; ${r.unreadable.length} unreadable repl${r.unreadable.length === 1 ? "y" : "ies"} left out` : ""}`,
+  );
   return (r.badLines.length > 0 || r.unreadable.length > 0) && !values.lenient ? 1 : 0;
 }
 
@@ -218,7 +274,7 @@ export const command: Command = {
     if (sub === "train") return train(rest);
     if (sub === "report") return report(rest);
     if (sub === "annotate") return annotate(rest);
-    if (sub === "--help" || sub === "-h") return console.log(HELP), 0;
+    if (sub === "--help" || sub === "-h") return (console.log(HELP), 0);
     throw new UsageError(`unknown subcommand "${sub ?? ""}"; use train, report or annotate (see \`fulcra evaluator --help\`)`);
   },
 };

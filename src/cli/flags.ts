@@ -51,7 +51,11 @@ export const outputFileFlag = checkedFlag((s) => {
  * With --lenient, what was skipped goes beside the output: OUTPUT.provenance.json
  * holds the kit's provenance plus the counts and the skipped lines.
  */
-export async function writeLenientProvenance(output: string, input: string, counts: { written: number; skipped: { line: number; reason: string }[] }): Promise<string> {
+export async function writeLenientProvenance(
+  output: string,
+  input: string,
+  counts: { written: number; skipped: { line: number; reason: string }[] },
+): Promise<string> {
   const { provenance } = await import("../runtime/provenance.js");
   const { writeFileAtomicSync } = await import("../data/atomic.js");
   const file = `${output}.provenance.json`;

@@ -40,7 +40,16 @@ export async function hhElo(args: string[]): Promise<number> {
   for (const k of r.skipped_lines) console.error(`${values.comparisons}:${lines[k - 1]}: no readable scores (skipped)`);
   const nan = (x: number) => (Number.isFinite(x) ? x : null);
   if (values.json) {
-    console.log(JSON.stringify({ elo_a: nan(r.elo_a), elo_b: nan(r.elo_b), win_rate_a: nan(r.win_rate_a), win_rate_b: nan(r.win_rate_b), n: r.n, skipped: r.skipped }));
+    console.log(
+      JSON.stringify({
+        elo_a: nan(r.elo_a),
+        elo_b: nan(r.elo_b),
+        win_rate_a: nan(r.win_rate_a),
+        win_rate_b: nan(r.win_rate_b),
+        n: r.n,
+        skipped: r.skipped,
+      }),
+    );
   } else {
     console.log(`rule        ${rule}`);
     console.log(`lines       ${texts.length} (${r.n} read, ${r.skipped} skipped)`);

@@ -2,7 +2,7 @@
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "../metrics/harm.js";
 import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
-import { resolveTarget, TARGET_NAMES } from "../values/targets.js";
+import { TARGET_NAMES } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { existsSync, statSync } from "node:fs";
 import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
@@ -69,13 +69,18 @@ const fmt = (x: number, digits = 4) => (x >= 0 ? " " : "") + x.toFixed(digits);
 export function formatSummary(s: HhSummary): string {
   const lines: string[] = [];
   const targetText = s.target_name
-    ? `${s.target_name} (${s.target.map((x, i) => (x !== 0 ? `${BASIC_VALUES[i]} ${x}` : "")).filter(Boolean).join(", ")})`
+    ? `${s.target_name} (${s.target
+        .map((x, i) => (x !== 0 ? `${BASIC_VALUES[i]} ${x}` : ""))
+        .filter(Boolean)
+        .join(", ")})`
     : s.target.join(", ");
   lines.push(`file            ${s.source ?? "(records)"}`);
   lines.push(`records         ${s.n}${s.bad_lines.length ? ` (${s.bad_lines.length} unreadable line(s) left out)` : ""}`);
   lines.push(`target          ${targetText}`);
   lines.push("");
-  lines.push(`reward          mean ${fmt(s.reward_mean)}   std ${s.reward.std.toFixed(4)}   median ${fmt(s.reward.median)}   5–95% [${s.reward.q05.toFixed(3)}, ${s.reward.q95.toFixed(3)}]`);
+  lines.push(
+    `reward          mean ${fmt(s.reward_mean)}   std ${s.reward.std.toFixed(4)}   median ${fmt(s.reward.median)}   5–95% [${s.reward.q05.toFixed(3)}, ${s.reward.q95.toFixed(3)}]`,
+  );
   lines.push(`e-distance      mean ${fmt(s.e_distance_mean)}   (Euclidean over the target's non-zero dimensions)`);
   lines.push(`h-distance      mean ${fmt(s.h_distance_mean)}   (L1 over the target's non-zero dimensions)`);
   lines.push(`masked dist.    mean ${fmt(s.masked_distance_mean)}   (BaseAlign, τ = ${s.threshold})`);
@@ -92,7 +97,9 @@ export function formatSummary(s: HhSummary): string {
   });
   lines.push("");
   lines.push(`by harm category of the prompt (a prompt may count in several)`);
-  lines.push(`  ${"category".padEnd(42)} ${"n".padStart(5)} ${"reward".padStart(8)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"masked".padStart(7)}`);
+  lines.push(
+    `  ${"category".padEnd(42)} ${"n".padStart(5)} ${"reward".padStart(8)} ${"e-dist".padStart(7)} ${"h-dist".padStart(7)} ${"masked".padStart(7)}`,
+  );
   for (const [k, g] of Object.entries(s.by_category)) {
     const name = isHarmCategory(k) ? HARM_CATEGORY_LABELS[k] : k;
     lines.push(
@@ -111,7 +118,10 @@ const SUMMARY_FLAGS = {
 
 async function summary(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, SUMMARY_FLAGS, "hh summary");
-  if (positionals.length === 0) throw new UsageError("hh summary needs a scored-output file, e.g. `fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl`");
+  if (positionals.length === 0)
+    throw new UsageError(
+      "hh summary needs a scored-output file, e.g. `fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl`",
+    );
   const threshold = values.threshold;
   let badFiles = 0;
   const blocks: string[] = [];
@@ -160,7 +170,11 @@ async function score(args: string[]): Promise<number> {
   const evaluator = await kitValueScorer(values.evaluator);
   const { isHubFolder, hubRewardScorer } = await import("../hub/reward.js");
   const rewardPath = values["reward-model"];
-  const reward = rewardPath ? (isHubFolder(rewardPath) ? await hubRewardScorer(rewardPath) : HelpfulnessRewardModel.load(rewardPath)) : await loadOrTrainRewardModel(defaultRewardModelPath());
+  const reward = rewardPath
+    ? isHubFolder(rewardPath)
+      ? await hubRewardScorer(rewardPath)
+      : HelpfulnessRewardModel.load(rewardPath)
+    : await loadOrTrainRewardModel(defaultRewardModelPath());
   const records = await scoreOutputs(items, {
     reward,
     values: evaluator,
@@ -168,9 +182,14 @@ async function score(args: string[]): Promise<number> {
     batchSize: values["batch-size"],
   });
   writeScoredOutputs(values.out, records);
-  console.log(`hh score: ${records.length} answers scored into ${values.out}${errors.length ? `; ${errors.length} unreadable line(s) skipped (listed above)` : ""}`);
+  console.log(
+    `hh score: ${records.length} answers scored into ${values.out}${errors.length ? `; ${errors.length} unreadable line(s) skipped (listed above)` : ""}`,
+  );
   if (values.lenient && errors.length > 0) {
-    const file = await writeLenientProvenance(values.out, values["model-outputs"], { written: records.length, skipped: errors.map((e) => ({ line: e.line, reason: e.reason })) });
+    const file = await writeLenientProvenance(values.out, values["model-outputs"], {
+      written: records.length,
+      skipped: errors.map((e) => ({ line: e.line, reason: e.reason })),
+    });
     console.log(`--lenient: the ${errors.length} skipped line(s) are listed in ${file}`);
   }
   console.log(`summarise with: npx fulcra hh summary ${values.out}`);
@@ -200,7 +219,9 @@ async function rewardModel(args: string[]): Promise<number> {
   const file = model.save(values.out ? (values.out.endsWith(".json") ? values.out : `${values.out}/model.json`) : defaultRewardModelPath());
   const m = model.metrics;
   console.log(`reward model saved to ${file}`);
-  console.log(`held-out pairwise accuracy ${(m.heldOutAccuracy * 100).toFixed(1)}% on ${m.heldOutPairs} pairs (longer-answer baseline ${(m.heldOutLengthBaselineAccuracy * 100).toFixed(1)}%), train ${(m.trainAccuracy * 100).toFixed(1)}% on ${m.trainPairs}; trained in ${m.trainSeconds.toFixed(1)} s on ${m.backend}`);
+  console.log(
+    `held-out pairwise accuracy ${(m.heldOutAccuracy * 100).toFixed(1)}% on ${m.heldOutPairs} pairs (longer-answer baseline ${(m.heldOutLengthBaselineAccuracy * 100).toFixed(1)}%), train ${(m.trainAccuracy * 100).toFixed(1)}% on ${m.trainPairs}; trained in ${m.trainSeconds.toFixed(1)} s on ${m.backend}`,
+  );
   return 0;
 }
 
@@ -220,7 +241,7 @@ export const command: Command = {
         return (await import("./hh-elo.js")).hhElo(rest);
       case "--help":
       case "-h":
-        return console.log(HELP), 0;
+        return (console.log(HELP), 0);
       default:
         throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score, elo or reward-model (see \`fulcra hh --help\`)`);
     }

@@ -17,12 +17,21 @@ const COMMANDS: Record<string, Loader> = {
 };
 
 async function usage(): Promise<string> {
-  const lines = ["fulcra — the Value FULCRA reproducibility kit", "", "Usage: fulcra <command> [options]   (fulcra <command> --help for details)", "", "Commands:"];
+  const lines = [
+    "fulcra — the Value FULCRA reproducibility kit",
+    "",
+    "Usage: fulcra <command> [options]   (fulcra <command> --help for details)",
+    "",
+    "Commands:",
+  ];
   for (const [name, load] of Object.entries(COMMANDS)) {
     const { command } = await load();
     lines.push(`  ${name.padEnd(11)} ${command.summary}`);
   }
-  lines.push("", "Environment: FULCRA_BACKEND (gpu|webgpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.");
+  lines.push(
+    "",
+    "Environment: FULCRA_BACKEND (gpu|webgpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.",
+  );
   return lines.join("\n");
 }
 

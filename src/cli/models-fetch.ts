@@ -40,21 +40,37 @@ export async function runModelsFetch(args: string[]): Promise<number> {
   }
   const { values, positionals } = parseOptions(
     args,
-    { out: { type: "string" }, revision: { type: "string" }, all: { type: "boolean" }, include: { type: "string" }, quiet: { type: "boolean" } },
+    {
+      out: { type: "string" },
+      revision: { type: "string" },
+      all: { type: "boolean" },
+      include: { type: "string" },
+      quiet: { type: "boolean" },
+    },
     "models fetch",
   );
-  if (positionals.length !== 1) throw new UsageError(`expected one REPO_ID (like gpt2), got ${positionals.length ? positionals.join(" ") : "none"}\nSee \`fulcra models fetch --help\`.`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `expected one REPO_ID (like gpt2), got ${positionals.length ? positionals.join(" ") : "none"}\nSee \`fulcra models fetch --help\`.`,
+    );
   if (!values.out) throw new UsageError("--out DIR is required (the folder to write)");
   const { fetchModel } = await import("../hub/fetch.js");
   const repo = positionals[0];
   const r = await fetchModel(repo, values.out, {
     revision: values.revision,
     all: values.all,
-    include: values.include ? values.include.split(",").map((s) => s.trim()).filter(Boolean) : undefined,
+    include: values.include
+      ? values.include
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
     quiet: values.quiet,
   });
   const bytes = r.files.reduce((a, f) => a + (f.size ?? 0), 0);
-  console.log(`${repo}@${r.revision}${r.commit ? ` (commit ${r.commit.slice(0, 12)})` : ""} → ${r.dir}: ${r.files.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+  console.log(
+    `${repo}@${r.revision}${r.commit ? ` (commit ${r.commit.slice(0, 12)})` : ""} → ${r.dir}: ${r.files.length} files, ${(bytes / 1e6).toFixed(1)} MB`,
+  );
   for (const f of r.files) console.log(`  ${f.name.padEnd(36)} ${f.status.padEnd(10)} ${f.verified ? "sha256 ok" : ""}`);
   if (r.skipped.length) console.log(`  not fetched (use --all or --include): ${r.skipped.join(", ")}`);
   return 0;

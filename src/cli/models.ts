@@ -51,7 +51,8 @@ export function readScoreInputs(file: string): InputLine[] {
         errors.push(`${where}: not valid JSON (${(e as Error).message})`);
         return;
       }
-      if (typeof record.text !== "string") return void errors.push(`${where}: field "text" should be a string, got ${JSON.stringify(record.text)}`);
+      if (typeof record.text !== "string")
+        return void errors.push(`${where}: field "text" should be a string, got ${JSON.stringify(record.text)}`);
       if (record.text_pair !== undefined && record.text_pair !== null && typeof record.text_pair !== "string") {
         return void errors.push(`${where}: field "text_pair" should be a string, got ${JSON.stringify(record.text_pair)}`);
       }
@@ -64,15 +65,24 @@ export function readScoreInputs(file: string): InputLine[] {
 async function score(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions(
     args,
-    { input: { type: "string" }, output: { type: "string" }, "batch-size": { type: "string" }, truncate: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    {
+      input: { type: "string" },
+      output: { type: "string" },
+      "batch-size": { type: "string" },
+      truncate: { type: "boolean" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
     "models score",
   );
-  if (values.help) return console.log(HELP), 0;
+  if (values.help) return (console.log(HELP), 0);
   const dir = positionals[0];
-  if (!dir || positionals.length > 1) throw new UsageError("models score needs one model folder: `fulcra models score DIR --input F.jsonl --output G.jsonl`");
+  if (!dir || positionals.length > 1)
+    throw new UsageError("models score needs one model folder: `fulcra models score DIR --input F.jsonl --output G.jsonl`");
   if (!values.input || !values.output) throw new UsageError("models score needs --input F.jsonl and --output G.jsonl");
   const batchSize = numberOption(values["batch-size"], "batch-size", 8);
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new UsageError(`--batch-size expects a whole number > 0, got "${values["batch-size"]}"`);
+  if (!(Number.isInteger(batchSize) && batchSize > 0))
+    throw new UsageError(`--batch-size expects a whole number > 0, got "${values["batch-size"]}"`);
   const inputs = readScoreInputs(values.input);
   const { initBackend } = await import("../runtime/backend.js");
   const backend = await initBackend({ quiet: Boolean(values.quiet) });
@@ -85,18 +95,25 @@ async function score(args: string[]): Promise<number> {
     const paired = inputs.filter((x) => x.text_pair !== undefined);
     if (paired.length) {
       hub.model.dispose();
-      throw new UsageError(`${values.input}:${paired[0].line}: field "text_pair" is set, but ${hub.architecture} (${dir}) scores single texts; put the whole text in "text"`);
+      throw new UsageError(
+        `${values.input}:${paired[0].line}: field "text_pair" is set, but ${hub.architecture} (${dir}) scores single texts; put the whole text in "text"`,
+      );
     }
     const { scoreCausalLm } = await import("../hub/gpt2.js");
     const { Progress } = await import("../runtime/progress.js");
     const bar = new Progress({ label: `scoring with ${hub.architecture}`, total: inputs.length, quiet: Boolean(values.quiet) });
     let done = 0;
-    scored = scoreCausalLm(hub.model, hub.tokenizer, inputs.map((x) => x.text), {
-      batchSize,
-      truncate: Boolean(values.truncate),
-      where: (i) => `${values.input}:${inputs[i].line}`,
-      onBatch: (n) => (bar.tick(n - done), (done = n)),
-    });
+    scored = scoreCausalLm(
+      hub.model,
+      hub.tokenizer,
+      inputs.map((x) => x.text),
+      {
+        batchSize,
+        truncate: Boolean(values.truncate),
+        where: (i) => `${values.input}:${inputs[i].line}`,
+        onBatch: (n) => (bar.tick(n - done), (done = n)),
+      },
+    );
     bar.finish();
     hub.model.dispose();
     what = `logits for every position over ${hub.model.config.vocab_size} ids`;
@@ -111,8 +128,14 @@ async function score(args: string[]): Promise<number> {
     });
     what = `${hub.labels.length} label(s)`;
   }
-  writeFileSync(values.output, inputs.map((x, i) => JSON.stringify({ ...x.record, input_ids: scored[i].input_ids, logits: scored[i].logits })).join("\n") + (inputs.length ? "\n" : ""));
-  console.log(`models score: ${inputs.length} line(s) scored with ${hub.architecture} (${what}) on ${backend.name}, written to ${values.output}`);
+  writeFileSync(
+    values.output,
+    inputs.map((x, i) => JSON.stringify({ ...x.record, input_ids: scored[i].input_ids, logits: scored[i].logits })).join("\n") +
+      (inputs.length ? "\n" : ""),
+  );
+  console.log(
+    `models score: ${inputs.length} line(s) scored with ${hub.architecture} (${what}) on ${backend.name}, written to ${values.output}`,
+  );
   return 0;
 }
 
@@ -128,7 +151,7 @@ export const command: Command = {
         return (await import("./models-fetch.js")).runModelsFetch(rest);
       case "--help":
       case "-h":
-        return console.log(HELP), 0;
+        return (console.log(HELP), 0);
       default:
         throw new UsageError(`unknown subcommand "${sub ?? ""}"; use score or fetch (see \`fulcra models --help\`)`);
     }

@@ -25,10 +25,10 @@ export const command: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args;
-    if (sub === "--help" || sub === "-h") return console.log(HELP), 0;
+    if (sub === "--help" || sub === "-h") return (console.log(HELP), 0);
     if (sub === "list") {
       const { values } = parseOptions(rest, { help: { type: "boolean", short: "h" } }, "notebooks", false);
-      if (values.help) return console.log(HELP), 0;
+      if (values.help) return (console.log(HELP), 0);
       const all = listNotebooks();
       if (all.length === 0) console.log(`no notebooks in ${kitPaths().notebooksDir}`);
       for (const p of all) console.log(basename(p, ".ipynb"));
@@ -46,11 +46,11 @@ export const command: Command = {
         },
         "notebooks",
       );
-      if (values.help) return console.log(HELP), 0;
+      if (values.help) return (console.log(HELP), 0);
       const paths = positionals.length ? positionals.map((n) => resolveNotebook(n)) : listNotebooks();
       if (paths.length === 0) throw new UsageError(`no notebooks in ${kitPaths().notebooksDir}`);
       const timeout = numberOption(values.timeout, "timeout", env.cellTimeoutSeconds ?? 900);
-    if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
+      if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
       const results = await runNotebooks(paths, {
         cellTimeout: timeout,
         html: !values["no-html"],
@@ -58,12 +58,17 @@ export const command: Command = {
         stopOnError: !values["keep-going"],
       });
       for (const r of results) {
-        if (r.ok) console.log(`ok      ${r.name}  ${r.seconds.toFixed(1)} s (kernel ${r.kernelSeconds?.toFixed(1)} s)  → ${relative(process.cwd(), r.output)}`);
+        if (r.ok)
+          console.log(
+            `ok      ${r.name}  ${r.seconds.toFixed(1)} s (kernel ${r.kernelSeconds?.toFixed(1)} s)  → ${relative(process.cwd(), r.output)}`,
+          );
         else console.error(`FAILED  ${r.error?.message}`);
       }
       const failed = results.filter((r) => !r.ok).length;
       const skipped = paths.length - results.length;
-      console.log(`notebooks: ${results.length - failed} ran, ${failed} failed${skipped ? `, ${skipped} not run after the failure (use --keep-going)` : ""}`);
+      console.log(
+        `notebooks: ${results.length - failed} ran, ${failed} failed${skipped ? `, ${skipped} not run after the failure (use --keep-going)` : ""}`,
+      );
       return failed ? 1 : 0;
     }
     throw new UsageError(`unknown subcommand "${sub ?? ""}"; use list or run`);

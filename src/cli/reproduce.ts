@@ -50,7 +50,7 @@ export const command: Command = {
       "reproduce",
       false,
     );
-    if (values.help) return console.log(HELP), 0;
+    if (values.help) return (console.log(HELP), 0);
     const startedAt = new Date().toISOString();
     const timeout = numberOption(values.timeout, "timeout", env.cellTimeoutSeconds ?? 900);
     if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
@@ -58,7 +58,8 @@ export const command: Command = {
 
     // 1. Data: --from, else what is in data/raw/; with none, the mirror (FULCRA_MIRROR,
     // default ../shared/data/fulcra) when present, else the pinned URLs.
-    if (values.from !== undefined && !(existsSync(values.from) && statSync(values.from).isDirectory())) throw new UsageError(`--from ${values.from}: no such folder`);
+    if (values.from !== undefined && !(existsSync(values.from) && statSync(values.from).isDirectory()))
+      throw new UsageError(`--from ${values.from}: no such folder`);
     let from = values.from;
     let source = from ? `mirror ${from}` : "";
     if (!from && !verifyData().some((r) => r.status === "ok")) {
@@ -74,7 +75,9 @@ export const command: Command = {
       const fetched = await fetchData({ from, quiet: values.quiet });
       const failed = fetched.filter((r) => r.status === "failed" || r.status === "missing-at-source");
       for (const r of failed) console.error(`reproduce: ${r.name}: ${r.message}`);
-      console.log(`reproduce: data from ${source}: ${fetched.filter((r) => r.status === "fetched" || r.status === "present").length} verified, ${fetched.filter((r) => r.status === "not-offered").length} not offered, ${failed.length} failed`);
+      console.log(
+        `reproduce: data from ${source}: ${fetched.filter((r) => r.status === "fetched" || r.status === "present").length} verified, ${fetched.filter((r) => r.status === "not-offered").length} not offered, ${failed.length} failed`,
+      );
       if (failed.some((r) => r.status === "failed")) return 1;
     }
     const verified = verifyData();
@@ -83,7 +86,8 @@ export const command: Command = {
       bad: verified.filter((r) => r.status === "bad").length,
       absent: verified.filter((r) => r.status === "absent").length,
     };
-    for (const r of verified.filter((v) => v.status === "bad")) console.error(`reproduce: data file ${r.name} does not verify: ${r.message}`);
+    for (const r of verified.filter((v) => v.status === "bad"))
+      console.error(`reproduce: data file ${r.name} does not verify: ${r.message}`);
     console.log(`reproduce: data ${counts.ok} ok, ${counts.bad} bad, ${counts.absent} absent`);
     if (counts.bad > 0) {
       console.error("reproduce: fix the data first (`npx fulcra data fetch --force`).");
@@ -94,7 +98,9 @@ export const command: Command = {
       return 1;
     }
     const scope = dataScope();
-    console.log(`reproduce: using ${scope.scope === "full" ? "the full files" : "the mirror subset (figures from FULCRA records will differ from the paper's)"}`);
+    console.log(
+      `reproduce: using ${scope.scope === "full" ? "the full files" : "the mirror subset (figures from FULCRA records will differ from the paper's)"}`,
+    );
 
     // 2. Notebooks, one after the other.
     const all = listNotebooks();
@@ -125,9 +131,18 @@ export const command: Command = {
 
     // 3. Report.
     const recorded = readRecordedNumbers();
-    const file = writeReproductionReport({ recorded, notebooks: outcomes, data: scope, provenance: provenance(), startedAt, dataVerified: counts });
+    const file = writeReproductionReport({
+      recorded,
+      notebooks: outcomes,
+      data: scope,
+      provenance: provenance(),
+      startedAt,
+      dataVerified: counts,
+    });
     const failed = outcomes.filter((o) => o.status === "failed");
-    console.log(`reproduce: ${outcomes.filter((o) => o.status === "ran").length} notebooks ran, ${failed.length} failed; ${recorded.length} experiments recorded numbers`);
+    console.log(
+      `reproduce: ${outcomes.filter((o) => o.status === "ran").length} notebooks ran, ${failed.length} failed; ${recorded.length} experiments recorded numbers`,
+    );
     console.log(`reproduce: report written to ${relative(process.cwd(), file) || join(figuresDir, "REPRODUCTION.md")}`);
     return failed.length ? 1 : 0;
   },

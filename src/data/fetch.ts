@@ -6,7 +6,20 @@
  * sha256 and size where known), and only then renamed into place. A file
  * that fails verification never reaches data/raw/.
  */
-import { closeSync, constants, createReadStream, existsSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { openExclusive } from "./atomic.js";
@@ -259,7 +272,12 @@ export async function fetchData(options: FetchOptions = {}): Promise<FileResult[
       if (options.from !== undefined) {
         const src = join(options.from, entry.localPath);
         if (offered && !offered.has(entry.name)) {
-          results.push({ name: entry.name, status: explicit ? "failed" : "not-offered", path: dest, message: `the mirror's MANIFEST.json says it does not hold this file` });
+          results.push({
+            name: entry.name,
+            status: explicit ? "failed" : "not-offered",
+            path: dest,
+            message: `the mirror's MANIFEST.json says it does not hold this file`,
+          });
           continue;
         }
         if (!existsSync(src)) {
@@ -288,11 +306,21 @@ export async function fetchData(options: FetchOptions = {}): Promise<FileResult[
           ({ resumedFrom } = await download(entry, part, options));
           settle(entry, part, dest);
         }
-        results.push({ name: entry.name, status: "fetched", path: dest, ...(resumedFrom > 0 ? { message: `resumed from byte ${resumedFrom}` } : {}) });
+        results.push({
+          name: entry.name,
+          status: "fetched",
+          path: dest,
+          ...(resumedFrom > 0 ? { message: `resumed from byte ${resumedFrom}` } : {}),
+        });
       }
     } catch (e) {
       const notFound = (e as { notFound?: boolean }).notFound;
-      results.push({ name: entry.name, status: notFound && !explicit ? "missing-at-source" : "failed", path: dest, message: (e as Error).message });
+      results.push({
+        name: entry.name,
+        status: notFound && !explicit ? "missing-at-source" : "failed",
+        path: dest,
+        message: (e as Error).message,
+      });
     }
   }
   return results;
@@ -315,7 +343,9 @@ export function verifyData(rawDir = kitPaths().rawDir): VerifyResult[] {
     let partNote: string | undefined;
     try {
       const st = lstatSync(part);
-      partNote = st.isSymbolicLink() ? `${part} is a symlink (remove it)` : `interrupted download ${part} (${st.size}${entry.bytes ? ` of ${entry.bytes}` : ""} bytes); \`fulcra data fetch\` resumes it`;
+      partNote = st.isSymbolicLink()
+        ? `${part} is a symlink (remove it)`
+        : `interrupted download ${part} (${st.size}${entry.bytes ? ` of ${entry.bytes}` : ""} bytes); \`fulcra data fetch\` resumes it`;
     } catch {
       partNote = undefined;
     }

@@ -46,7 +46,10 @@ export function hashFile(file: string, chunkBytes = 1 << 20): Hashes {
 }
 
 /** The first manifest field a file's hashes disagree with, or undefined when it matches. */
-export function manifestMismatch(entry: ManifestEntry, h: Hashes): { field: "bytes" | "gitBlobSha1" | "sha256"; expected: string | number; actual: string | number } | undefined {
+export function manifestMismatch(
+  entry: ManifestEntry,
+  h: Hashes,
+): { field: "bytes" | "gitBlobSha1" | "sha256"; expected: string | number; actual: string | number } | undefined {
   if (entry.bytes !== undefined && h.bytes !== entry.bytes) return { field: "bytes", expected: entry.bytes, actual: h.bytes };
   if (h.gitBlobSha1 !== entry.gitBlobSha1) return { field: "gitBlobSha1", expected: entry.gitBlobSha1, actual: h.gitBlobSha1 };
   if (entry.sha256 !== undefined && h.sha256 !== entry.sha256) return { field: "sha256", expected: entry.sha256, actual: h.sha256 };
@@ -60,7 +63,9 @@ export class TamperedFileError extends Error {
     readonly entry: ManifestEntry,
     detail: string,
   ) {
-    super(`${file}: does not match the manifest entry "${entry.name}" (${detail}); refusing to read it. Run \`npx fulcra data fetch --force\` to restore it.`);
+    super(
+      `${file}: does not match the manifest entry "${entry.name}" (${detail}); refusing to read it. Run \`npx fulcra data fetch --force\` to restore it.`,
+    );
     this.name = "TamperedFileError";
   }
 }
@@ -102,7 +107,8 @@ export function checkDataFile(file: string, rawDir = kitPaths().rawDir): void {
   const key = entry.localPath;
   const hit = cache[key];
   if (hit && hit.bytes === st.size && hit.mtimeMs === st.mtimeMs && hit.gitBlobSha1 === entry.gitBlobSha1) return;
-  if (entry.bytes !== undefined && st.size !== entry.bytes) throw new TamperedFileError(file, entry, `size ${st.size} bytes, expected ${entry.bytes}`);
+  if (entry.bytes !== undefined && st.size !== entry.bytes)
+    throw new TamperedFileError(file, entry, `size ${st.size} bytes, expected ${entry.bytes}`);
   const bad = manifestMismatch(entry, hashFile(file));
   if (bad) throw new TamperedFileError(file, entry, `${bad.field} expected ${bad.expected}, got ${bad.actual}`);
   cache[key] = { bytes: st.size, mtimeMs: st.mtimeMs, gitBlobSha1: entry.gitBlobSha1 };

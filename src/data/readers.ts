@@ -8,7 +8,6 @@ import { StringDecoder } from "node:string_decoder";
 import { checkDataFile } from "./integrity.js";
 import { describe, recordProblem } from "./schemas.js";
 export { RECORD_SCHEMAS, VALUE_RANGE_SLACK } from "./schemas.js";
-import { BASIC_VALUES } from "../values/taxonomy.js";
 import { parseValueLabels, type LabelIssueLog, type LabelMode, type ValueLabels } from "../values/labels.js";
 import type { RecordKind } from "./manifest.js";
 
@@ -48,7 +47,11 @@ export interface FulcraRecord {
  * query_source and response_source, so these are read when present and
  * checked, never required.
  */
-export function fulcraSafetyFields(o: Record<string, unknown>, file: string, line: number): { output_safe?: boolean; risk_categories?: string[] } {
+export function fulcraSafetyFields(
+  o: Record<string, unknown>,
+  file: string,
+  line: number,
+): { output_safe?: boolean; risk_categories?: string[] } {
   const out: { output_safe?: boolean; risk_categories?: string[] } = {};
   for (const key of ["is_safe", "is_response_safe"]) {
     if (o[key] === undefined || o[key] === null) continue;
@@ -58,10 +61,14 @@ export function fulcraSafetyFields(o: Record<string, unknown>, file: string, lin
   }
   const cat = o.category;
   if (cat !== undefined && cat !== null) {
-    if (typeof cat !== "object" || Array.isArray(cat)) throw new RecordError(file, line, `field "category" should be an object of category flags, got ${describe(cat)}`);
-    out.risk_categories = Object.entries(cat as Record<string, unknown>).filter(([, v]) => v === true).map(([k]) => k);
+    if (typeof cat !== "object" || Array.isArray(cat))
+      throw new RecordError(file, line, `field "category" should be an object of category flags, got ${describe(cat)}`);
+    out.risk_categories = Object.entries(cat as Record<string, unknown>)
+      .filter(([, v]) => v === true)
+      .map(([k]) => k);
   } else if (Array.isArray(o.safety_issues)) {
-    if (!o.safety_issues.every((x) => typeof x === "string")) throw new RecordError(file, line, `field "safety_issues" should be a list of category names`);
+    if (!o.safety_issues.every((x) => typeof x === "string"))
+      throw new RecordError(file, line, `field "safety_issues" should be a list of category names`);
     out.risk_categories = o.safety_issues as string[];
   }
   return out;
@@ -113,7 +120,13 @@ export interface ReadOptions {
 type Obj = Record<string, unknown>;
 
 /** Validates and types one parsed JSON object. */
-export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: string, line: number, options: ReadOptions = {}): RecordOfKind[K] {
+export function toRecord<K extends RecordKind>(
+  kind: K,
+  obj: unknown,
+  file: string,
+  line: number,
+  options: ReadOptions = {},
+): RecordOfKind[K] {
   const problem = recordProblem(kind, obj);
   if (problem !== undefined) throw new RecordError(file, line, problem);
   const o = obj as Obj;
@@ -159,7 +172,13 @@ export function toRecord<K extends RecordKind>(kind: K, obj: unknown, file: stri
   }
 }
 
-function parseLine<K extends RecordKind>(kind: K, text: string, file: string, line: number, options: ReadOptions): RecordOfKind[K] | undefined {
+function parseLine<K extends RecordKind>(
+  kind: K,
+  text: string,
+  file: string,
+  line: number,
+  options: ReadOptions,
+): RecordOfKind[K] | undefined {
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -169,7 +188,13 @@ function parseLine<K extends RecordKind>(kind: K, text: string, file: string, li
   return toRecord(kind, obj, file, line, options);
 }
 
-function handle<K extends RecordKind>(kind: K, text: string, file: string, line: number, options: ReadOptions): RecordOfKind[K] | undefined {
+function handle<K extends RecordKind>(
+  kind: K,
+  text: string,
+  file: string,
+  line: number,
+  options: ReadOptions,
+): RecordOfKind[K] | undefined {
   if (text.trim() === "") return undefined;
   try {
     return parseLine(kind, text, file, line, options);
@@ -235,7 +260,11 @@ export function* readLinesSync(file: string, chunkBytes = 1 << 20): Generator<[n
  * Streams the records of a JSONL file one at a time. Blank lines are skipped.
  * An official file is first checked against the manifest (see integrity.ts).
  */
-export async function* streamRecords<K extends RecordKind>(kind: K, file: string, options: ReadOptions = {}): AsyncGenerator<RecordOfKind[K]> {
+export async function* streamRecords<K extends RecordKind>(
+  kind: K,
+  file: string,
+  options: ReadOptions = {},
+): AsyncGenerator<RecordOfKind[K]> {
   checkReadable(file);
   checkDataFile(file);
   for await (const [line, text] of readLines(file)) {

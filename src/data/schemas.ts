@@ -64,6 +64,13 @@ export function recordProblem(kind: RecordKind, obj: unknown): string | undefine
     return `field "value_reward" should be ${BASIC_VALUES.length} finite numbers, got ${describe(valueAt(obj, ["value_reward"]))}`;
   }
   const shape = RECORD_SCHEMAS[kind].shape as Record<string, z.ZodType>;
-  const expected = shape[String(field)] === texts ? (rest.length ? "a string" : "a list of strings") : shape[String(field)] === text ? "a string" : "a finite number";
+  const expected =
+    shape[String(field)] === texts
+      ? rest.length
+        ? "a string"
+        : "a list of strings"
+      : shape[String(field)] === text
+        ? "a string"
+        : "a finite number";
   return `field ${name} should be ${expected}, got ${describe(value)}`;
 }

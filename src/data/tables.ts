@@ -11,7 +11,14 @@
 import * as aq from "arquero";
 import { BASIC_VALUES, REFINED_VALUES, VALUE_ITEM_NAMES } from "../values/taxonomy.js";
 import type { RecordKind } from "./manifest.js";
-import { splitDialogue, type FulcraRecord, type PreferencePair, type QuestionRecord, type RecordOfKind, type ScoredOutput } from "./readers.js";
+import {
+  splitDialogue,
+  type FulcraRecord,
+  type PreferencePair,
+  type QuestionRecord,
+  type RecordOfKind,
+  type ScoredOutput,
+} from "./readers.js";
 
 export type Row = Record<string, unknown>;
 
@@ -163,12 +170,18 @@ export function toTableData(table: TableLike, limit = Infinity): { columns: stri
     return { columns: rowColumns(rows), rows: rows.slice(0, limit), total: rows.length };
   }
   if (isArquero(table)) {
-    return { columns: table.columnNames(), rows: table.objects({ limit: Number.isFinite(limit) ? limit : undefined }) as Row[], total: table.numRows() };
+    return {
+      columns: table.columnNames(),
+      rows: table.objects({ limit: Number.isFinite(limit) ? limit : undefined }) as Row[],
+      total: table.numRows(),
+    };
   }
   const frame = table as { columns: string[]; values: readonly unknown[] };
   if (Array.isArray(frame.columns) && Array.isArray(frame.values)) {
     // A DataFrame's values are rows of cells; a one-column frame may give plain cells.
-    const rows = frame.values.slice(0, limit).map((vals) => Object.fromEntries(frame.columns.map((c, j) => [c, Array.isArray(vals) ? vals[j] : vals])));
+    const rows = frame.values
+      .slice(0, limit)
+      .map((vals) => Object.fromEntries(frame.columns.map((c, j) => [c, Array.isArray(vals) ? vals[j] : vals])));
     return { columns: [...frame.columns], rows, total: frame.values.length };
   }
   throw new Error("expected an array of row objects, an arquero table or a danfo DataFrame");

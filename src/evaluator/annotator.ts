@@ -86,7 +86,11 @@ export function parseAnnotation(text: string): Annotation {
   const unread: string[] = [];
   for (const rawLine of text.split(/\r?\n/)) {
     // Tolerate list markers, numbering and emphasis around a label.
-    const line = rawLine.replace(/^\s*(?:[-*•]|\d+[.)])\s*/, "").replace(/\*\*/g, "").replace(/`/g, "").trim();
+    const line = rawLine
+      .replace(/^\s*(?:[-*•]|\d+[.)])\s*/, "")
+      .replace(/\*\*/g, "")
+      .replace(/`/g, "")
+      .trim();
     if (line === "" || /^none\.?$/i.test(line)) continue;
     const label = splitLabel(line);
     const item = label && label.score !== 0 ? resolveItem(label.name) : undefined;
@@ -160,7 +164,12 @@ export async function annotateFile(input: string, output: string, options: Annot
     try {
       const rec = JSON.parse(text) as Record<string, unknown>;
       if (typeof rec !== "object" || rec === null || Array.isArray(rec)) throw new Error("expected a JSON object");
-      const dialogue = typeof rec.dialogue === "string" ? rec.dialogue : typeof rec.prompt === "string" && typeof rec.answer === "string" ? joinPromptAnswer(rec.prompt, rec.answer) : undefined;
+      const dialogue =
+        typeof rec.dialogue === "string"
+          ? rec.dialogue
+          : typeof rec.prompt === "string" && typeof rec.answer === "string"
+            ? joinPromptAnswer(rec.prompt, rec.answer)
+            : undefined;
       if (dialogue === undefined) throw new Error(`needs "dialogue", or "prompt" and "answer" strings`);
       rows.push({ line: lineNo, dialogue, record: rec });
     } catch (e) {

@@ -70,7 +70,9 @@ export function availableScoredFiles(rawDir = kitPaths().rawDir): string[] {
 export function scoredFileModel(file: string): string {
   const entry = MANIFEST.find((e) => e.kind === "scored_outputs" && basename(e.localPath) === basename(file));
   if (entry) return entry.name.replace(/^harmless_test_/, "");
-  return basename(file).replace(/\.jsonl$/, "").replace(/^harmless_test_/, "");
+  return basename(file)
+    .replace(/\.jsonl$/, "")
+    .replace(/^harmless_test_/, "");
 }
 
 /** Lower case, letters and digits only: "gpt-3.5-turbo", "GPT-35-Turbo" and "gpt35turbo" are one model. */
@@ -84,7 +86,6 @@ export function sameModel(a: string, b: string): boolean {
   const kb = modelKey(b.split("/").pop()!);
   return ka !== "" && kb !== "" && (ka.startsWith(kb) || kb.startsWith(ka));
 }
-
 
 /** Fold of a prompt, from a hash of its text (independent of file order and seeds). */
 export function promptFold(prompt: string, folds: number): number {
@@ -132,7 +133,11 @@ export interface ProtocolSplit {
  * Splits the examples for a protocol. `labelled` is one list per labelled file
  * (file order matters for the original's split); `distilled` is all scored answers.
  */
-export function splitForProtocol(labelled: readonly EvaluatorExample[][], distilled: readonly EvaluatorExample[], protocol: Protocol): ProtocolSplit {
+export function splitForProtocol(
+  labelled: readonly EvaluatorExample[][],
+  distilled: readonly EvaluatorExample[],
+  protocol: Protocol,
+): ProtocolSplit {
   const excluded: ProtocolSplit["excluded"] = [];
   const note = (reason: string, count: number) => count > 0 && excluded.push({ reason, count });
   if (protocol.kind === "none") return { train: [...labelled.flat(), ...distilled], test: [], excluded };
@@ -230,6 +235,7 @@ export function selectTrainingExamples(
   }
   const excluded: { reason: string; count: number }[] = [];
   if (byPrompt > 0) excluded.push({ reason: "prompt is one of BaseAlign's evaluation prompts", count: byPrompt });
-  if (byHalf > 0) excluded.push({ reason: `prompt belongs to the other half of the data (this evaluator trains on the ${half} half)`, count: byHalf });
+  if (byHalf > 0)
+    excluded.push({ reason: `prompt belongs to the other half of the data (this evaluator trains on the ${half} half)`, count: byHalf });
   return { train: kept, excluded };
 }

@@ -26,7 +26,18 @@ import { dialogueFeatures, type DialogueFeatureOptions, type DialogueInput } fro
 import { HashedVocabulary } from "../text/vocabulary.js";
 import type { Polarity } from "../values/labels.js";
 import { fileSystemIO, writeFileAtomic } from "./io.js";
-import { DENSE_WEIGHT_NAMES, EmbeddingBag, LABEL_COUNT, VALUE_COUNT, ValueNetwork, weightBag, type DenseWeightName, type FieldBag, type NetworkShape, type Pooling } from "./network.js";
+import {
+  DENSE_WEIGHT_NAMES,
+  EmbeddingBag,
+  LABEL_COUNT,
+  VALUE_COUNT,
+  ValueNetwork,
+  weightBag,
+  type DenseWeightName,
+  type FieldBag,
+  type NetworkShape,
+  type Pooling,
+} from "./network.js";
 
 export const EVALUATOR_FORMAT = "fulcra-value-evaluator/1";
 
@@ -98,7 +109,9 @@ export class ValueEvaluator {
     readonly meta: EvaluatorMeta,
   ) {
     if (vocabulary.size !== network.shape.vocabularySize || idf.length !== vocabulary.size) {
-      throw new Error(`vocabulary has ${vocabulary.size} entries, idf ${idf.length}, the embedding table ${network.shape.vocabularySize} rows`);
+      throw new Error(
+        `vocabulary has ${vocabulary.size} entries, idf ${idf.length}, the embedding table ${network.shape.vocabularySize} rows`,
+      );
     }
   }
 
@@ -207,7 +220,13 @@ export class ValueEvaluator {
     try {
       const { data, specs } = await tf.io.encodeWeights(named);
       await fileSystemIO(folder).save({
-        modelTopology: { kind: EVALUATOR_FORMAT, shape: this.network.shape, vectorHead: this.vectorHead, values: VALUE_COUNT, labels: LABEL_COUNT },
+        modelTopology: {
+          kind: EVALUATOR_FORMAT,
+          shape: this.network.shape,
+          vectorHead: this.vectorHead,
+          values: VALUE_COUNT,
+          labels: LABEL_COUNT,
+        },
         format: EVALUATOR_FORMAT,
         generatedBy: "fulcra-kit",
         convertedBy: null,
@@ -234,7 +253,8 @@ export async function saveEvaluator(evaluator: ValueEvaluator, dir: string): Pro
 
 function readJson(folder: string, file: string): Record<string, unknown> {
   const path = join(folder, file);
-  if (!existsSync(path)) throw new Error(`${folder} is not a saved evaluator: ${file} is missing (train one with \`fulcra evaluator train --out ${folder}\`)`);
+  if (!existsSync(path))
+    throw new Error(`${folder} is not a saved evaluator: ${file} is missing (train one with \`fulcra evaluator train --out ${folder}\`)`);
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (e) {
@@ -270,7 +290,9 @@ export async function loadEvaluatorParts(dir: string): Promise<{ evaluator: Valu
   idfTensor.dispose();
   const tableTensor = take("embedding/table");
   if (tableTensor.shape[0] !== shape.vocabularySize || tableTensor.shape[1] !== shape.embeddingDim) {
-    throw new Error(`${join(folder, "model.json")}: embedding table is ${tableTensor.shape.join("×")}, expected ${shape.vocabularySize}×${shape.embeddingDim}`);
+    throw new Error(
+      `${join(folder, "model.json")}: embedding table is ${tableTensor.shape.join("×")}, expected ${shape.vocabularySize}×${shape.embeddingDim}`,
+    );
   }
   const embedding = new EmbeddingBag(Float32Array.from(tableTensor.dataSync()), shape.embeddingDim);
   tableTensor.dispose();

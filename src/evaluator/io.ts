@@ -83,7 +83,9 @@ export function fileSystemIO(dir: string): Required<Pick<tf.io.IOHandler, "save"
 
 /** The folder a file:// URL (or a plain path) points at. */
 export function fileUrlPath(url: string): string {
-  return url.startsWith("file://") ? fileURLToPath(url.startsWith("file:///") ? url : `file://${resolve(url.slice("file://".length))}`) : resolve(url);
+  return url.startsWith("file://")
+    ? fileURLToPath(url.startsWith("file:///") ? url : `file://${resolve(url.slice("file://".length))}`)
+    : resolve(url);
 }
 
 let registered = false;

@@ -64,7 +64,8 @@ function emptyConfusion(): number[][] {
 }
 
 function checkRows(reference: readonly (readonly number[])[], predicted: readonly (readonly number[])[]): void {
-  if (reference.length !== predicted.length) throw new RangeError(`${reference.length} reference rows but ${predicted.length} predicted rows`);
+  if (reference.length !== predicted.length)
+    throw new RangeError(`${reference.length} reference rows but ${predicted.length} predicted rows`);
   reference.forEach((r, i) => {
     if (r.length !== BASIC_VALUES.length || predicted[i].length !== BASIC_VALUES.length) {
       throw new RangeError(`row ${i}: expected ${BASIC_VALUES.length} values in the paper's order`);
@@ -73,7 +74,10 @@ function checkRows(reference: readonly (readonly number[])[], predicted: readonl
 }
 
 /** The original's classification evaluation, per value and pooled over values. */
-export function classificationReport(reference: readonly (readonly Polarity[])[], predicted: readonly (readonly Polarity[])[]): ClassificationReport {
+export function classificationReport(
+  reference: readonly (readonly Polarity[])[],
+  predicted: readonly (readonly Polarity[])[],
+): ClassificationReport {
   checkRows(reference, predicted);
   const total = emptyConfusion();
   const perValue = BASIC_VALUES.map((value, v) => {
@@ -133,7 +137,11 @@ export interface AgreementReport {
 }
 
 /** Agreement of predicted value vectors with reference ones (the paper's evaluator). */
-export function agreementReport(reference: readonly (readonly number[])[], predicted: readonly (readonly number[])[], threshold = VALUE_THRESHOLD): AgreementReport {
+export function agreementReport(
+  reference: readonly (readonly number[])[],
+  predicted: readonly (readonly number[])[],
+  threshold = VALUE_THRESHOLD,
+): AgreementReport {
   checkRows(reference, predicted);
   const perValue = BASIC_VALUES.map((value, v) => {
     const ref = reference.map((r) => r[v]);
@@ -159,5 +167,8 @@ export function agreementReport(reference: readonly (readonly number[])[], predi
 
 /** Orders names by a score, smallest first (ties keep their given order). */
 export function rankBy(names: readonly string[], scores: readonly number[]): string[] {
-  return names.map((n, i) => ({ n, s: scores[i], i })).sort((a, b) => a.s - b.s || a.i - b.i).map((x) => x.n);
+  return names
+    .map((n, i) => ({ n, s: scores[i], i }))
+    .sort((a, b) => a.s - b.s || a.i - b.i)
+    .map((x) => x.n);
 }

@@ -58,7 +58,13 @@ export type Pooling = "mean" | "sqrt" | "tfidf";
  * to unit length, so rare, telling n-grams count for more than common ones.
  * In training, each distinct n-gram is dropped with probability `dropRate`.
  */
-export function weightBag(bag: FieldBag, pooling: Pooling, idf: Float32Array | undefined, dropRate = 0, random?: () => number): WeightedBag {
+export function weightBag(
+  bag: FieldBag,
+  pooling: Pooling,
+  idf: Float32Array | undefined,
+  dropRate = 0,
+  random?: () => number,
+): WeightedBag {
   let rows = bag.rows;
   let counts = bag.counts;
   if (dropRate > 0 && random) {
@@ -92,7 +98,10 @@ export class EmbeddingBag {
   static init(vocabularySize: number, dim: number, random: () => number): EmbeddingBag {
     // Small rows, of the scale fastText starts from (about 1/dim): a fresh bag pools to nearly zero.
     const std = 1 / dim;
-    return new EmbeddingBag(Float32Array.from({ length: vocabularySize * dim }, () => std * normal(random)), dim);
+    return new EmbeddingBag(
+      Float32Array.from({ length: vocabularySize * dim }, () => std * normal(random)),
+      dim,
+    );
   }
 
   get rows(): number {
@@ -150,7 +159,14 @@ export function inputSize(shape: NetworkShape): number {
 }
 
 /** Names of the dense weights, in the order they are saved. */
-export const DENSE_WEIGHT_NAMES = ["hidden/kernel", "hidden/bias", "classify/kernel", "classify/bias", "regress/kernel", "regress/bias"] as const;
+export const DENSE_WEIGHT_NAMES = [
+  "hidden/kernel",
+  "hidden/bias",
+  "classify/kernel",
+  "classify/bias",
+  "regress/kernel",
+  "regress/bias",
+] as const;
 export type DenseWeightName = (typeof DENSE_WEIGHT_NAMES)[number];
 
 export interface HeadOutputs {
@@ -178,7 +194,10 @@ export class ValueNetwork {
     // Glorot-uniform kernels, zero biases.
     const kernel = (rows: number, cols: number) => {
       const limit = Math.sqrt(6 / (rows + cols));
-      return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => (2 * random() - 1) * limit), [rows, cols]);
+      return tf.tensor2d(
+        Float32Array.from({ length: rows * cols }, () => (2 * random() - 1) * limit),
+        [rows, cols],
+      );
     };
     const variable = (t: tf.Tensor) => {
       const v = tf.variable(t);
@@ -207,7 +226,8 @@ export class ValueNetwork {
     if (this.shape.annotators > 1) {
       const at = this.shape.fields * this.shape.embeddingDim;
       annotators.forEach((a, b) => {
-        if (!(Number.isInteger(a) && a >= 0 && a < this.shape.annotators)) throw new RangeError(`annotator ${a} is not one of 0..${this.shape.annotators - 1}`);
+        if (!(Number.isInteger(a) && a >= 0 && a < this.shape.annotators))
+          throw new RangeError(`annotator ${a} is not one of 0..${this.shape.annotators - 1}`);
         out[b * width + at + a] = 1;
       });
     }
@@ -223,7 +243,11 @@ export class ValueNetwork {
     let h: tf.Tensor2D = x;
     if (this.shape.hiddenSize > 0) h = tf.relu(tf.add(tf.matMul(x, w("hidden/kernel")), w("hidden/bias"))) as tf.Tensor2D;
     if (dropout && dropout.rate > 0) h = tf.dropout(h, dropout.rate, undefined, dropout.seed) as tf.Tensor2D;
-    const logits = tf.reshape(tf.add(tf.matMul(h, w("classify/kernel")), w("classify/bias")), [-1, VALUE_COUNT, LABEL_COUNT]) as tf.Tensor3D;
+    const logits = tf.reshape(tf.add(tf.matMul(h, w("classify/kernel")), w("classify/bias")), [
+      -1,
+      VALUE_COUNT,
+      LABEL_COUNT,
+    ]) as tf.Tensor3D;
     const scores = tf.tanh(tf.add(tf.matMul(h, w("regress/kernel")), w("regress/bias"))) as tf.Tensor2D;
     return { logits, scores };
   }
@@ -231,7 +255,10 @@ export class ValueNetwork {
   /** Label probabilities [batch × 10 × 3] and regression scores [batch × 10] for weighted bags, as `annotator` would give them. */
   predict(batch: readonly (readonly WeightedBag[])[], annotator = 0): { probabilities: Float32Array; scores: Float32Array } {
     if (batch.length === 0) return { probabilities: new Float32Array(0), scores: new Float32Array(0) };
-    const pooled = this.input(batch, batch.map(() => annotator));
+    const pooled = this.input(
+      batch,
+      batch.map(() => annotator),
+    );
     return tf.tidy(() => {
       const x = tf.tensor2d(pooled, [batch.length, this.inputSize]);
       const { logits, scores } = this.heads(x);
@@ -240,9 +267,15 @@ export class ValueNetwork {
   }
 
   /** predict() with an asynchronous read-back, which every backend supports (webgpu under Node has no synchronous one). */
-  async predictAsync(batch: readonly (readonly WeightedBag[])[], annotator = 0): Promise<{ probabilities: Float32Array; scores: Float32Array }> {
+  async predictAsync(
+    batch: readonly (readonly WeightedBag[])[],
+    annotator = 0,
+  ): Promise<{ probabilities: Float32Array; scores: Float32Array }> {
     if (batch.length === 0) return { probabilities: new Float32Array(0), scores: new Float32Array(0) };
-    const pooled = this.input(batch, batch.map(() => annotator));
+    const pooled = this.input(
+      batch,
+      batch.map(() => annotator),
+    );
     const [p, s] = tf.tidy(() => {
       const x = tf.tensor2d(pooled, [batch.length, this.inputSize]);
       const { logits, scores } = this.heads(x);

@@ -158,7 +158,10 @@ export class Adam implements Optimizer {
     for (const [name, { m, v }] of this.dense) {
       out.push({ name: `adam/m/${name}`, tensor: m.clone() }, { name: `adam/v/${name}`, tensor: v.clone() });
     }
-    out.push({ name: "adam/m/embedding", tensor: tf.tensor1d(this.sparseM) }, { name: "adam/v/embedding", tensor: tf.tensor1d(this.sparseV) });
+    out.push(
+      { name: "adam/m/embedding", tensor: tf.tensor1d(this.sparseM) },
+      { name: "adam/v/embedding", tensor: tf.tensor1d(this.sparseV) },
+    );
     return out;
   }
 
@@ -175,7 +178,8 @@ export class Adam implements Optimizer {
     }
     const sm = named["adam/m/embedding"]?.dataSync();
     const sv = named["adam/v/embedding"]?.dataSync();
-    if (!sm || !sv || sm.length !== this.sparseM.length) throw new Error("checkpoint embedding optimizer state does not match the embedding table");
+    if (!sm || !sv || sm.length !== this.sparseM.length)
+      throw new Error("checkpoint embedding optimizer state does not match the embedding table");
     this.sparseM.set(sm);
     this.sparseV.set(sv);
   }

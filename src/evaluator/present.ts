@@ -11,9 +11,26 @@ import type { ReportNumber } from "../report/numbers.js";
 import { sha256File } from "../runtime/provenance.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { LABEL_NAMES } from "./metrics.js";
-import { CONFUSION_CELLS, evaluatorReport, formatReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
+import {
+  CONFUSION_CELLS,
+  evaluatorReport,
+  formatReport,
+  QUALITY_GOALS,
+  reportSummary,
+  type EvaluatorReport,
+  type ReportOptions,
+} from "./report.js";
 import { MANIFEST } from "../data/manifest.js";
-import { configFingerprint, defaultEvaluatorDir, loadTrainingData, resolveConfig, trainingCodeHash, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
+import {
+  configFingerprint,
+  defaultEvaluatorDir,
+  loadTrainingData,
+  resolveConfig,
+  trainingCodeHash,
+  type EpochRecord,
+  type EvaluatorConfig,
+  type TrainingData,
+} from "./train.js";
 
 // ─── Caching the report ────────────────────────────────────────────────────
 
@@ -27,10 +44,19 @@ export function defaultReportDir(): string {
  * there was made with the same configuration, training code and data files
  * (sha256), computed and written there otherwise (a few minutes).
  */
-export async function ensureEvaluatorReport(dir: string = defaultReportDir(), config: Partial<EvaluatorConfig> = {}, options: Omit<ReportOptions, "config"> = {}): Promise<EvaluatorReport> {
+export async function ensureEvaluatorReport(
+  dir: string = defaultReportDir(),
+  config: Partial<EvaluatorConfig> = {},
+  options: Omit<ReportOptions, "config"> = {},
+): Promise<EvaluatorReport> {
   const c = resolveConfig({ ...config, outDir: null });
   const data = options.data ?? loadTrainingData(c);
-  const key = { fingerprint: configFingerprint(c), code: trainingCodeHash(), parts: options.parts ?? "all", data: data.files.map((f) => sha256File(f).sha256) };
+  const key = {
+    fingerprint: configFingerprint(c),
+    code: trainingCodeHash(),
+    parts: options.parts ?? "all",
+    data: data.files.map((f) => sha256File(f).sha256),
+  };
   const file = join(resolve(dir), "report.json");
   const keyFile = join(resolve(dir), "report-key.json");
   if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === JSON.stringify(key)) {
@@ -55,10 +81,25 @@ export function fulcraMethodRows(r: EvaluatorReport): { method: string; macro_f1
   const fs = r.fulcraSplit;
   if (!fs) return [];
   return [
-    { method: "evaluator", macro_f1: fs.evaluator.classification.macroF1, accuracy: fs.evaluator.classification.accuracy, vector_mse: fs.evaluator.vectorMse.meanMse },
+    {
+      method: "evaluator",
+      macro_f1: fs.evaluator.classification.macroF1,
+      accuracy: fs.evaluator.classification.accuracy,
+      vector_mse: fs.evaluator.vectorMse.meanMse,
+    },
     { method: "evaluator's tanh regressor", macro_f1: NaN, accuracy: NaN, vector_mse: fs.evaluator.regressorMse.meanMse },
-    { method: "TF-IDF + logistic regression", macro_f1: fs.tfidf.classification.macroF1, accuracy: fs.tfidf.classification.accuracy, vector_mse: fs.tfidf.vectorMse.meanMse },
-    { method: "majority", macro_f1: fs.majority.classification.macroF1, accuracy: fs.majority.classification.accuracy, vector_mse: fs.majority.vectorMse.meanMse },
+    {
+      method: "TF-IDF + logistic regression",
+      macro_f1: fs.tfidf.classification.macroF1,
+      accuracy: fs.tfidf.classification.accuracy,
+      vector_mse: fs.tfidf.vectorMse.meanMse,
+    },
+    {
+      method: "majority",
+      macro_f1: fs.majority.classification.macroF1,
+      accuracy: fs.majority.classification.accuracy,
+      vector_mse: fs.majority.vectorMse.meanMse,
+    },
   ];
 }
 
@@ -69,7 +110,12 @@ export function fulcraPerValueRows(r: EvaluatorReport) {
     value: BASIC_VALUE_LABELS[BASIC_VALUES[v]],
     accuracy: p.accuracy,
     macro_f1: p.macroF1,
-    ...Object.fromEntries(LABEL_NAMES.map((l, k) => [`${l} P/R/F1 (n)`, `${p.labels[k].precision.toFixed(2)}/${p.labels[k].recall.toFixed(2)}/${p.labels[k].f1.toFixed(2)} (${p.labels[k].support})`])),
+    ...Object.fromEntries(
+      LABEL_NAMES.map((l, k) => [
+        `${l} P/R/F1 (n)`,
+        `${p.labels[k].precision.toFixed(2)}/${p.labels[k].recall.toFixed(2)}/${p.labels[k].f1.toFixed(2)} (${p.labels[k].support})`,
+      ]),
+    ),
     regressor_mse: fs.evaluator.regressorMse.mse[v],
     tfidf_macro_f1: fs.tfidf.classification.perValue[v].macroF1,
     majority_macro_f1: fs.majority.classification.perValue[v].macroF1,
@@ -79,7 +125,14 @@ export function fulcraPerValueRows(r: EvaluatorReport) {
 export function labelRows(r: EvaluatorReport) {
   const fs = r.fulcraSplit;
   if (!fs) return [];
-  return fs.evaluator.classification.pooled.map((s, l) => ({ label: LABEL_NAMES[l], precision: s.precision, recall: s.recall, f1: s.f1, support: s.support, tfidf_f1: fs.tfidf.classification.pooled[l].f1 }));
+  return fs.evaluator.classification.pooled.map((s, l) => ({
+    label: LABEL_NAMES[l],
+    precision: s.precision,
+    recall: s.recall,
+    f1: s.f1,
+    support: s.support,
+    tfidf_f1: fs.tfidf.classification.pooled[l].f1,
+  }));
 }
 
 /** Per value, the evaluator's confusion matrix on the held-out labelled records, flattened (label → evaluator). */
@@ -95,7 +148,16 @@ export function perValueConfusionRows(r: EvaluatorReport): Record<string, string
 export function agreementModelRows(r: EvaluatorReport) {
   const lo = r.leaveModelOut;
   if (!lo) return [];
-  const row = (model: string, items: number, m: { evaluator: { meanSignAgreement: number; meanPearson: number }; otherHead: { meanSignAgreement: number; meanPearson: number }; tfidf: { meanSignAgreement: number; meanPearson: number }; majority: { meanSignAgreement: number } }) => ({
+  const row = (
+    model: string,
+    items: number,
+    m: {
+      evaluator: { meanSignAgreement: number; meanPearson: number };
+      otherHead: { meanSignAgreement: number; meanPearson: number };
+      tfidf: { meanSignAgreement: number; meanPearson: number };
+      majority: { meanSignAgreement: number };
+    },
+  ) => ({
     held_out_model: model,
     answers: items,
     sign_evaluator: m.evaluator.meanSignAgreement,
@@ -129,7 +191,8 @@ export function rankingRows(r: EvaluatorReport) {
     rows.push({ scored_by: "evaluator (model left out)", model: m.model, mean_e_paper: m.meanE.paper, mean_e_kit: m.meanE.evaluator });
     rows.push({ scored_by: "TF-IDF (model left out)", model: m.model, mean_e_paper: m.meanE.paper, mean_e_kit: m.meanE.tfidf });
   }
-  for (const m of r.labelsOnly?.meanE ?? []) rows.push({ scored_by: "evaluator on FULCRA labels only", model: m.model, mean_e_paper: m.paper, mean_e_kit: m.evaluator });
+  for (const m of r.labelsOnly?.meanE ?? [])
+    rows.push({ scored_by: "evaluator on FULCRA labels only", model: m.model, mean_e_paper: m.paper, mean_e_kit: m.evaluator });
   return rows;
 }
 
@@ -208,7 +271,10 @@ export function perValueAgreementFigure(r: EvaluatorReport, measure: "signAgreem
   ];
   if (measure === "signAgreement") series.push({ name: "majority", values: pick(lo.pooled.majority) });
   return barChart({
-    title: measure === "signAgreement" ? `Sign agreement with the paper's evaluator (goal: mean ≥ ${QUALITY_GOALS.meanSignAgreement})` : `Pearson r with the paper's evaluator (goal: mean ≥ ${QUALITY_GOALS.meanPearson})`,
+    title:
+      measure === "signAgreement"
+        ? `Sign agreement with the paper's evaluator (goal: mean ≥ ${QUALITY_GOALS.meanSignAgreement})`
+        : `Pearson r with the paper's evaluator (goal: mean ≥ ${QUALITY_GOALS.meanPearson})`,
     categories: valueLabels(),
     series,
     range: measure === "signAgreement" ? [0.4, 1] : [0, 1],
@@ -226,8 +292,14 @@ export function baselineComparisonFigure(r: EvaluatorReport): Figure {
     title: "The evaluator beside its baselines",
     categories,
     series: [
-      { name: "evaluator", values: [v(fs?.evaluator.classification.macroF1), v(lo?.pooled.evaluator.meanSignAgreement), v(lo?.pooled.evaluator.meanPearson)] },
-      { name: "TF-IDF + logistic regression", values: [v(fs?.tfidf.classification.macroF1), v(lo?.pooled.tfidf.meanSignAgreement), v(lo?.pooled.tfidf.meanPearson)] },
+      {
+        name: "evaluator",
+        values: [v(fs?.evaluator.classification.macroF1), v(lo?.pooled.evaluator.meanSignAgreement), v(lo?.pooled.evaluator.meanPearson)],
+      },
+      {
+        name: "TF-IDF + logistic regression",
+        values: [v(fs?.tfidf.classification.macroF1), v(lo?.pooled.tfidf.meanSignAgreement), v(lo?.pooled.tfidf.meanPearson)],
+      },
       // A constant prediction has no Pearson r: no bar.
       { name: "majority", values: [v(fs?.majority.classification.macroF1), v(lo?.pooled.majority.meanSignAgreement), NaN] },
     ],
@@ -240,8 +312,19 @@ export function baselineComparisonFigure(r: EvaluatorReport): Figure {
 }
 
 /** Rows behind the scatter (one per answer and value), for the CSV export. */
-export function agreementScatterRows(r: EvaluatorReport): { model: string; line: number; value: string; paper: number; kit: number; tfidf: number }[] {
-  return (r.leaveModelOut?.items ?? []).flatMap((it) => BASIC_VALUES.map((value, v) => ({ model: it.model, line: it.line, value, paper: it.paper[v], kit: it.evaluator[v], tfidf: it.tfidf[v] })));
+export function agreementScatterRows(
+  r: EvaluatorReport,
+): { model: string; line: number; value: string; paper: number; kit: number; tfidf: number }[] {
+  return (r.leaveModelOut?.items ?? []).flatMap((it) =>
+    BASIC_VALUES.map((value, v) => ({
+      model: it.model,
+      line: it.line,
+      value,
+      paper: it.paper[v],
+      kit: it.evaluator[v],
+      tfidf: it.tfidf[v],
+    })),
+  );
 }
 
 // ─── Numbers for the reproduction report ───────────────────────────────────
@@ -250,22 +333,55 @@ export function evaluatorReportNumbers(r: EvaluatorReport): ReportNumber[] {
   const out: ReportNumber[] = [];
   const lo = r.leaveModelOut;
   if (lo) {
-    out.push({ name: "mean sign agreement with the paper's evaluator (held-out models)", value: lo.pooled.evaluator.meanSignAgreement, reference: QUALITY_GOALS.meanSignAgreement, referenceSource: "kit quality goal (at least)", note: `TF-IDF baseline ${lo.pooled.tfidf.meanSignAgreement.toFixed(3)}, majority ${lo.pooled.majority.meanSignAgreement.toFixed(3)}` });
-    out.push({ name: "mean Pearson r with the paper's evaluator (held-out models)", value: lo.pooled.evaluator.meanPearson, reference: QUALITY_GOALS.meanPearson, referenceSource: "kit quality goal (at least)", note: `TF-IDF baseline ${lo.pooled.tfidf.meanPearson.toFixed(3)}` });
+    out.push({
+      name: "mean sign agreement with the paper's evaluator (held-out models)",
+      value: lo.pooled.evaluator.meanSignAgreement,
+      reference: QUALITY_GOALS.meanSignAgreement,
+      referenceSource: "kit quality goal (at least)",
+      note: `TF-IDF baseline ${lo.pooled.tfidf.meanSignAgreement.toFixed(3)}, majority ${lo.pooled.majority.meanSignAgreement.toFixed(3)}`,
+    });
+    out.push({
+      name: "mean Pearson r with the paper's evaluator (held-out models)",
+      value: lo.pooled.evaluator.meanPearson,
+      reference: QUALITY_GOALS.meanPearson,
+      referenceSource: "kit quality goal (at least)",
+      note: `TF-IDF baseline ${lo.pooled.tfidf.meanPearson.toFixed(3)}`,
+    });
     for (const m of lo.models) {
       out.push({ name: `sign agreement, ${m.model} held out`, value: m.evaluator.meanSignAgreement });
       out.push({ name: `Pearson r, ${m.model} held out`, value: m.evaluator.meanPearson });
-      out.push({ name: `mean e-distance to ideal, ${m.model} (kit evaluator, model held out)`, value: m.meanE.evaluator, reference: m.meanE.paper, referenceSource: "released value_reward (paper's evaluator)" });
+      out.push({
+        name: `mean e-distance to ideal, ${m.model} (kit evaluator, model held out)`,
+        value: m.meanE.evaluator,
+        reference: m.meanE.paper,
+        referenceSource: "released value_reward (paper's evaluator)",
+      });
     }
-    out.push({ name: "models ranked by mean e-distance (closest first)", value: lo.ranking.evaluator.join(" < "), reference: lo.ranking.paper.join(" < "), referenceSource: "released value_reward (paper's evaluator)" });
+    out.push({
+      name: "models ranked by mean e-distance (closest first)",
+      value: lo.ranking.evaluator.join(" < "),
+      reference: lo.ranking.paper.join(" < "),
+      referenceSource: "released value_reward (paper's evaluator)",
+    });
     lo.pooled.evaluator.perValue.forEach((p, v) => {
-      out.push({ name: `sign agreement / r, ${BASIC_VALUE_LABELS[BASIC_VALUES[v]]}`, value: `${p.signAgreement.toFixed(3)} / ${Number.isFinite(p.pearson) ? p.pearson.toFixed(3) : "—"}` });
+      out.push({
+        name: `sign agreement / r, ${BASIC_VALUE_LABELS[BASIC_VALUES[v]]}`,
+        value: `${p.signAgreement.toFixed(3)} / ${Number.isFinite(p.pearson) ? p.pearson.toFixed(3) : "—"}`,
+      });
     });
   }
   const fs = r.fulcraSplit;
   if (fs) {
-    out.push({ name: "macro-F1, held-out 10% of labelled records", value: fs.evaluator.classification.macroF1, note: `TF-IDF baseline ${fs.tfidf.classification.macroF1.toFixed(3)}, majority ${fs.majority.classification.macroF1.toFixed(3)}` });
-    out.push({ name: "macro-F1 minus the TF-IDF baseline's", value: fs.evaluator.classification.macroF1 - fs.tfidf.classification.macroF1, referenceSource: "kit quality goal: clearly above 0" });
+    out.push({
+      name: "macro-F1, held-out 10% of labelled records",
+      value: fs.evaluator.classification.macroF1,
+      note: `TF-IDF baseline ${fs.tfidf.classification.macroF1.toFixed(3)}, majority ${fs.majority.classification.macroF1.toFixed(3)}`,
+    });
+    out.push({
+      name: "macro-F1 minus the TF-IDF baseline's",
+      value: fs.evaluator.classification.macroF1 - fs.tfidf.classification.macroF1,
+      referenceSource: "kit quality goal: clearly above 0",
+    });
     out.push({ name: "accuracy (mean over values), held-out labelled records", value: fs.evaluator.classification.accuracy });
     out.push({ name: "regressor MSE (mean over values), held-out labelled records", value: fs.evaluator.regressorMse.meanMse });
   }
@@ -278,7 +394,10 @@ export function evaluatorReportNotes(r: EvaluatorReport): string[] {
     `Backend ${r.provenance.backend}; seed ${r.config.seed}; the report trained ${1 + (r.leaveModelOut ? r.leaveModelOut.histories.length : 0) + (r.labelsOnly ? 1 : 0)} evaluators in ${r.seconds.toFixed(0)} s.`,
     "Held-out models: each model's answers are scored by evaluators that saw neither that model's outputs (its scored answers nor FULCRA records it wrote) nor the test prompts (prompt folds by hash of the text), since every scored file answers the same 1,523 prompts.",
   ];
-  if ((r.leaveModelOut?.models.length ?? 0) < 3) notes.push(`Only ${r.leaveModelOut?.models.length ?? 0} of the 3 released scored-output files are present (Mistral-large is not in the mirror), so the ranking compares ${r.leaveModelOut?.models.map((m) => m.model).join(" and ")} only.`);
+  if ((r.leaveModelOut?.models.length ?? 0) < 3)
+    notes.push(
+      `Only ${r.leaveModelOut?.models.length ?? 0} of the 3 released scored-output files are present (Mistral-large is not in the mirror), so the ranking compares ${r.leaveModelOut?.models.map((m) => m.model).join(" and ")} only.`,
+    );
   return notes;
 }
 

@@ -37,7 +37,16 @@ import {
   type ClassificationReport,
   type RegressionReport,
 } from "./metrics.js";
-import { classWeightTable, loadTrainingData, resolveConfig, scoreAsAnnotated, trainEvaluator, type EpochRecord, type EvaluatorConfig, type TrainingData } from "./train.js";
+import {
+  classWeightTable,
+  loadTrainingData,
+  resolveConfig,
+  scoreAsAnnotated,
+  trainEvaluator,
+  type EpochRecord,
+  type EvaluatorConfig,
+  type TrainingData,
+} from "./train.js";
 import { mean } from "../runtime/stats.js";
 
 /** The paper's reading of its evaluator's scores: −1 / 0 / +1 beyond ±0.3. */
@@ -140,7 +149,14 @@ export interface ReportOptions {
 
 function tfidfOptions(c: EvaluatorConfig, train: readonly EvaluatorExample[]) {
   return {
-    features: { buckets: c.buckets, maxN: c.maxN, fields: c.fields, maxTokens: c.maxTokens, expandContractions: c.expandContractions, prefixLength: c.prefixLength },
+    features: {
+      buckets: c.buckets,
+      maxN: c.maxN,
+      fields: c.fields,
+      maxTokens: c.maxTokens,
+      expandContractions: c.expandContractions,
+      prefixLength: c.prefixLength,
+    },
     minDocuments: c.minDocuments,
     epochs: 10,
     learningRate: 0.5,
@@ -232,7 +248,10 @@ export async function evaluatorReport(options: ReportOptions = {}): Promise<Eval
     for (const model of models) {
       for (let fold = 0; fold < folds; fold++) {
         log(`report: leave ${model} out, prompt fold ${fold + 1}/${folds}…`);
-        const ev = await trainEvaluator({ ...base, split: "leave-model-out", heldOutModel: model, promptFolds: folds, promptFold: fold }, { data });
+        const ev = await trainEvaluator(
+          { ...base, split: "leave-model-out", heldOutModel: model, promptFolds: folds, promptFold: fold },
+          { data },
+        );
         const { train, test } = ev.training.split;
         histories.push({ model, fold, history: ev.training.history, excluded: ev.training.split.excluded });
         if (test.length === 0) {
@@ -369,8 +388,18 @@ function qualityGoals(r: EvaluatorReport): EvaluatorReport["goals"] {
   const goals: EvaluatorReport["goals"] = [];
   if (r.leaveModelOut) {
     const p = r.leaveModelOut.pooled.evaluator;
-    goals.push({ name: "mean sign agreement with the paper's evaluator (held-out models)", value: p.meanSignAgreement, goal: `≥ ${QUALITY_GOALS.meanSignAgreement}`, met: p.meanSignAgreement >= QUALITY_GOALS.meanSignAgreement });
-    goals.push({ name: "mean Pearson r with the paper's evaluator (held-out models)", value: p.meanPearson, goal: `≥ ${QUALITY_GOALS.meanPearson}`, met: p.meanPearson >= QUALITY_GOALS.meanPearson });
+    goals.push({
+      name: "mean sign agreement with the paper's evaluator (held-out models)",
+      value: p.meanSignAgreement,
+      goal: `≥ ${QUALITY_GOALS.meanSignAgreement}`,
+      met: p.meanSignAgreement >= QUALITY_GOALS.meanSignAgreement,
+    });
+    goals.push({
+      name: "mean Pearson r with the paper's evaluator (held-out models)",
+      value: p.meanPearson,
+      goal: `≥ ${QUALITY_GOALS.meanPearson}`,
+      met: p.meanPearson >= QUALITY_GOALS.meanPearson,
+    });
     const rk = r.leaveModelOut.ranking;
     goals.push({
       name: "models ranked by mean e-distance as the paper's evaluator ranks them",
@@ -382,7 +411,12 @@ function qualityGoals(r: EvaluatorReport): EvaluatorReport["goals"] {
   if (r.fulcraSplit) {
     const ev = r.fulcraSplit.evaluator.classification.macroF1;
     const tf = r.fulcraSplit.tfidf.classification.macroF1;
-    goals.push({ name: "macro-F1 on the held-out 10% of labelled records, minus the TF-IDF baseline's", value: ev - tf, goal: "clearly > 0", met: ev > tf });
+    goals.push({
+      name: "macro-F1 on the held-out 10% of labelled records, minus the TF-IDF baseline's",
+      value: ev - tf,
+      goal: "clearly > 0",
+      met: ev > tf,
+    });
   }
   return goals;
 }
@@ -401,19 +435,32 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
 
 function table(header: string[], rows: (string | number)[][]): string {
   const cell = (x: string | number) => (typeof x === "number" ? f3(x) : x);
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join("\n");
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join(
+    "\n",
+  );
 }
 
 /** The report as Markdown tables. */
 export function formatReport(r: EvaluatorReport): string {
   const out: string[] = ["# Value evaluator: report", ""];
   out.push(`Labelled data: ${r.labelledData}. Backend: ${r.provenance.backend}. Seed ${r.config.seed}. ${r.seconds.toFixed(0)} s.`, "");
-  out.push("## Quality goals", "", table(["measure", "value", "goal", "met"], r.goals.map((g) => [g.name, g.value, g.goal, g.met === null ? "n/a" : g.met ? "yes" : "no"])), "");
+  out.push(
+    "## Quality goals",
+    "",
+    table(
+      ["measure", "value", "goal", "met"],
+      r.goals.map((g) => [g.name, g.value, g.goal, g.met === null ? "n/a" : g.met ? "yes" : "no"]),
+    ),
+    "",
+  );
 
   const fs = r.fulcraSplit;
   if (fs) {
     out.push(`## Held-out 10% of the labelled records (file order)`, "");
-    out.push(`Trained on ${fs.trainExamples.labelled} labelled records and ${fs.trainExamples.distilled} distilled answers; tested on ${fs.testRecords} records.`, "");
+    out.push(
+      `Trained on ${fs.trainExamples.labelled} labelled records and ${fs.trainExamples.distilled} distilled answers; tested on ${fs.testRecords} records.`,
+      "",
+    );
     out.push(
       table(
         ["method", "macro-F1", "accuracy", "MSE (vector)"],
@@ -429,7 +476,17 @@ export function formatReport(r: EvaluatorReport): string {
       "Per value (evaluator; macro-F1 of the baselines beside it):",
       "",
       table(
-        ["value", "accuracy", "macro-F1", "F1 opposed", "F1 no conn.", "F1 important", "regressor MSE", "TF-IDF macro-F1", "majority macro-F1"],
+        [
+          "value",
+          "accuracy",
+          "macro-F1",
+          "F1 opposed",
+          "F1 no conn.",
+          "F1 important",
+          "regressor MSE",
+          "TF-IDF macro-F1",
+          "majority macro-F1",
+        ],
         fs.evaluator.classification.perValue.map((p, v) => [
           BASIC_VALUE_LABELS[BASIC_VALUES[v]],
           p.accuracy,
@@ -473,10 +530,40 @@ export function formatReport(r: EvaluatorReport): string {
     );
     out.push(
       table(
-        ["held-out model", "answers", "sign agr. (evaluator)", "r (evaluator)", "sign (other head)", "r (other head)", "sign (TF-IDF)", "r (TF-IDF)", "sign (majority)"],
         [
-          ...lo.models.map((m) => [m.model, String(m.items), m.evaluator.meanSignAgreement, m.evaluator.meanPearson, m.otherHead.meanSignAgreement, m.otherHead.meanPearson, m.tfidf.meanSignAgreement, m.tfidf.meanPearson, m.majority.meanSignAgreement]),
-          ["all", String(lo.items.length), lo.pooled.evaluator.meanSignAgreement, lo.pooled.evaluator.meanPearson, lo.pooled.otherHead.meanSignAgreement, lo.pooled.otherHead.meanPearson, lo.pooled.tfidf.meanSignAgreement, lo.pooled.tfidf.meanPearson, lo.pooled.majority.meanSignAgreement],
+          "held-out model",
+          "answers",
+          "sign agr. (evaluator)",
+          "r (evaluator)",
+          "sign (other head)",
+          "r (other head)",
+          "sign (TF-IDF)",
+          "r (TF-IDF)",
+          "sign (majority)",
+        ],
+        [
+          ...lo.models.map((m) => [
+            m.model,
+            String(m.items),
+            m.evaluator.meanSignAgreement,
+            m.evaluator.meanPearson,
+            m.otherHead.meanSignAgreement,
+            m.otherHead.meanPearson,
+            m.tfidf.meanSignAgreement,
+            m.tfidf.meanPearson,
+            m.majority.meanSignAgreement,
+          ]),
+          [
+            "all",
+            String(lo.items.length),
+            lo.pooled.evaluator.meanSignAgreement,
+            lo.pooled.evaluator.meanPearson,
+            lo.pooled.otherHead.meanSignAgreement,
+            lo.pooled.otherHead.meanPearson,
+            lo.pooled.tfidf.meanSignAgreement,
+            lo.pooled.tfidf.meanPearson,
+            lo.pooled.majority.meanSignAgreement,
+          ],
         ],
       ),
       "",
@@ -524,9 +611,10 @@ export function formatReport(r: EvaluatorReport): string {
 }
 
 /** The report without the per-answer items (for printing or small JSON). */
-export function reportSummary(r: EvaluatorReport): Omit<EvaluatorReport, "leaveModelOut"> & { leaveModelOut?: Omit<LeaveModelOutReport, "items"> } {
+export function reportSummary(
+  r: EvaluatorReport,
+): Omit<EvaluatorReport, "leaveModelOut"> & { leaveModelOut?: Omit<LeaveModelOutReport, "items"> } {
   if (!r.leaveModelOut) return r;
   const { items: _items, ...rest } = r.leaveModelOut;
   return { ...r, leaveModelOut: rest };
 }
-

@@ -46,10 +46,30 @@ import {
   type Protocol,
   type ProtocolSplit,
 } from "./data.js";
-import { ANNOTATORS, fieldBags, loadEvaluator, loadEvaluatorParts, ValueEvaluator, type AnnotatorName, type FeatureSettings, type FieldPooling, type ValueScore, type VectorHead } from "./evaluator.js";
+import {
+  ANNOTATORS,
+  fieldBags,
+  loadEvaluator,
+  loadEvaluatorParts,
+  ValueEvaluator,
+  type AnnotatorName,
+  type FeatureSettings,
+  type FieldPooling,
+  type ValueScore,
+  type VectorHead,
+} from "./evaluator.js";
 import { writeFileAtomic } from "./io.js";
 import { agreementReport, classificationReport, regressionReport } from "./metrics.js";
-import { LABEL_COUNT, VALUE_COUNT, ValueNetwork, weightBag, type DenseWeightName, type FieldBag, type Pooling, type WeightedBag } from "./network.js";
+import {
+  LABEL_COUNT,
+  VALUE_COUNT,
+  ValueNetwork,
+  weightBag,
+  type DenseWeightName,
+  type FieldBag,
+  type Pooling,
+  type WeightedBag,
+} from "./network.js";
 
 // ─── 1. Configuration ──────────────────────────────────────────────────────
 
@@ -162,9 +182,12 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
   promptFold: "the prompt fold that is the test set under leave-model-out",
   maxPerFile: "use only the first N examples of each file (0 = all); for quick runs and tests",
   distillWeight: "loss weight of a distilled example relative to a labelled one",
-  separateAnnotators: "learn FULCRA's labels and the paper's evaluator as two annotators (their conventions differ, e.g. on refusals); scores imitate the paper's evaluator",
-  excludePrompts: "none, or align-eval: train on no example whose prompt is one of BaseAlign's evaluation prompts (half of the SafeRLHF test prompts, see data.ts)",
-  dataHalf: "all, first or second: train on one of two disjoint halves of the examples, cut by a hash of the prompt (BaseAlign's reward and guard evaluators use different halves)",
+  separateAnnotators:
+    "learn FULCRA's labels and the paper's evaluator as two annotators (their conventions differ, e.g. on refusals); scores imitate the paper's evaluator",
+  excludePrompts:
+    "none, or align-eval: train on no example whose prompt is one of BaseAlign's evaluation prompts (half of the SafeRLHF test prompts, see data.ts)",
+  dataHalf:
+    "all, first or second: train on one of two disjoint halves of the examples, cut by a hash of the prompt (BaseAlign's reward and guard evaluators use different halves)",
   fields: "dialogue fields read, each hashed in its own namespace (prompt, answer)",
   maxN: "longest word n-gram (2 = words and bigrams)",
   buckets: "hash buckets an n-gram is hashed into before the vocabulary",
@@ -172,7 +195,8 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
   expandContractions: "write contractions out before tokenizing (can't → can not), so refusals spelt differently share features",
   prefixLength: "also use each longer word's first N letters as a feature, a crude stem (0 = off)",
   minDocuments: "an n-gram gets an embedding row if it occurs in at least this many training dialogues",
-  pooling: "how a field's n-gram embeddings are pooled: mean, sqrt (sum / √count, keeps length) or tfidf (weights (1 + ln tf)·idf, unit length)",
+  pooling:
+    "how a field's n-gram embeddings are pooled: mean, sqrt (sum / √count, keeps length) or tfidf (weights (1 + ln tf)·idf, unit length)",
   fieldPooling: "joint: prompt and answer n-grams in one bag (still in separate hash namespaces); separate: one bag each, side by side",
   featureDropout: "share of a dialogue's n-grams dropped at random in each training step",
   embeddingDim: "width of an n-gram embedding",
@@ -186,7 +210,8 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
   batchSize: "dialogues per update",
   optimizer: "sgd (as fastText; generalised best here) or adam",
   learningRate: "step size of the dense layers, decayed linearly to 0 over training",
-  embeddingLearningRate: "step size of the embedding table, decayed linearly to 0 (the table's gradients are small: each row gets a share of a pooled bag)",
+  embeddingLearningRate:
+    "step size of the embedding table, decayed linearly to 0 (the table's gradients are small: each row gets a share of a pooled bag)",
   weightDecay: "decoupled weight decay on every weight an update touches",
   maxGradNorm: "clip the global gradient norm to this (0 = no clipping)",
 };
@@ -201,7 +226,12 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
 export function secondEvaluatorConfig(config: Partial<EvaluatorConfig> = {}): Partial<EvaluatorConfig> {
   const base = { ...DEFAULT_EVALUATOR_CONFIG, ...config };
   const otherHalf: DataHalf = base.dataHalf === "first" ? "second" : base.dataHalf === "second" ? "first" : "all";
-  return { ...config, seed: base.seed + 1, vectorHead: base.vectorHead === "regression" ? "classification" : "regression", dataHalf: otherHalf };
+  return {
+    ...config,
+    seed: base.seed + 1,
+    vectorHead: base.vectorHead === "regression" ? "classification" : "regression",
+    dataHalf: otherHalf,
+  };
 }
 
 /**
@@ -221,7 +251,8 @@ export class ConfigError extends Error {
 /** Fills in defaults and checks every field; errors name the field and say what it takes. */
 export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): EvaluatorConfig {
   for (const key of Object.keys(partial)) {
-    if (!(key in DEFAULT_EVALUATOR_CONFIG)) throw new Error(`unknown evaluator config field "${key}"; known: ${Object.keys(DEFAULT_EVALUATOR_CONFIG).join(", ")}`);
+    if (!(key in DEFAULT_EVALUATOR_CONFIG))
+      throw new Error(`unknown evaluator config field "${key}"; known: ${Object.keys(DEFAULT_EVALUATOR_CONFIG).join(", ")}`);
   }
   const c: EvaluatorConfig = { ...DEFAULT_EVALUATOR_CONFIG, ...partial };
   const whole = (k: keyof EvaluatorConfig, min: number) => {
@@ -238,7 +269,8 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   whole("seed", 0);
   whole("promptFolds", 1);
   whole("promptFold", 0);
-  if (c.promptFold >= c.promptFolds) throw new ConfigError("promptFold", `must be below promptFolds (${c.promptFolds}), got ${c.promptFold}`);
+  if (c.promptFold >= c.promptFolds)
+    throw new ConfigError("promptFold", `must be below promptFolds (${c.promptFolds}), got ${c.promptFold}`);
   whole("maxPerFile", 0);
   whole("maxN", 1);
   whole("buckets", 2);
@@ -268,10 +300,16 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   oneOf("vectorHead", ["regression", "classification"]);
   oneOf("excludePrompts", ["none", "align-eval"]);
   oneOf("dataHalf", ["all", "first", "second"]);
-  if (!Array.isArray(c.fields) || c.fields.length === 0 || c.fields.some((f) => f !== "prompt" && f !== "answer") || new Set(c.fields).size !== c.fields.length) {
+  if (
+    !Array.isArray(c.fields) ||
+    c.fields.length === 0 ||
+    c.fields.some((f) => f !== "prompt" && f !== "answer") ||
+    new Set(c.fields).size !== c.fields.length
+  ) {
     throw new ConfigError("fields", `expected prompt and/or answer, got ${JSON.stringify(c.fields)}`);
   }
-  if (c.classificationWeight === 0 && c.regressionWeight === 0) throw new ConfigError("regressionWeight", "the classification and regression weights cannot both be 0");
+  if (c.classificationWeight === 0 && c.regressionWeight === 0)
+    throw new ConfigError("regressionWeight", "the classification and regression weights cannot both be 0");
   return c;
 }
 
@@ -317,7 +355,9 @@ export function loadTrainingData(c: Pick<EvaluatorConfig, "labelledFiles" | "sco
   const labelledFiles = c.labelledFiles === "auto" ? availableLabelledFiles() : c.labelledFiles.map((f) => resolve(f));
   const scoredFiles = c.scoredFiles === "auto" ? availableScoredFiles() : c.scoredFiles.map((f) => resolve(f));
   if (labelledFiles.length === 0 && scoredFiles.length === 0) {
-    throw new Error("no training data: no FULCRA or scored-output files found. Run `npx fulcra data fetch` first, or name files with --labelled-files / --scored-files.");
+    throw new Error(
+      "no training data: no FULCRA or scored-output files found. Run `npx fulcra data fetch` first, or name files with --labelled-files / --scored-files.",
+    );
   }
   for (const f of [...labelledFiles, ...scoredFiles]) if (!existsSync(f)) throw new Error(`training data file not found: ${f}`);
   const cut = <T>(xs: T[]) => (c.maxPerFile > 0 ? xs.slice(0, c.maxPerFile) : xs);
@@ -332,7 +372,11 @@ export function loadTrainingData(c: Pick<EvaluatorConfig, "labelledFiles" | "sco
  * The protocol's split, then the alignment selection (excludePrompts, dataHalf)
  * applied to its training side. The test side is left as the protocol made it.
  */
-export function trainingSplit(data: Pick<TrainingData, "labelled" | "distilled">, c: Pick<EvaluatorConfig, "split" | "trainFraction" | "heldOutModel" | "promptFolds" | "promptFold" | "excludePrompts" | "dataHalf">, testPrompts?: readonly string[]): ProtocolSplit {
+export function trainingSplit(
+  data: Pick<TrainingData, "labelled" | "distilled">,
+  c: Pick<EvaluatorConfig, "split" | "trainFraction" | "heldOutModel" | "promptFolds" | "promptFold" | "excludePrompts" | "dataHalf">,
+  testPrompts?: readonly string[],
+): ProtocolSplit {
   const split = splitForProtocol(data.labelled, data.distilled, protocolOf(c as EvaluatorConfig));
   if (c.excludePrompts === "none" && c.dataHalf === "all") return split;
   let excludedPrompts: string[] = [];
@@ -346,7 +390,8 @@ export function trainingSplit(data: Pick<TrainingData, "labelled" | "distilled">
 
 export function protocolOf(c: EvaluatorConfig): Protocol {
   if (c.split === "fulcra-file-order") return { kind: "fulcra-file-order", trainFraction: c.trainFraction };
-  if (c.split === "leave-model-out") return { kind: "leave-model-out", heldOutModel: c.heldOutModel, promptFolds: c.promptFolds, promptFold: c.promptFold };
+  if (c.split === "leave-model-out")
+    return { kind: "leave-model-out", heldOutModel: c.heldOutModel, promptFolds: c.promptFolds, promptFold: c.promptFold };
   return { kind: "none" };
 }
 
@@ -411,7 +456,10 @@ interface CheckpointState {
  * same configuration continues from the last checkpoint and ends with the
  * same weights as an uninterrupted run (on the same backend).
  */
-export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hooks: TrainHooks = {}): Promise<ValueEvaluator & { training: TrainingRecord }> {
+export async function trainEvaluator(
+  partial: Partial<EvaluatorConfig> = {},
+  hooks: TrainHooks = {},
+): Promise<ValueEvaluator & { training: TrainingRecord }> {
   const started = Date.now();
   const c = resolveConfig(partial);
   const backend = await initBackend({ quiet: c.quiet });
@@ -421,10 +469,18 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
   const data = hooks.data ?? loadTrainingData(c);
   const split = trainingSplit(data, c);
   const train = split.train;
-  if (train.length === 0) throw new Error(`nothing to train on: the ${c.split} split left no training examples (files: ${data.files.join(", ")})`);
+  if (train.length === 0)
+    throw new Error(`nothing to train on: the ${c.split} split left no training examples (files: ${data.files.join(", ")})`);
 
   // Vocabulary and features: only training dialogues decide which n-grams get rows.
-  const featureOptions: DialogueFeatureOptions = { buckets: c.buckets, maxN: c.maxN, fields: c.fields, maxTokens: c.maxTokens, expandContractions: c.expandContractions, prefixLength: c.prefixLength };
+  const featureOptions: DialogueFeatureOptions = {
+    buckets: c.buckets,
+    maxN: c.maxN,
+    fields: c.fields,
+    maxTokens: c.maxTokens,
+    expandContractions: c.expandContractions,
+    prefixLength: c.prefixLength,
+  };
   const trainIds = train.map((e) => dialogueFeatures(e, featureOptions));
   const tfidf = TfIdf.fit(
     trainIds.map((fields) => fields.flat()),
@@ -435,12 +491,14 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
   const trainBags: FieldBag[][] = trainIds.map((ids) => fieldBags(ids, vocabulary, c.fieldPooling));
   // Annotators: FULCRA's labellers and the paper's evaluator, told apart when both are present.
   const kinds = new Set(train.map((e) => e.kind));
-  const annotators: AnnotatorName[] = c.separateAnnotators && kinds.size > 1 ? [ANNOTATORS.labelled, ANNOTATORS.distilled] : [ANNOTATORS[train[0].kind]];
+  const annotators: AnnotatorName[] =
+    c.separateAnnotators && kinds.size > 1 ? [ANNOTATORS.labelled, ANNOTATORS.distilled] : [ANNOTATORS[train[0].kind]];
   const annotatorOf = (e: EvaluatorExample) => Math.max(0, annotators.indexOf(ANNOTATORS[e.kind]));
   const trainAnnotator = Int32Array.from(train, annotatorOf);
   const features: FeatureSettings = {
     ...featureOptions,
-    tokenizer: "lower-cased letter/digit runs (apostrophes kept inside words) and single punctuation marks; FNV-1a 32-bit hashes of 'p|' or 'a|' + n + ':' + n-gram",
+    tokenizer:
+      "lower-cased letter/digit runs (apostrophes kept inside words) and single punctuation marks; FNV-1a 32-bit hashes of 'p|' or 'a|' + n + ':' + n-gram",
     pooling: c.pooling,
     minDocuments: c.minDocuments,
     vocabularySize: vocabulary.size,
@@ -452,10 +510,19 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
   const labelIndex = Int32Array.from(train.flatMap((e) => e.labels.map((l) => l + 1)));
   const target = Float32Array.from(train.flatMap((e) => e.target));
   const exampleWeight = Float32Array.from(train, (e) => (e.kind === "distilled" ? c.distillWeight : 1));
-  const classWeights = classWeightTable(train.map((e) => e.labels), c.classWeightPower);
+  const classWeights = classWeightTable(
+    train.map((e) => e.labels),
+    c.classWeightPower,
+  );
 
   // Network and optimizer, fresh or from the checkpoint.
-  const shape = { vocabularySize: vocabulary.size, fields: c.fieldPooling === "joint" ? 1 : c.fields.length, embeddingDim: c.embeddingDim, hiddenSize: c.hiddenSize, annotators: annotators.length };
+  const shape = {
+    vocabularySize: vocabulary.size,
+    fields: c.fieldPooling === "joint" ? 1 : c.fields.length,
+    embeddingDim: c.embeddingDim,
+    hiddenSize: c.hiddenSize,
+    annotators: annotators.length,
+  };
   let network = ValueNetwork.init(shape, c.seed);
   const optimizer = makeOptimizer(c.optimizer, c.weightDecay, network.embedding.table.length);
   let history: EpochRecord[] = [];
@@ -470,7 +537,9 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
     }
     const { evaluator: saved, extra } = await loadEvaluatorParts(checkpointDir);
     if (saved.vocabulary.size !== vocabulary.size || saved.vocabulary.ids.some((id, i) => id !== vocabulary.ids[i])) {
-      throw new Error(`${checkpointDir}: the training data changed since the checkpoint was written (different vocabulary); start over with --no-resume`);
+      throw new Error(
+        `${checkpointDir}: the training data changed since the checkpoint was written (different vocabulary); start over with --no-resume`,
+      );
     }
     network.dispose();
     network = saved.network;
@@ -517,19 +586,40 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
     for (let s = 0; s < stepsPerEpoch; s++) {
       const step = epoch * stepsPerEpoch + s;
       const idx = order.slice(s * c.batchSize, (s + 1) * c.batchSize);
-      const bags: WeightedBag[][] = idx.map((i) => trainBags[i].map((bag) => weightBag(bag, c.pooling, tfidf.idf, c.featureDropout, dropFeatures)));
+      const bags: WeightedBag[][] = idx.map((i) =>
+        trainBags[i].map((bag) => weightBag(bag, c.pooling, tfidf.idf, c.featureDropout, dropFeatures)),
+      );
 
       // Forward: pooled n-gram embeddings (sparse, in JS), then the heads and both losses (tfjs).
-      const pooled = network.input(bags, Array.from(idx, (i) => trainAnnotator[i]));
+      const pooled = network.input(
+        bags,
+        Array.from(idx, (i) => trainAnnotator[i]),
+      );
       const { loss, dPooled, denseGrads } = tf.tidy(() => {
         const x = tf.tensor2d(pooled, [idx.length, network.inputSize]);
-        const labels = tf.oneHot(tf.tensor2d(Int32Array.from(idx.flatMap((i) => Array.from(labelIndex.subarray(i * VALUE_COUNT, (i + 1) * VALUE_COUNT)))), [idx.length, VALUE_COUNT], "int32"), LABEL_COUNT);
-        const y = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(target.subarray(i * VALUE_COUNT, (i + 1) * VALUE_COUNT)))), [idx.length, VALUE_COUNT]);
-        const w = tf.tensor2d(Float32Array.from(idx, (i) => exampleWeight[i]), [idx.length, 1]);
+        const labels = tf.oneHot(
+          tf.tensor2d(
+            Int32Array.from(idx.flatMap((i) => Array.from(labelIndex.subarray(i * VALUE_COUNT, (i + 1) * VALUE_COUNT)))),
+            [idx.length, VALUE_COUNT],
+            "int32",
+          ),
+          LABEL_COUNT,
+        );
+        const y = tf.tensor2d(Float32Array.from(idx.flatMap((i) => Array.from(target.subarray(i * VALUE_COUNT, (i + 1) * VALUE_COUNT)))), [
+          idx.length,
+          VALUE_COUNT,
+        ]);
+        const w = tf.tensor2d(
+          Float32Array.from(idx, (i) => exampleWeight[i]),
+          [idx.length, 1],
+        );
         const classW = tf.tensor2d(classWeights, [VALUE_COUNT, LABEL_COUNT]);
         const lossOf = (xIn: tf.Tensor, ...dense: tf.Tensor[]) => {
           const weights = new Map(denseNames.map((n, k) => [n, dense[k]]));
-          const { logits, scores } = network.heads(xIn as tf.Tensor2D, weights, { rate: c.dropout, seed: fnv1a(`${c.seed}:dropout:${step}`) });
+          const { logits, scores } = network.heads(xIn as tf.Tensor2D, weights, {
+            rate: c.dropout,
+            seed: fnv1a(`${c.seed}:dropout:${step}`),
+          });
           // Classification: class-weighted cross-entropy, −Σ_c w_vc y_vc log p_vc, per value.
           const ce = tf.neg(tf.sum(tf.mul(tf.mul(labels, classW), tf.logSoftmax(logits)), 2));
           // Regression: (tanh output − target)², per value.
@@ -591,7 +681,13 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
     history.push(record);
     epochsThisCall++;
     hooks.onEpoch?.(record);
-    if (checkpointDir) await writeCheckpoint(checkpointDir, makeEvaluator(), optimizer, { format: "fulcra-evaluator-checkpoint/1", fingerprint, epochsDone: epoch + 1, history });
+    if (checkpointDir)
+      await writeCheckpoint(checkpointDir, makeEvaluator(), optimizer, {
+        format: "fulcra-evaluator-checkpoint/1",
+        fingerprint,
+        epochsDone: epoch + 1,
+        history,
+      });
   }
   optimizer.dispose();
 
@@ -600,7 +696,9 @@ export async function trainEvaluator(partial: Partial<EvaluatorConfig> = {}, hoo
   const training: TrainingRecord = { config: c, history, split, counts: countsOf(split), seconds: (Date.now() - started) / 1000 };
   if (!c.quiet) {
     const last = history[history.length - 1];
-    console.error(`evaluator: trained on ${train.length} dialogues (${vocabulary.size} n-grams) in ${training.seconds.toFixed(1)}s on ${backend.name}; final loss ${last?.trainLoss.toFixed(4)}${c.outDir ? `; saved to ${c.outDir}` : ""}`);
+    console.error(
+      `evaluator: trained on ${train.length} dialogues (${vocabulary.size} n-grams) in ${training.seconds.toFixed(1)}s on ${backend.name}; final loss ${last?.trainLoss.toFixed(4)}${c.outDir ? `; saved to ${c.outDir}` : ""}`,
+    );
   }
   return Object.assign(evaluator, { training });
 }
@@ -636,10 +734,16 @@ export function classWeightTable(labels: readonly (readonly Polarity[])[], power
 export function scoreAsAnnotated(evaluator: ValueEvaluator, bags: readonly FieldBag[][], test: readonly EvaluatorExample[]): ValueScore[] {
   const out: ValueScore[] = new Array(test.length);
   for (const kind of ["labelled", "distilled"] as const) {
-    const at = test.map((e, i) => [e, i] as const).filter(([e]) => e.kind === kind).map(([, i]) => i);
+    const at = test
+      .map((e, i) => [e, i] as const)
+      .filter(([e]) => e.kind === kind)
+      .map(([, i]) => i);
     if (at.length === 0) continue;
     const annotator = evaluator.features.annotators.includes(ANNOTATORS[kind]) ? ANNOTATORS[kind] : evaluator.defaultAnnotator;
-    const scores = evaluator.scoreBags(at.map((i) => bags[i]), { annotator });
+    const scores = evaluator.scoreBags(
+      at.map((i) => bags[i]),
+      { annotator },
+    );
     at.forEach((i, k) => (out[i] = scores[k]));
   }
   return out;
@@ -705,7 +809,10 @@ export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), confi
       // A config or provenance this version cannot read counts as different.
     }
     if (same) return loadEvaluator(folder);
-    if (!wanted.quiet) console.error(`evaluator: ${folder} holds an evaluator trained with another configuration or by other code; training the requested one there`);
+    if (!wanted.quiet)
+      console.error(
+        `evaluator: ${folder} holds an evaluator trained with another configuration or by other code; training the requested one there`,
+      );
     removeCheckpoint(folder);
   }
   return trainEvaluator(wanted);

@@ -68,7 +68,9 @@ export function barChart(o: BarOptions): Figure {
       y: horizontal ? cats : [...s.values],
       marker: { color: colorOf(s, i) },
       ...(s.text ? { hovertext: [...s.text] } : {}),
-      ...(o.valueFormat ? { texttemplate: `%{${horizontal ? "x" : "y"}:${o.valueFormat}}`, textposition: o.barmode === "stack" ? "inside" : "outside" } : {}),
+      ...(o.valueFormat
+        ? { texttemplate: `%{${horizontal ? "x" : "y"}:${o.valueFormat}}`, textposition: o.barmode === "stack" ? "inside" : "outside" }
+        : {}),
       ...(s.errors ? { [horizontal ? "error_x" : "error_y"]: errorBars(s.errors, o.categories.length, s.name) } : {}),
     };
   });
@@ -158,7 +160,8 @@ export interface HeatmapOptions extends CommonOptions {
 export function heatmap(o: HeatmapOptions): Figure {
   if (o.z.length !== o.y.length) throw new Error(`heatmap: z has ${o.z.length} rows but there are ${o.y.length} row labels`);
   o.z.forEach((row, r) => {
-    if (row.length !== o.x.length) throw new Error(`heatmap: row ${r} ("${o.y[r]}") has ${row.length} cells but there are ${o.x.length} columns`);
+    if (row.length !== o.x.length)
+      throw new Error(`heatmap: row ${r} ("${o.y[r]}") has ${row.length} cells but there are ${o.x.length} columns`);
   });
   const flat = o.z.flat().filter((v): v is number => v !== null && Number.isFinite(v));
   const extent = Math.max(1e-9, ...flat.map(Math.abs));
@@ -277,7 +280,10 @@ export function histogram(o: HistogramOptions): Figure {
     ...(o.binSize ? { xbins: { size: o.binSize, ...(o.binStart !== undefined ? { start: o.binStart } : {}) } } : {}),
     ...(o.binSize === undefined ? { bingroup: 1 } : {}),
   }));
-  const layout = baseLayout({ yTitle: o.normalize === "probability" ? "share" : o.normalize === "percent" ? "percent" : "count", ...o }, o.series.length);
+  const layout = baseLayout(
+    { yTitle: o.normalize === "probability" ? "share" : o.normalize === "percent" ? "percent" : "count", ...o },
+    o.series.length,
+  );
   layout.barmode = o.barmode ?? "overlay";
   return { data, layout, config: { ...DEFAULT_CONFIG } };
 }

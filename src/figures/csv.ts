@@ -5,7 +5,14 @@ export type Row = Record<string, unknown>;
 
 function cell(v: unknown): string {
   if (v === null || v === undefined) return "";
-  const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" || typeof v === "bigint" ? String(v) : v instanceof Date ? v.toISOString() : JSON.stringify(v);
+  const s =
+    typeof v === "string"
+      ? v
+      : typeof v === "number" || typeof v === "boolean" || typeof v === "bigint"
+        ? String(v)
+        : v instanceof Date
+          ? v.toISOString()
+          : JSON.stringify(v);
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -9,7 +9,7 @@
  *              backend, timestamp, renderer versions and the files written
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { basename, join, relative } from "node:path";
 import { kitPaths, env } from "../runtime/env.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { figureDataRows, toCsv } from "./csv.js";
@@ -59,7 +59,9 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** Checks an export name: letters, digits, ".", "_", "-"; no folders, no extension. */
 export function checkFigureName(name: string): void {
   if (!NAME.test(name) || /\.(svg|png|pdf|csv|json)$/i.test(name)) {
-    throw new Error(`figure name "${name}" should be a plain stable name like "fig2a-value-composition" (letters, digits, ".", "_", "-"; no folder, no extension)`);
+    throw new Error(
+      `figure name "${name}" should be a plain stable name like "fig2a-value-composition" (letters, digits, ".", "_", "-"; no folder, no extension)`,
+    );
   }
 }
 
@@ -139,7 +141,9 @@ export class FigureExports {
 }
 
 /** Exports several figures in a row with the shared browser (launched at most once). */
-export async function exportFigures(items: readonly { figure: Figure; name: string; options?: ExportOptions }[]): Promise<ExportedFigure[]> {
+export async function exportFigures(
+  items: readonly { figure: Figure; name: string; options?: ExportOptions }[],
+): Promise<ExportedFigure[]> {
   const out: ExportedFigure[] = [];
   await useSharedRenderer(async (renderer) => {
     for (const it of items) out.push(await exportFigure(it.figure, it.name, { renderer, ...it.options }));

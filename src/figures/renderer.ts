@@ -191,7 +191,13 @@ export class FigureRenderer {
       await this.pdfPage.setContent(
         `<!doctype html><html><head><meta charset="utf-8"><style>@page{size:${width}px ${height}px;margin:0}html,body{margin:0;padding:0}svg{display:block}</style></head><body>${svg}</body></html>`,
       );
-      return this.pdfPage.pdf({ width: `${width}px`, height: `${height}px`, printBackground: true, pageRanges: "1", margin: { top: "0", right: "0", bottom: "0", left: "0" } });
+      return this.pdfPage.pdf({
+        width: `${width}px`,
+        height: `${height}px`,
+        printBackground: true,
+        pageRanges: "1",
+        margin: { top: "0", right: "0", bottom: "0", left: "0" },
+      });
     });
   }
 

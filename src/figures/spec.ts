@@ -136,8 +136,20 @@ export function baseLayout(options: CommonOptions, seriesCount = 1): Layout {
     showlegend: options.showLegend ?? seriesCount > 1,
     legend: { orientation: "h", x: 0, y: -0.18, yanchor: "top" },
     margin: { l: 70, r: 20, t: options.title ? 50 : 20, b: 70 },
-    xaxis: { ...(options.xTitle ? { title: { text: options.xTitle } } : {}), gridcolor: "#e5e5e5", linecolor: "#444444", zeroline: false, automargin: true },
-    yaxis: { ...(options.yTitle ? { title: { text: options.yTitle } } : {}), gridcolor: "#e5e5e5", linecolor: "#444444", zeroline: false, automargin: true },
+    xaxis: {
+      ...(options.xTitle ? { title: { text: options.xTitle } } : {}),
+      gridcolor: "#e5e5e5",
+      linecolor: "#444444",
+      zeroline: false,
+      automargin: true,
+    },
+    yaxis: {
+      ...(options.yTitle ? { title: { text: options.yTitle } } : {}),
+      gridcolor: "#e5e5e5",
+      linecolor: "#444444",
+      zeroline: false,
+      automargin: true,
+    },
   };
 }
 

@@ -78,7 +78,10 @@ export class HubBpeTokenizer {
     const rows = texts.map((t, i) => {
       const ids = this.encode(t);
       if (options.maxLength !== undefined && ids.length > options.maxLength) {
-        if (!options.truncation) throw new RangeError(`${this.source}: text ${i} is ${ids.length} tokens, longer than the ${options.maxLength} allowed (turn on truncation to cut it)`);
+        if (!options.truncation)
+          throw new RangeError(
+            `${this.source}: text ${i} is ${ids.length} tokens, longer than the ${options.maxLength} allowed (turn on truncation to cut it)`,
+          );
         return ids.slice(0, options.maxLength);
       }
       return ids;
@@ -120,7 +123,10 @@ export function gpt2TokenizerJson(vocabFile: string, mergesFile: string, eosToke
       const parts = line.split(" ");
       if (parts.length !== 2) throw new Error(`${mergesFile}:${i + 1}: expected "left right", got ${JSON.stringify(line)}`);
       for (const p of [parts[0], parts[1], parts[0] + parts[1]]) {
-        if (!(p in vocab)) throw new Error(`${mergesFile}:${i + 1}: merge ${JSON.stringify(line)} uses ${JSON.stringify(p)}, which ${vocabFile} does not hold`);
+        if (!(p in vocab))
+          throw new Error(
+            `${mergesFile}:${i + 1}: merge ${JSON.stringify(line)} uses ${JSON.stringify(p)}, which ${vocabFile} does not hold`,
+          );
       }
       merges.push([parts[0], parts[1]]);
     });
@@ -130,12 +136,26 @@ export function gpt2TokenizerJson(vocabFile: string, mergesFile: string, eosToke
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: eos === undefined ? [] : [{ id: eos, content: eosToken, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    added_tokens:
+      eos === undefined
+        ? []
+        : [{ id: eos, content: eosToken, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -175,7 +195,8 @@ export function loadHubBpeTokenizer(dir: string): HubBpeTokenizer {
     const text = tokenText(config[field] as TokenLike) ?? fallback;
     if (text === undefined) return undefined;
     const id = hf.token_to_id(text);
-    if (id === undefined) throw new Error(`${configFile}: field "${field}" names ${JSON.stringify(text)}, which the vocabulary of ${source} does not hold`);
+    if (id === undefined)
+      throw new Error(`${configFile}: field "${field}" names ${JSON.stringify(text)}, which the vocabulary of ${source} does not hold`);
     return id;
   };
   const eos = idOf("eos_token", "<|endoftext|>");

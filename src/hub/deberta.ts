@@ -88,20 +88,33 @@ export function parseDebertaConfig(raw: Record<string, unknown>, source = "confi
   };
   const act = (field: string, fallback: DebertaActivation): DebertaActivation => {
     const v = raw[field] ?? fallback;
-    if (!ACTIVATIONS.includes(v as DebertaActivation)) throw new Error(`${source}: field "${field}" is ${JSON.stringify(v)}; supported: ${ACTIVATIONS.join(", ")}`);
+    if (!ACTIVATIONS.includes(v as DebertaActivation))
+      throw new Error(`${source}: field "${field}" is ${JSON.stringify(v)}; supported: ${ACTIVATIONS.join(", ")}`);
     return v as DebertaActivation;
   };
   // pos_att_type: a list (["p2c", "c2p"]) or a string ("p2c|c2p"); null means none.
   const rawTypes = raw.pos_att_type ?? [];
-  const types = (typeof rawTypes === "string" ? rawTypes.toLowerCase().split("|") : Array.isArray(rawTypes) ? rawTypes.map((t) => String(t).toLowerCase()) : null)?.map((t) => t.trim()).filter(Boolean);
+  const types = (
+    typeof rawTypes === "string"
+      ? rawTypes.toLowerCase().split("|")
+      : Array.isArray(rawTypes)
+        ? rawTypes.map((t) => String(t).toLowerCase())
+        : null
+  )
+    ?.map((t) => t.trim())
+    .filter(Boolean);
   if (!types) throw new Error(`${source}: field "pos_att_type" should be a list or a "p2c|c2p" string, got ${JSON.stringify(rawTypes)}`);
-  for (const t of types) if (t !== "c2p" && t !== "p2c") throw new Error(`${source}: pos_att_type "${t}" is not supported (c2p and p2c are)`);
+  for (const t of types)
+    if (t !== "c2p" && t !== "p2c") throw new Error(`${source}: pos_att_type "${t}" is not supported (c2p and p2c are)`);
   const id2label = raw.id2label && typeof raw.id2label === "object" ? Object.keys(raw.id2label as object).length : undefined;
   const hidden = num("hidden_size");
   const heads = num("num_attention_heads");
   if (hidden % heads !== 0) throw new Error(`${source}: hidden_size ${hidden} is not divisible by num_attention_heads ${heads}`);
   const headSize = raw.attention_head_size ?? hidden / heads;
-  if (headSize !== hidden / heads) throw new Error(`${source}: attention_head_size ${JSON.stringify(headSize)} × num_attention_heads ${heads} ≠ hidden_size ${hidden}; only attention_head_size = hidden_size / num_attention_heads is supported`);
+  if (headSize !== hidden / heads)
+    throw new Error(
+      `${source}: attention_head_size ${JSON.stringify(headSize)} × num_attention_heads ${heads} ≠ hidden_size ${hidden}; only attention_head_size = hidden_size / num_attention_heads is supported`,
+    );
   const normRel = raw.norm_rel_ebd ?? "none";
   if (typeof normRel !== "string") throw new Error(`${source}: field "norm_rel_ebd" should be a string, got ${JSON.stringify(normRel)}`);
   const config: DebertaV2Config = {
@@ -130,10 +143,14 @@ export function parseDebertaConfig(raw: Record<string, unknown>, source = "confi
     hidden_dropout_prob: num("hidden_dropout_prob", 0.1, false),
     attention_probs_dropout_prob: num("attention_probs_dropout_prob", 0.1, false),
     pooler_dropout: num("pooler_dropout", 0, false),
-    cls_dropout: raw.cls_dropout === undefined || raw.cls_dropout === null ? num("hidden_dropout_prob", 0.1, false) : num("cls_dropout", 0, false),
+    cls_dropout:
+      raw.cls_dropout === undefined || raw.cls_dropout === null ? num("hidden_dropout_prob", 0.1, false) : num("cls_dropout", 0, false),
     initializer_range: num("initializer_range", 0.02, false),
   };
-  if (config.conv_kernel_size > 0) throw new Error(`${source}: conv_kernel_size ${config.conv_kernel_size} (the DeBERTa-v2 convolution layer) is not supported; DeBERTa-v3 checkpoints have none`);
+  if (config.conv_kernel_size > 0)
+    throw new Error(
+      `${source}: conv_kernel_size ${config.conv_kernel_size} (the DeBERTa-v2 convolution layer) is not supported; DeBERTa-v3 checkpoints have none`,
+    );
   return config;
 }
 
@@ -339,7 +356,6 @@ export class DebertaV2 {
       const initial = tf.tensor(t.data, shape);
       this.weights.set(name, tf.variable(initial, true, `${name}_${Math.random().toString(36).slice(2)}`));
       initial.dispose(); // the variable holds its own copy
-
     }
   }
 
@@ -391,9 +407,12 @@ export class DebertaV2 {
     if (B === 0 || L === 0) throw new Error("DeBERTa forward: empty batch");
     for (const row of inputs.inputIds) {
       if (row.length !== L) throw new Error(`DeBERTa forward: sequences of different lengths (${row.length} and ${L}); pad them first`);
-      for (const id of row) if (!(Number.isInteger(id) && id >= 0 && id < c.vocab_size)) throw new Error(`DeBERTa forward: token id ${id} is outside the model's vocabulary (vocab_size ${c.vocab_size})`);
+      for (const id of row)
+        if (!(Number.isInteger(id) && id >= 0 && id < c.vocab_size))
+          throw new Error(`DeBERTa forward: token id ${id} is outside the model's vocabulary (vocab_size ${c.vocab_size})`);
     }
-    if (c.position_biased_input && L > c.max_position_embeddings) throw new Error(`DeBERTa forward: ${L} tokens, the model allows at most ${c.max_position_embeddings}`);
+    if (c.position_biased_input && L > c.max_position_embeddings)
+      throw new Error(`DeBERTa forward: ${L} tokens, the model allows at most ${c.max_position_embeddings}`);
     const H = c.hidden_size;
     const heads = c.num_attention_heads;
     const d = H / heads;
@@ -413,7 +432,12 @@ export class DebertaV2 {
     }
     let h = tf.reshape(x, [B * L, c.embedding_size]) as tf.Tensor2D;
     if (c.embedding_size !== H) h = this.linear(h, "deberta.embeddings.embed_proj");
-    h = layerNorm(h, this.w("deberta.embeddings.LayerNorm.weight"), this.w("deberta.embeddings.LayerNorm.bias"), c.layer_norm_eps) as tf.Tensor2D;
+    h = layerNorm(
+      h,
+      this.w("deberta.embeddings.LayerNorm.weight"),
+      this.w("deberta.embeddings.LayerNorm.bias"),
+      c.layer_norm_eps,
+    ) as tf.Tensor2D;
     h = drop(tf.mul(h, tf.reshape(mask, [B * L, 1])), c.hidden_dropout_prob);
 
     // ---- encoder: pairwise mask, relative embeddings, relative positions
@@ -423,7 +447,13 @@ export class DebertaV2 {
     let rel: tf.Tensor2D | undefined;
     if (c.relative_attention) {
       rel = this.w("deberta.encoder.rel_embeddings.weight") as tf.Tensor2D;
-      if (c.norm_rel_ebd.includes("layer_norm")) rel = layerNorm(rel, this.w("deberta.encoder.LayerNorm.weight"), this.w("deberta.encoder.LayerNorm.bias"), c.layer_norm_eps) as tf.Tensor2D;
+      if (c.norm_rel_ebd.includes("layer_norm"))
+        rel = layerNorm(
+          rel,
+          this.w("deberta.encoder.LayerNorm.weight"),
+          this.w("deberta.encoder.LayerNorm.bias"),
+          c.layer_norm_eps,
+        ) as tf.Tensor2D;
     }
     const index = c.relative_attention ? this.relativeIndices(L) : undefined;
     // transformers counts the pos_att_type terms in the scale even when relative attention is off.
@@ -442,7 +472,18 @@ export class DebertaV2 {
   private layer(
     layer: number,
     h: tf.Tensor2D,
-    s: { B: number; L: number; heads: number; d: number; scale: number; C: number; rel?: tf.Tensor2D; index?: { c2p: tf.Tensor1D; p2c: tf.Tensor1D }; maskBias: tf.Tensor; drop: <T extends tf.Tensor>(t: T, rate: number) => T },
+    s: {
+      B: number;
+      L: number;
+      heads: number;
+      d: number;
+      scale: number;
+      C: number;
+      rel?: tf.Tensor2D;
+      index?: { c2p: tf.Tensor1D; p2c: tf.Tensor1D };
+      maskBias: tf.Tensor;
+      drop: <T extends tf.Tensor>(t: T, rate: number) => T;
+    },
   ): tf.Tensor2D {
     const c = this.config;
     const { B, L, heads, d, scale, C, rel, index, maskBias, drop } = s;
@@ -473,9 +514,19 @@ export class DebertaV2 {
       const masked = tf.reshape(tf.add(tf.reshape(scores, [B, heads, L, L]), maskBias), [B * heads, L, L]);
       const probs = drop(tf.softmax(masked, -1) as tf.Tensor3D, c.attention_probs_dropout_prob);
       const context = tf.reshape(tf.transpose(tf.reshape(bmm(probs, v), [B, heads, L, d]), [0, 2, 1, 3]), [B * L, H]) as tf.Tensor2D;
-      const attended = layerNorm(tf.add(drop(this.linear(context, `${p}attention.output.dense`), c.hidden_dropout_prob), h), this.w(`${p}attention.output.LayerNorm.weight`), this.w(`${p}attention.output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
+      const attended = layerNorm(
+        tf.add(drop(this.linear(context, `${p}attention.output.dense`), c.hidden_dropout_prob), h),
+        this.w(`${p}attention.output.LayerNorm.weight`),
+        this.w(`${p}attention.output.LayerNorm.bias`),
+        c.layer_norm_eps,
+      ) as tf.Tensor2D;
       const inner = activation(c.hidden_act, this.linear(attended, `${p}intermediate.dense`)) as tf.Tensor2D;
-      return layerNorm(tf.add(drop(this.linear(inner, `${p}output.dense`), c.hidden_dropout_prob), attended), this.w(`${p}output.LayerNorm.weight`), this.w(`${p}output.LayerNorm.bias`), c.layer_norm_eps) as tf.Tensor2D;
+      return layerNorm(
+        tf.add(drop(this.linear(inner, `${p}output.dense`), c.hidden_dropout_prob), attended),
+        this.w(`${p}output.LayerNorm.weight`),
+        this.w(`${p}output.LayerNorm.bias`),
+        c.layer_norm_eps,
+      ) as tf.Tensor2D;
     }
   }
 

@@ -21,7 +21,18 @@
  * gated or private repositories.
  */
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join, normalize, sep } from "node:path";
 import { Progress } from "../runtime/progress.js";
 import { env } from "../runtime/env.js";
@@ -98,7 +109,8 @@ function repoHeaders(): Record<string, string> {
 }
 
 function checkRepoId(repo: string): void {
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(repo) || repo.includes("..")) throw new Error(`"${repo}" is not a hub repository id (like gpt2 or OpenAssistant/reward-model-deberta-v3-large-v2)`);
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(repo) || repo.includes(".."))
+    throw new Error(`"${repo}" is not a hub repository id (like gpt2 or OpenAssistant/reward-model-deberta-v3-large-v2)`);
 }
 
 /** The repository's file list at a revision, from the hub API. */
@@ -110,12 +122,19 @@ export async function listRepoFiles(repo: string, options: { revision?: string; 
   try {
     response = await fetch(url, { headers: repoHeaders() });
   } catch (e) {
-    throw new Error(`cannot reach ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ""}`);
+    throw new Error(
+      `cannot reach ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ""}`,
+    );
   }
-  if (response.status === 401 || response.status === 403) throw new Error(`${url}: ${response.status}; the repository is gated or private (set HF_TOKEN to a token that may read it)`);
-  if (response.status === 404) throw new Error(`${url}: 404; no repository "${repo}" with a revision "${revision}" on ${hubEndpoint(options.endpoint)}`);
+  if (response.status === 401 || response.status === 403)
+    throw new Error(`${url}: ${response.status}; the repository is gated or private (set HF_TOKEN to a token that may read it)`);
+  if (response.status === 404)
+    throw new Error(`${url}: 404; no repository "${repo}" with a revision "${revision}" on ${hubEndpoint(options.endpoint)}`);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
-  const body = (await response.json()) as { sha?: string; siblings?: { rfilename?: string; size?: number; lfs?: { sha256?: string; size?: number } }[] };
+  const body = (await response.json()) as {
+    sha?: string;
+    siblings?: { rfilename?: string; size?: number; lfs?: { sha256?: string; size?: number } }[];
+  };
   if (!Array.isArray(body.siblings)) throw new Error(`${url}: the answer has no "siblings" list of files`);
   const files = body.siblings.map((s, i) => {
     if (typeof s.rfilename !== "string") throw new Error(`${url}: siblings[${i}] has no "rfilename"`);
@@ -125,12 +144,22 @@ export async function listRepoFiles(repo: string, options: { revision?: string; 
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp("^" + pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*") + "$");
+  const re = new RegExp(
+    "^" +
+      pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^/]*") +
+      "$",
+  );
   return re.test(name);
 }
 
 /** Which of a repository's files `fetchModel` takes. */
-export function selectModelFiles(files: HubFile[], options: Pick<FetchOptions, "all" | "include"> = {}): { wanted: HubFile[]; skipped: string[] } {
+export function selectModelFiles(
+  files: HubFile[],
+  options: Pick<FetchOptions, "all" | "include"> = {},
+): { wanted: HubFile[]; skipped: string[] } {
   const wanted: HubFile[] = [];
   const skipped: string[] = [];
   for (const f of files) {
@@ -173,7 +202,9 @@ async function downloadFile(url: string, target: string, file: HubFile, bar: Pro
   try {
     response = await fetch(url, { headers, redirect: "follow" });
   } catch (e) {
-    throw new Error(`cannot reach ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ""}`);
+    throw new Error(
+      `cannot reach ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ""}`,
+    );
   }
   let resumed = false;
   if (response.status === 206 && have > 0) resumed = true;
@@ -181,7 +212,8 @@ async function downloadFile(url: string, target: string, file: HubFile, bar: Pro
     // Everything was there already.
     renameSync(part, target);
     return "resumed";
-  } else if (response.ok) have = 0; // 200: the server sends the whole file; start over.
+  } else if (response.ok)
+    have = 0; // 200: the server sends the whole file; start over.
   else throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
   if (!response.body) throw new Error(`${url}: empty answer`);
   const fd = openSync(part, resumed ? "a" : "w");
@@ -194,7 +226,9 @@ async function downloadFile(url: string, target: string, file: HubFile, bar: Pro
       bar.tick(chunk.length);
     }
   } catch (e) {
-    throw new Error(`${url}: the transfer broke off after ${written} bytes (${(e as Error).message}); run the same command again to resume from ${part}`);
+    throw new Error(
+      `${url}: the transfer broke off after ${written} bytes (${(e as Error).message}); run the same command again to resume from ${part}`,
+    );
   } finally {
     closeSync(fd);
   }
@@ -229,7 +263,8 @@ export async function fetchModel(repo: string, dir: string, options: FetchOption
   const out: FetchedFile[] = [];
   for (const f of wanted) {
     const target = normalize(join(dir, f.name));
-    if (!target.startsWith(normalize(dir) + sep) && target !== normalize(dir)) throw new Error(`${repo}: file name "${f.name}" points outside ${dir}; refused`);
+    if (!target.startsWith(normalize(dir) + sep) && target !== normalize(dir))
+      throw new Error(`${repo}: file name "${f.name}" points outside ${dir}; refused`);
     let complete = existsSync(target) && (f.size === undefined || statSync(target).size === f.size);
     let verified = false;
     if (complete && f.sha256) {
@@ -246,7 +281,9 @@ export async function fetchModel(repo: string, dir: string, options: FetchOption
         const got = await sha256File(target);
         if (got !== f.sha256) {
           rmSync(target);
-          throw new Error(`${target}: SHA-256 ${got} does not match the hub's ${f.sha256} for ${repo}@${revision}/${f.name}; the file was removed (run again to download it afresh)`);
+          throw new Error(
+            `${target}: SHA-256 ${got} does not match the hub's ${f.sha256} for ${repo}@${revision}/${f.name}; the file was removed (run again to download it afresh)`,
+          );
         }
         verified = true;
       }
@@ -255,6 +292,20 @@ export async function fetchModel(repo: string, dir: string, options: FetchOption
   }
   bar.finish();
   const result: FetchResult = { repo, revision, commit: listing.commit, dir, files: out, skipped };
-  writeFileSync(join(dir, "fulcra-fetch.json"), JSON.stringify({ repo, revision, commit: listing.commit ?? null, endpoint, fetched_at: new Date().toISOString(), files: out.map(({ name, size, sha256 }) => ({ name, size: size ?? null, sha256: sha256 ?? null })) }, null, 2) + "\n");
+  writeFileSync(
+    join(dir, "fulcra-fetch.json"),
+    JSON.stringify(
+      {
+        repo,
+        revision,
+        commit: listing.commit ?? null,
+        endpoint,
+        fetched_at: new Date().toISOString(),
+        files: out.map(({ name, size, sha256 }) => ({ name, size: size ?? null, sha256: sha256 ?? null })),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
   return result;
 }

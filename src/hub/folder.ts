@@ -14,7 +14,12 @@ import { INDEX_FILE, readHubWeights as readWeights, readShardedWeights } from ".
 import { loadUnigramTokenizer, type UnigramTokenizer } from "./unigram.js";
 
 /** Architectures this build loads (config.json "architectures"[0]). */
-export const SUPPORTED_ARCHITECTURES = ["DebertaV2ForSequenceClassification", "DebertaV2Model", "DebertaV2ForMaskedLM", "GPT2LMHeadModel"] as const;
+export const SUPPORTED_ARCHITECTURES = [
+  "DebertaV2ForSequenceClassification",
+  "DebertaV2Model",
+  "DebertaV2ForMaskedLM",
+  "GPT2LMHeadModel",
+] as const;
 export type HubArchitecture = (typeof SUPPORTED_ARCHITECTURES)[number];
 
 export interface HubConfig {
@@ -94,7 +99,9 @@ export function loadHubEncoder(dir: string): HubEncoderModel {
   const hub = loadHubModel(dir);
   if (hub.kind === "causal-lm") {
     hub.model.dispose();
-    throw new Error(`${join(dir, "config.json")}: architecture ${hub.architecture} is a causal language model; this needs DebertaV2ForSequenceClassification or DebertaV2Model`);
+    throw new Error(
+      `${join(dir, "config.json")}: architecture ${hub.architecture} is a causal language model; this needs DebertaV2ForSequenceClassification or DebertaV2Model`,
+    );
   }
   return hub;
 }
@@ -109,14 +116,24 @@ export function loadHubModel(dir: string): HubModel {
       const tokenizer = loadUnigramTokenizer(dir);
       const { tensors, source } = readHubWeights(dir);
       // A masked-LM checkpoint is used as its encoder (the LM head is not run).
-      const architecture = config.architecture === "DebertaV2ForSequenceClassification" ? "DebertaV2ForSequenceClassification" : "DebertaV2Model";
+      const architecture =
+        config.architecture === "DebertaV2ForSequenceClassification" ? "DebertaV2ForSequenceClassification" : "DebertaV2Model";
       const { model, unused } = loadDeberta(config.raw, tensors, { architecture, source, configSource: config.file });
       checkVocabulary(tokenizer.vocabSize, model.config.vocab_size, tokenizer.parts.source, config.file);
       const c = model.config;
       const limits = [c.max_position_embeddings, tokenizer.parts.modelMaxLength].filter((x): x is number => x !== undefined);
       const id2label = (config.raw.id2label ?? {}) as Record<string, string>;
       const labels = Array.from({ length: c.num_labels }, (_, i) => String(id2label[String(i)] ?? `LABEL_${i}`));
-      return { kind: architecture === "DebertaV2Model" ? "encoder" : "sequence-classification", architecture, dir, model, tokenizer, maxLength: Math.min(...limits), labels, unused };
+      return {
+        kind: architecture === "DebertaV2Model" ? "encoder" : "sequence-classification",
+        architecture,
+        dir,
+        model,
+        tokenizer,
+        maxLength: Math.min(...limits),
+        labels,
+        unused,
+      };
     }
     case "GPT2LMHeadModel": {
       // The tokenizer and the vocabulary check come before the weights are read (a large file).
@@ -125,7 +142,15 @@ export function loadHubModel(dir: string): HubModel {
       if (typeof vocabSize === "number") checkVocabulary(tokenizer.vocabSize, vocabSize, tokenizer.source, config.file);
       const { model, ignored } = loadGpt2FromHub(dir);
       checkVocabulary(tokenizer.vocabSize, model.config.vocab_size, tokenizer.source, config.file);
-      return { kind: "causal-lm", architecture: "GPT2LMHeadModel", dir, model, tokenizer, maxLength: model.config.n_positions, unused: ignored.map((i) => i.name) };
+      return {
+        kind: "causal-lm",
+        architecture: "GPT2LMHeadModel",
+        dir,
+        model,
+        tokenizer,
+        maxLength: model.config.n_positions,
+        unused: ignored.map((i) => i.name),
+      };
     }
   }
 }
@@ -133,6 +158,8 @@ export function loadHubModel(dir: string): HubModel {
 /** A tokenizer that can produce ids the embedding table lacks would index past it. */
 export function checkVocabulary(tokenizerSize: number, modelSize: number, tokenizerFile: string, configFile: string): void {
   if (tokenizerSize > modelSize) {
-    throw new Error(`tokenizer/model vocabulary mismatch: ${tokenizerFile} has ${tokenizerSize} ids but ${configFile} says vocab_size ${modelSize}; the tokenizer does not belong to these weights`);
+    throw new Error(
+      `tokenizer/model vocabulary mismatch: ${tokenizerFile} has ${tokenizerSize} ids but ${configFile} says vocab_size ${modelSize}; the tokenizer does not belong to these weights`,
+    );
   }
 }

@@ -70,7 +70,8 @@ export const GPT2_ARCHITECTURES = ["GPT2LMHeadModel", "GPT2Model"] as const;
 
 /** Checks and completes a config.json object; `source` names the file in errors. */
 export function parseGpt2Config(raw: Record<string, unknown>, source = "config.json"): Gpt2Config {
-  if (raw.model_type !== undefined && raw.model_type !== "gpt2") throw new Error(`${source}: field "model_type" is ${JSON.stringify(raw.model_type)}, expected "gpt2"`);
+  if (raw.model_type !== undefined && raw.model_type !== "gpt2")
+    throw new Error(`${source}: field "model_type" is ${JSON.stringify(raw.model_type)}, expected "gpt2"`);
   const archs = raw.architectures;
   if (Array.isArray(archs) && archs.length && !archs.some((a) => (GPT2_ARCHITECTURES as readonly string[]).includes(a as string))) {
     throw new Error(`${source}: field "architectures" is ${JSON.stringify(archs)}; this loader reads ${GPT2_ARCHITECTURES.join(", ")}`);
@@ -79,15 +80,22 @@ export function parseGpt2Config(raw: Record<string, unknown>, source = "config.j
   for (const key of Object.keys(GPT2_CONFIG_DEFAULTS)) if (raw[key] !== undefined) c[key] = raw[key];
   const config = c as unknown as Gpt2Config;
   for (const key of ["vocab_size", "n_positions", "n_embd", "n_layer", "n_head"] as const) {
-    if (!Number.isInteger(config[key]) || config[key] <= 0) throw new Error(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(config[key])}`);
+    if (!Number.isInteger(config[key]) || config[key] <= 0)
+      throw new Error(`${source}: field "${key}" must be a positive integer, got ${JSON.stringify(config[key])}`);
   }
-  if (config.n_inner !== null && (!Number.isInteger(config.n_inner) || config.n_inner <= 0)) throw new Error(`${source}: field "n_inner" must be null or a positive integer, got ${JSON.stringify(config.n_inner)}`);
-  if (config.n_embd % config.n_head !== 0) throw new Error(`${source}: n_embd (${config.n_embd}) is not divisible by n_head (${config.n_head})`);
+  if (config.n_inner !== null && (!Number.isInteger(config.n_inner) || config.n_inner <= 0))
+    throw new Error(`${source}: field "n_inner" must be null or a positive integer, got ${JSON.stringify(config.n_inner)}`);
+  if (config.n_embd % config.n_head !== 0)
+    throw new Error(`${source}: n_embd (${config.n_embd}) is not divisible by n_head (${config.n_head})`);
   if (!(GPT2_ACTIVATIONS as readonly string[]).includes(config.activation_function)) {
-    throw new Error(`${source}: field "activation_function" is ${JSON.stringify(config.activation_function)}; supported: ${GPT2_ACTIVATIONS.join(", ")}`);
+    throw new Error(
+      `${source}: field "activation_function" is ${JSON.stringify(config.activation_function)}; supported: ${GPT2_ACTIVATIONS.join(", ")}`,
+    );
   }
-  if (!(config.layer_norm_epsilon > 0)) throw new Error(`${source}: field "layer_norm_epsilon" must be positive, got ${config.layer_norm_epsilon}`);
-  if (raw.add_cross_attention === true) throw new Error(`${source}: add_cross_attention is true (an encoder–decoder GPT-2); only the decoder-only model is supported`);
+  if (!(config.layer_norm_epsilon > 0))
+    throw new Error(`${source}: field "layer_norm_epsilon" must be positive, got ${config.layer_norm_epsilon}`);
+  if (raw.add_cross_attention === true)
+    throw new Error(`${source}: add_cross_attention is true (an encoder–decoder GPT-2); only the decoder-only model is supported`);
   return config;
 }
 
@@ -235,7 +243,12 @@ export class Gpt2LMHeadModel {
    * `keyMask` [B, cached + S] marks real tokens. Returns hidden states of the
    * new positions and the extended cache (the caller disposes the old one).
    */
-  step(ids: tf.Tensor2D, keyMask: tf.Tensor2D | undefined, cache?: Gpt2Cache, positionsFromMask = false): { hidden: tf.Tensor3D; cache: Gpt2Cache } {
+  step(
+    ids: tf.Tensor2D,
+    keyMask: tf.Tensor2D | undefined,
+    cache?: Gpt2Cache,
+    positionsFromMask = false,
+  ): { hidden: tf.Tensor3D; cache: Gpt2Cache } {
     const kept = tf.tidy(() => {
       const r = this.run(ids, { attentionMask: keyMask, positionsFromMask }, cache);
       return { hidden: r.hidden, keys: r.cache.keys, values: r.cache.values };
@@ -269,9 +282,13 @@ export class Gpt2LMHeadModel {
     const { n_embd: C, n_head: H } = this.config;
     const D = C / H;
     if (ids.dtype !== "int32") throw new TypeError(`Gpt2LMHeadModel: ids must be int32, got ${ids.dtype}`);
-    if (T > this.config.n_positions) throw new RangeError(`Gpt2LMHeadModel: ${T} positions requested but the model has ${this.config.n_positions} (config.json n_positions)`);
+    if (T > this.config.n_positions)
+      throw new RangeError(
+        `Gpt2LMHeadModel: ${T} positions requested but the model has ${this.config.n_positions} (config.json n_positions)`,
+      );
     const mask = options.attentionMask;
-    if (mask && (mask.shape[0] !== B || mask.shape[1] !== T)) throw new RangeError(`Gpt2LMHeadModel: attention mask shape [${mask.shape}] should be [${B}, ${T}] (batch, cached + new positions)`);
+    if (mask && (mask.shape[0] !== B || mask.shape[1] !== T))
+      throw new RangeError(`Gpt2LMHeadModel: attention mask shape [${mask.shape}] should be [${B}, ${T}] (batch, cached + new positions)`);
 
     let positions: tf.Tensor2D;
     if (options.positionIds) positions = options.positionIds;
@@ -310,7 +327,10 @@ export class Gpt2LMHeadModel {
       const kT = keys.transpose([0, 1, 3, 2]).reshape([B * H, D, T]) as tf.Tensor3D;
       const scores = tf.add(tf.mul(bmm(q.reshape([B * H, S, D]) as tf.Tensor3D, kT).reshape([B, H, S, T]), scale), bias);
       const weights = tf.softmax(scores, -1).reshape([B * H, S, T]) as tf.Tensor3D;
-      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D).reshape([B, H, S, D]).transpose([0, 2, 1, 3]).reshape([B * S, C]) as tf.Tensor2D;
+      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D)
+        .reshape([B, H, S, D])
+        .transpose([0, 2, 1, 3])
+        .reshape([B * S, C]) as tf.Tensor2D;
       x = tf.add(x, tf.add(matmul(mixed, this.p(pre + "attn.c_proj.weight")), this.p(pre + "attn.c_proj.bias")));
       const m = this.layerNorm(x, pre + "ln_2");
       const up = this.activation(tf.add(matmul(m, this.p(pre + "mlp.c_fc.weight")), this.p(pre + "mlp.c_fc.bias")));
@@ -365,7 +385,11 @@ export interface LoadedGpt2 {
  * model's parameters, checking every shape against the config. `source`
  * names the files in errors. Unknown tensors are an error: nothing is dropped silently.
  */
-export function gpt2WeightsFromTensors(config: Gpt2Config, stored: Map<string, StoredTensor>, source: string): { weights: Map<string, Float32Array>; ignored: LoadedGpt2["ignored"] } {
+export function gpt2WeightsFromTensors(
+  config: Gpt2Config,
+  stored: Map<string, StoredTensor>,
+  source: string,
+): { weights: Map<string, Float32Array>; ignored: LoadedGpt2["ignored"] } {
   const tensors = new Map<string, StoredTensor>();
   for (const [name, t] of stored) {
     const short = name.startsWith("transformer.") ? name.slice("transformer.".length) : name;
@@ -381,7 +405,9 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, stored: Map<string, S
       throw new Error(`${source}: tensor "${name}" (or "transformer.${name}") is missing${hint}`);
     }
     if (t.shape.join(",") !== shape.join(",")) {
-      throw new Error(`${source}: tensor "${name}" has shape [${t.shape}], but config.json (n_embd ${config.n_embd}, n_inner ${config.n_inner ?? "4·n_embd"}, vocab_size ${config.vocab_size}, n_positions ${config.n_positions}) implies [${shape}]`);
+      throw new Error(
+        `${source}: tensor "${name}" has shape [${t.shape}], but config.json (n_embd ${config.n_embd}, n_inner ${config.n_inner ?? "4·n_embd"}, vocab_size ${config.vocab_size}, n_positions ${config.n_positions}) implies [${shape}]`,
+      );
     }
     weights.set(name, t.data);
     used.add(name);
@@ -390,8 +416,10 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, stored: Map<string, S
   for (const name of tensors.keys()) {
     if (used.has(name)) continue;
     if (BUFFERS.test(name)) ignored.push({ name, reason: "attention-mask buffer, not a weight" });
-    else if (name === "lm_head.weight" && config.tie_word_embeddings) ignored.push({ name, reason: "tied to wte (tie_word_embeddings), as in transformers" });
-    else if (/^h\.(\d+)\./.test(name) && Number(name.split(".")[1]) >= config.n_layer) throw new Error(`${source}: tensor "${name}" belongs to block ${name.split(".")[1]}, but config.json says n_layer ${config.n_layer}`);
+    else if (name === "lm_head.weight" && config.tie_word_embeddings)
+      ignored.push({ name, reason: "tied to wte (tie_word_embeddings), as in transformers" });
+    else if (/^h\.(\d+)\./.test(name) && Number(name.split(".")[1]) >= config.n_layer)
+      throw new Error(`${source}: tensor "${name}" belongs to block ${name.split(".")[1]}, but config.json says n_layer ${config.n_layer}`);
     else throw new Error(`${source}: tensor "${name}" is not a GPT2LMHeadModel weight; nothing was loaded`);
   }
   return { weights, ignored };
@@ -401,7 +429,11 @@ export function gpt2WeightsFromTensors(config: Gpt2Config, stored: Map<string, S
 export function loadGpt2FromHub(dir: string, options: { trainable?: boolean } = {}): LoadedGpt2 {
   const config = readGpt2Config(dir);
   const { tensors, files } = readHubWeights(dir);
-  const { weights, ignored } = gpt2WeightsFromTensors(config, tensors, files.length === 1 ? files[0] : join(dir, "model.safetensors.index.json"));
+  const { weights, ignored } = gpt2WeightsFromTensors(
+    config,
+    tensors,
+    files.length === 1 ? files[0] : join(dir, "model.safetensors.index.json"),
+  );
   return { model: new Gpt2LMHeadModel(config, weights, options.trainable ?? true), config, ignored, files };
 }
 
@@ -437,17 +469,27 @@ export interface CausalLmScoreOptions {
  * changes a real position's logits). A text longer than n_positions, or a
  * tokenizer with ids beyond the model's vocabulary, is an error naming the text.
  */
-export function scoreCausalLm(model: Gpt2LMHeadModel, tokenizer: CausalLmTokenizer, texts: readonly string[], options: CausalLmScoreOptions = {}): CausalLmScore[] {
+export function scoreCausalLm(
+  model: Gpt2LMHeadModel,
+  tokenizer: CausalLmTokenizer,
+  texts: readonly string[],
+  options: CausalLmScoreOptions = {},
+): CausalLmScore[] {
   const where = tokenizer.source ?? "tokenizer";
   const name = options.where ?? ((i: number) => `text ${i}`);
-  if (tokenizer.vocabSize > model.config.vocab_size) throw new Error(`${where}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}; they do not belong together`);
+  if (tokenizer.vocabSize > model.config.vocab_size)
+    throw new Error(
+      `${where}: the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.config.vocab_size}; they do not belong together`,
+    );
   const limit = model.config.n_positions;
   const encoded = texts.map((t, i) => {
     const ids = tokenizer.encode(t);
     if (ids.length === 0) throw new RangeError(`${name(i)}: empty (no tokens to score)`);
     if (ids.length > limit) {
       if (options.truncate) return ids.slice(0, limit);
-      throw new RangeError(`${name(i)}: ${ids.length} tokens, longer than the ${limit} positions the model allows (config.json n_positions)`);
+      throw new RangeError(
+        `${name(i)}: ${ids.length} tokens, longer than the ${limit} positions the model allows (config.json n_positions)`,
+      );
     }
     return ids;
   });
@@ -461,7 +503,9 @@ export function scoreCausalLm(model: Gpt2LMHeadModel, tokenizer: CausalLmTokeniz
     const T = Math.max(...idx.map((i) => encoded[i].length));
     const ids = idx.map((i) => [...encoded[i], ...new Array<number>(T - encoded[i].length).fill(tokenizer.padId)]);
     const mask = idx.map((i) => [...new Array<number>(encoded[i].length).fill(1), ...new Array<number>(T - encoded[i].length).fill(0)]);
-    const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, undefined, "int32"), { attentionMask: tf.tensor2d(mask, undefined, "float32") }).arraySync());
+    const logits = tf.tidy(() =>
+      model.forward(tf.tensor2d(ids, undefined, "int32"), { attentionMask: tf.tensor2d(mask, undefined, "float32") }).arraySync(),
+    );
     idx.forEach((i, k) => (out[i] = { input_ids: encoded[i], logits: logits[k].slice(0, encoded[i].length) }));
     done += idx.length;
     options.onBatch?.(done);

@@ -26,7 +26,8 @@ export function isHubFolder(path: string): boolean {
  */
 export function splitHhTranscript(text: string): { prompt: string; answer: string } {
   const at = text.startsWith(HUMAN) ? text.indexOf(ASSISTANT, HUMAN.length) : -1;
-  if (at < 0) throw new Error(`reward model input is not a "\\n\\nHuman: …\\n\\nAssistant: …" transcript: ${JSON.stringify(text.slice(0, 60))}`);
+  if (at < 0)
+    throw new Error(`reward model input is not a "\\n\\nHuman: …\\n\\nAssistant: …" transcript: ${JSON.stringify(text.slice(0, 60))}`);
   return { prompt: text.slice(HUMAN.length, at), answer: text.slice(at + ASSISTANT.length) };
 }
 
@@ -43,8 +44,11 @@ export async function hubRewardScorer(dir: string, options: { batchSize?: number
   await initBackend({ quiet: options.quiet });
   const hub = loadHubEncoder(dir);
   if (hub.kind !== "sequence-classification" || hub.labels.length !== 1) {
-    throw new Error(`${dir}: a reward model is a DebertaV2ForSequenceClassification with one label; this is ${hub.architecture} with ${hub.labels.length} label(s)`);
+    throw new Error(
+      `${dir}: a reward model is a DebertaV2ForSequenceClassification with one label; this is ${hub.architecture} with ${hub.labels.length} label(s)`,
+    );
   }
-  const scorePairs = (pairs: { prompt: string; answer: string }[]) => rewardScores(hub, pairs, { batchSize: options.batchSize ?? 8, truncate: true, quiet: true });
+  const scorePairs = (pairs: { prompt: string; answer: string }[]) =>
+    rewardScores(hub, pairs, { batchSize: options.batchSize ?? 8, truncate: true, quiet: true });
   return { hub, scorePairs, score: (texts) => scorePairs(texts.map(splitHhTranscript)) };
 }

@@ -53,7 +53,12 @@ export function scoreWithModel(hub: HubEncoderModel, items: ScoreItem[], options
     const L = Math.max(...idx.map((i) => encoded[i].ids.length));
     const pad = (row: number[], fill: number) => [...row, ...new Array<number>(L - row.length).fill(fill)];
     const inputIds = idx.map((i) => pad(encoded[i].ids, hub.tokenizer.padId));
-    const attentionMask = idx.map((i) => pad(encoded[i].ids.map(() => 1), 0));
+    const attentionMask = idx.map((i) =>
+      pad(
+        encoded[i].ids.map(() => 1),
+        0,
+      ),
+    );
     const tokenTypeIds = idx.map((i) => pad(encoded[i].typeIds, 0));
     const rows = tf.tidy(() => {
       const r = hub.model.forward({ inputIds, attentionMask, tokenTypeIds });
@@ -74,7 +79,13 @@ export function scoreWithModel(hub: HubEncoderModel, items: ScoreItem[], options
  */
 export function rewardScores(hub: HubEncoderModel, pairs: { prompt: string; answer: string }[], options: ScoreOptions = {}): number[] {
   if (hub.kind !== "sequence-classification" || hub.labels.length !== 1) {
-    throw new Error(`${hub.dir}: a reward model has one label (DebertaV2ForSequenceClassification, num_labels 1); this one is ${hub.architecture} with ${hub.labels.length} label(s)`);
+    throw new Error(
+      `${hub.dir}: a reward model has one label (DebertaV2ForSequenceClassification, num_labels 1); this one is ${hub.architecture} with ${hub.labels.length} label(s)`,
+    );
   }
-  return scoreWithModel(hub, pairs.map((p) => ({ text: p.prompt, text_pair: p.answer })), { label: "reward model", ...options }).map((s) => s.logits[0]);
+  return scoreWithModel(
+    hub,
+    pairs.map((p) => ({ text: p.prompt, text_pair: p.answer })),
+    { label: "reward model", ...options },
+  ).map((s) => s.logits[0]);
 }

@@ -64,7 +64,8 @@ function readZip(buf: Uint8Array, source: string): Map<string, ZipEntry> {
       }
       e += 4 + len;
     }
-    if (method !== 0) throw new Error(`${source}: zip entry ${name} is compressed (method ${method}); torch.save stores entries uncompressed`);
+    if (method !== 0)
+      throw new Error(`${source}: zip entry ${name} is compressed (method ${method}); torch.save stores entries uncompressed`);
     const dataAt = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
     out.set(name, { name, data: buf.subarray(dataAt, dataAt + size) });
     at += 46 + nameLength + extraLength + commentLength;
@@ -277,7 +278,8 @@ function unpickle(bytes: Uint8Array, source: string): Map<string, TensorRef> {
       case 0x51: {
         // BINPERSID: ("storage", storage type, key, location, numel)
         const pid = stack.pop() as Value[];
-        if (!Array.isArray(pid) || pid[0] !== "storage" || !isGlobal(pid[1])) throw new Error(`${source}: unknown persistent id ${JSON.stringify(pid)}`);
+        if (!Array.isArray(pid) || pid[0] !== "storage" || !isGlobal(pid[1]))
+          throw new Error(`${source}: unknown persistent id ${JSON.stringify(pid)}`);
         stack.push({ storage: pid[1].global, key: String(pid[2]) } satisfies StorageRef);
         break;
       }

@@ -144,7 +144,9 @@ function normalizerFrom(spec: Record<string, unknown> | null | undefined, where:
       return (s) => map.normalize(s);
     }
     default:
-      throw new Error(`${where}: normalizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Replace, NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Precompiled are)`);
+      throw new Error(
+        `${where}: normalizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Replace, NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Precompiled are)`,
+      );
   }
 }
 
@@ -157,7 +159,9 @@ function preTokenizerFrom(spec: Record<string, unknown> | null | undefined, wher
   if (!spec) return (s) => [s];
   switch (spec.type) {
     case "Sequence": {
-      const steps = ((spec.pretokenizers as Record<string, unknown>[]) ?? []).map((p, i) => preTokenizerFrom(p, `${where}.pretokenizers[${i}]`));
+      const steps = ((spec.pretokenizers as Record<string, unknown>[]) ?? []).map((p, i) =>
+        preTokenizerFrom(p, `${where}.pretokenizers[${i}]`),
+      );
       return (s, first) => steps.reduce<string[]>((words, f) => words.flatMap((w) => f(w, first)), [s]);
     }
     case "Metaspace": {
@@ -183,11 +187,14 @@ function preTokenizerFrom(spec: Record<string, unknown> | null | undefined, wher
       return (s) => s.split(/\s+/u).filter(Boolean);
     case "Punctuation": {
       // DeBERTa tokenizers with split_by_punct: each punctuation character becomes its own word ("isolated").
-      if (spec.behavior !== undefined && spec.behavior !== "isolated" && spec.behavior !== "Isolated") throw new Error(`${where}: Punctuation behavior ${JSON.stringify(spec.behavior)} is not supported (isolated is)`);
-      return (s) => s.split(/(\p{P}|[!-\/:-@[-`{-~])/u).filter(Boolean);
+      if (spec.behavior !== undefined && spec.behavior !== "isolated" && spec.behavior !== "Isolated")
+        throw new Error(`${where}: Punctuation behavior ${JSON.stringify(spec.behavior)} is not supported (isolated is)`);
+      return (s) => s.split(/(\p{P}|[!-/:-@[-`{-~])/u).filter(Boolean);
     }
     default:
-      throw new Error(`${where}: pre-tokenizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Metaspace, WhitespaceSplit, Punctuation are)`);
+      throw new Error(
+        `${where}: pre-tokenizer type ${JSON.stringify(spec.type)} is not supported (Sequence, Metaspace, WhitespaceSplit, Punctuation are)`,
+      );
   }
 }
 
@@ -350,7 +357,10 @@ export class UnigramTokenizer {
     if (options.maxLength !== undefined) {
       let over = a.ids.length + (b?.ids.length ?? 0) + extra - options.maxLength;
       if (over > 0) {
-        if (!options.truncation) throw new RangeError(`${a.ids.length + (b?.ids.length ?? 0) + extra} tokens, longer than the ${options.maxLength} the model allows`);
+        if (!options.truncation)
+          throw new RangeError(
+            `${a.ids.length + (b?.ids.length ?? 0) + extra} tokens, longer than the ${options.maxLength} the model allows`,
+          );
         truncated = over;
         // Longest first: take one token at a time from the longer sequence.
         let keepA = a.ids.length;
@@ -388,7 +398,12 @@ export class UnigramTokenizer {
     const pad = <T>(row: T[], fill: T) => [...row, ...new Array<T>(L - row.length).fill(fill)];
     return {
       inputIds: encoded.map((e) => pad(e.ids, this.parts.padId)),
-      attentionMask: encoded.map((e) => pad(e.ids.map(() => 1), 0)),
+      attentionMask: encoded.map((e) =>
+        pad(
+          e.ids.map(() => 1),
+          0,
+        ),
+      ),
       tokenTypeIds: encoded.map((e) => pad(e.typeIds, 0)),
       truncated: encoded.map((e) => e.truncated),
     };
@@ -415,10 +430,15 @@ function specialId(byContent: Map<string, number>, name: string, file: string): 
 export function unigramFromTokenizerJson(file: string, tokenizerConfig: Record<string, unknown> = {}): UnigramTokenizer {
   const spec = readJson(file);
   const model = spec.model as Record<string, unknown> | undefined;
-  if (!model || model.type !== "Unigram") throw new Error(`${file}: model.type is ${JSON.stringify(model?.type)}, this reader handles Unigram (sentencepiece) tokenizers`);
+  if (model?.type !== "Unigram")
+    throw new Error(`${file}: model.type is ${JSON.stringify(model?.type)}, this reader handles Unigram (sentencepiece) tokenizers`);
   const vocab = model.vocab as [string, number][];
   if (!Array.isArray(vocab)) throw new Error(`${file}: model.vocab should be a list of [piece, score]`);
-  const added: AddedToken[] = ((spec.added_tokens as Record<string, unknown>[]) ?? []).map((t) => ({ id: Number(t.id), content: String(t.content), special: Boolean(t.special) }));
+  const added: AddedToken[] = ((spec.added_tokens as Record<string, unknown>[]) ?? []).map((t) => ({
+    id: Number(t.id),
+    content: String(t.content),
+    special: Boolean(t.special),
+  }));
   const addedIds = new Set(added.map((a) => a.id));
   const byContent = new Map<string, number>();
   for (const a of added) byContent.set(a.content, a.id);

@@ -98,22 +98,23 @@ export const DEFAULT_BACKBONE_EVALUATOR_CONFIG: Omit<BackboneEvaluatorConfig, "b
   quiet: false,
 };
 
-export const BACKBONE_EVALUATOR_HELP: Record<keyof Omit<BackboneEvaluatorConfig, "backbone" | "definitions" | "outDir" | "quiet">, string> = {
-  head: "classification (opposed / no connection / important) or regression (tanh)",
-  files: "FULCRA-format JSONL files, comma-separated, or auto",
-  trainFraction: "share of each file, in file order, that trains",
-  maxRecords: "first N records of each file only (0: all)",
-  epochs: "passes over the training inputs",
-  batchSize: "inputs per step",
-  learningRate: "peak learning rate (Adam)",
-  beta1: "Adam β1",
-  beta2: "Adam β2",
-  warmupSteps: "linear warm-up steps before the cosine decay",
-  gradClip: "global gradient-norm limit (0: none)",
-  maxLength: "tokens per input (longer inputs are cut)",
-  seed: "seed of sampling, shuffling, dropout and new head weights",
-  promptTemplate: "text of each input with {value}, {definition}, {dialogue}",
-};
+export const BACKBONE_EVALUATOR_HELP: Record<keyof Omit<BackboneEvaluatorConfig, "backbone" | "definitions" | "outDir" | "quiet">, string> =
+  {
+    head: "classification (opposed / no connection / important) or regression (tanh)",
+    files: "FULCRA-format JSONL files, comma-separated, or auto",
+    trainFraction: "share of each file, in file order, that trains",
+    maxRecords: "first N records of each file only (0: all)",
+    epochs: "passes over the training inputs",
+    batchSize: "inputs per step",
+    learningRate: "peak learning rate (Adam)",
+    beta1: "Adam β1",
+    beta2: "Adam β2",
+    warmupSteps: "linear warm-up steps before the cosine decay",
+    gradClip: "global gradient-norm limit (0: none)",
+    maxLength: "tokens per input (longer inputs are cut)",
+    seed: "seed of sampling, shuffling, dropout and new head weights",
+    promptTemplate: "text of each input with {value}, {definition}, {dialogue}",
+  };
 
 /** One (dialogue, value) input with its label: class 0 opposed, 1 no connection, 2 important. */
 export interface ValueInput {
@@ -147,7 +148,11 @@ export interface BackboneEvaluatorResult {
 }
 
 /** The text of one (dialogue, value) input. */
-export function valuePrompt(config: Pick<BackboneEvaluatorConfig, "promptTemplate" | "definitions">, dialogue: string, value: number): string {
+export function valuePrompt(
+  config: Pick<BackboneEvaluatorConfig, "promptTemplate" | "definitions">,
+  dialogue: string,
+  value: number,
+): string {
   return config.promptTemplate
     .replace("{value}", BASIC_VALUE_LABELS[BASIC_VALUES[value]])
     .replace("{definition}", config.definitions[value])
@@ -158,7 +163,13 @@ export function valuePrompt(config: Pick<BackboneEvaluatorConfig, "promptTemplat
  * The inputs of one record. Training: its labelled values and sampled "no
  * connection" ones; validation: all 10 values.
  */
-export function recordInputs(record: FulcraRecord, split: "train" | "valid", random: () => number, config: Pick<BackboneEvaluatorConfig, "promptTemplate" | "definitions">, file: string): { inputs: ValueInput[]; sampled: number } {
+export function recordInputs(
+  record: FulcraRecord,
+  split: "train" | "valid",
+  random: () => number,
+  config: Pick<BackboneEvaluatorConfig, "promptTemplate" | "definitions">,
+  file: string,
+): { inputs: ValueInput[]; sampled: number } {
   const labelled: number[] = [];
   const unlabelled: number[] = [];
   const mixed = (d: number) => record.labels.basicAligned[d] && record.labels.basicOpposed[d];
@@ -168,10 +179,18 @@ export function recordInputs(record: FulcraRecord, split: "train" | "valid", ran
   if (split === "train") {
     const items = record.value_items.length;
     const want = Math.max(0, Math.min(Math.floor(items / 2), BASIC_VALUES.length - items, unlabelled.length));
-    chosen = shuffled(unlabelled, random).slice(0, want).sort((a, b) => a - b);
+    chosen = shuffled(unlabelled, random)
+      .slice(0, want)
+      .sort((a, b) => a - b);
     sampled = chosen.length;
   }
-  const make = (d: number, polarity: number): ValueInput => ({ text: valuePrompt(config, record.dialogue, d), value: d, label: (polarity + 1) as 0 | 1 | 2, file, line: record.line });
+  const make = (d: number, polarity: number): ValueInput => ({
+    text: valuePrompt(config, record.dialogue, d),
+    value: d,
+    label: (polarity + 1) as 0 | 1 | 2,
+    file,
+    line: record.line,
+  });
   return { inputs: [...labelled.map((d) => make(d, record.labels.basic[d])), ...chosen.map((d) => make(d, 0))], sampled };
 }
 
@@ -180,7 +199,8 @@ function resolveFiles(files: string[] | "auto"): string[] {
   const original = rawPath("evaluator_data", kitPaths().rawDir);
   if (existsSync(original)) return [original];
   const present = availableLabelledFiles();
-  if (present.length === 0) throw new Error("no FULCRA-format file found under data/raw (fetch the data with `fulcra data fetch`, or pass --files)");
+  if (present.length === 0)
+    throw new Error("no FULCRA-format file found under data/raw (fetch the data with `fulcra data fetch`, or pass --files)");
   return present;
 }
 
@@ -221,17 +241,26 @@ function macroF1(pred: number[], gold: number[]): number {
 }
 
 /** Loads the backbone with a head of the recipe's size (the checkpoint's when it fits, else a new one). */
-function loadBackbone(config: BackboneEvaluatorConfig): { model: DebertaV2; tokenizer: UnigramTokenizer; rawConfig: Record<string, unknown>; newHead: boolean } {
+function loadBackbone(config: BackboneEvaluatorConfig): {
+  model: DebertaV2;
+  tokenizer: UnigramTokenizer;
+  rawConfig: Record<string, unknown>;
+  newHead: boolean;
+} {
   const hub = readHubConfig(config.backbone);
-  if (hub.architecture === "GPT2LMHeadModel") throw new Error(`${hub.file}: the evaluator recipe needs a DeBERTa checkpoint, this is GPT2LMHeadModel`);
+  if (hub.architecture === "GPT2LMHeadModel")
+    throw new Error(`${hub.file}: the evaluator recipe needs a DeBERTa checkpoint, this is GPT2LMHeadModel`);
   const labels = config.head === "classification" ? 3 : 1;
   const rawConfig: Record<string, unknown> = { ...hub.raw, num_labels: labels };
-  rawConfig.id2label = Object.fromEntries((labels === 3 ? ["opposed", "no connection", "important"] : ["value"]).map((l, i) => [String(i), l]));
+  rawConfig.id2label = Object.fromEntries(
+    (labels === 3 ? ["opposed", "no connection", "important"] : ["value"]).map((l, i) => [String(i), l]),
+  );
   rawConfig.label2id = Object.fromEntries(Object.entries(rawConfig.id2label as Record<string, string>).map(([i, l]) => [l, Number(i)]));
   const parsed = parseDebertaConfig(rawConfig, hub.file);
   const { tensors: stored, source } = readHubWeights(config.backbone);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
-  for (const [name, t] of stored) tensors.set(name.startsWith("deberta.") || name.startsWith("pooler.") || name.startsWith("classifier.") ? name : `deberta.${name}`, t);
+  for (const [name, t] of stored)
+    tensors.set(name.startsWith("deberta.") || name.startsWith("pooler.") || name.startsWith("classifier.") ? name : `deberta.${name}`, t);
   const random = seededRandom(config.seed + 7);
   let newHead = false;
   for (const [name, shape] of debertaParameterShapes(parsed, true)) {
@@ -251,11 +280,16 @@ function loadBackbone(config: BackboneEvaluatorConfig): { model: DebertaV2; toke
 }
 
 /** Fine-tunes a DeBERTa checkpoint as the value evaluator; saves it as a hub folder when `outDir` is set. */
-export async function trainBackboneEvaluator(options: Partial<BackboneEvaluatorConfig> & { backbone: string }): Promise<BackboneEvaluatorResult> {
+export async function trainBackboneEvaluator(
+  options: Partial<BackboneEvaluatorConfig> & { backbone: string },
+): Promise<BackboneEvaluatorResult> {
   const config: BackboneEvaluatorConfig = { ...DEFAULT_BACKBONE_EVALUATOR_CONFIG, ...options };
-  if (config.head !== "classification" && config.head !== "regression") throw new Error(`head must be classification or regression, got "${config.head}"`);
-  if (config.definitions.length !== BASIC_VALUES.length) throw new Error(`definitions: ${config.definitions.length} given, 10 needed (paper order)`);
-  for (const k of ["epochs", "batchSize", "maxLength"] as const) if (!(Number.isInteger(config[k]) && config[k] > 0)) throw new Error(`${k} must be a whole number > 0, got ${config[k]}`);
+  if (config.head !== "classification" && config.head !== "regression")
+    throw new Error(`head must be classification or regression, got "${config.head}"`);
+  if (config.definitions.length !== BASIC_VALUES.length)
+    throw new Error(`definitions: ${config.definitions.length} given, 10 needed (paper order)`);
+  for (const k of ["epochs", "batchSize", "maxLength"] as const)
+    if (!(Number.isInteger(config[k]) && config[k] > 0)) throw new Error(`${k} must be a whole number > 0, got ${config[k]}`);
   const backend = await initBackend({ quiet: config.quiet });
   const { model, tokenizer, rawConfig } = loadBackbone(config);
   const random = seededRandom(config.seed);
@@ -310,14 +344,25 @@ export async function trainBackboneEvaluator(options: Partial<BackboneEvaluatorC
       const items = valid.slice(i, i + config.batchSize);
       const [lossT, logitsT] = tf.tidy(() => {
         const out = model.forward(batchOf(items)).logits!;
-        return [batchLoss(out, items.map((x) => x.label), config.head), out];
+        return [
+          batchLoss(
+            out,
+            items.map((x) => x.label),
+            config.head,
+          ),
+          out,
+        ];
       });
       lossSum += lossT.dataSync()[0] * items.length;
       pred.push(...predictions(logitsT.arraySync() as number[][], config.head));
       tf.dispose([lossT, logitsT]);
     }
     const gold = valid.map((x) => x.label);
-    return { validLoss: lossSum / valid.length, validAccuracy: pred.filter((p, i) => p === gold[i]).length / gold.length, validMacroF1: macroF1(pred, gold) };
+    return {
+      validLoss: lossSum / valid.length,
+      validAccuracy: pred.filter((p, i) => p === gold[i]).length / gold.length,
+      validMacroF1: macroF1(pred, gold),
+    };
   };
 
   for (let epoch = 1; epoch <= config.epochs; epoch++) {
@@ -327,13 +372,27 @@ export async function trainBackboneEvaluator(options: Partial<BackboneEvaluatorC
     for (let i = 0; i < order.length; i += config.batchSize) {
       const items = order.slice(i, i + config.batchSize);
       const batch = { ...batchOf(items), dropoutSeed: config.seed * 100003 + step };
-      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(step, totalSteps, config.learningRate, config.warmupSteps);
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
+        step,
+        totalSteps,
+        config.learningRate,
+        config.warmupSteps,
+      );
       const lossT = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => batchLoss(model.forward(batch).logits!, items.map((x) => x.label), config.head), variables);
+        const { value, grads } = tf.variableGrads(
+          () =>
+            batchLoss(
+              model.forward(batch).logits!,
+              items.map((x) => x.label),
+              config.head,
+            ),
+          variables,
+        );
         let scaled = grads;
         if (config.gradClip > 0) {
           const norm = Math.sqrt(Object.values(grads).reduce((s, g) => s + tf.sum(tf.square(g)).dataSync()[0], 0));
-          if (norm > config.gradClip) scaled = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, config.gradClip / norm)]));
+          if (norm > config.gradClip)
+            scaled = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, config.gradClip / norm)]));
         }
         optimizer.applyGradients(scaled as Parameters<typeof optimizer.applyGradients>[0]);
         return value;
@@ -369,13 +428,29 @@ function saveEvaluatorFolder(r: BackboneEvaluatorResult, rawConfig: Record<strin
   const dir = r.config.outDir!;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "config.json"), JSON.stringify(rawConfig, null, 2) + "\n");
-  const tensors: [string, { shape: number[]; data: Float32Array }][] = [...r.model.weights].map(([name, v]) => [name, { shape: v.shape, data: v.dataSync() as Float32Array }]);
+  const tensors: [string, { shape: number[]; data: Float32Array }][] = [...r.model.weights].map(([name, v]) => [
+    name,
+    { shape: v.shape, data: v.dataSync() as Float32Array },
+  ]);
   writeFileSync(join(dir, "model.safetensors"), encodeSafetensors(tensors, { format: "pt" }));
   for (const f of ["tokenizer.json", "tokenizer_config.json", "spm.model", "special_tokens_map.json"]) {
     if (existsSync(join(r.config.backbone, f))) copyFileSync(join(r.config.backbone, f), join(dir, f));
   }
   const { definitions, ...rest } = r.config;
-  writeFileSync(join(dir, "training.json"), JSON.stringify({ recipe: "value evaluator on a DeBERTa backbone", config: { ...rest, definitions }, counts: r.counts, history: r.history, provenance: provenance({ dataFiles: r.files, seed: r.config.seed, extra: { backbone: r.config.backbone } }) }, null, 2) + "\n");
+  writeFileSync(
+    join(dir, "training.json"),
+    JSON.stringify(
+      {
+        recipe: "value evaluator on a DeBERTa backbone",
+        config: { ...rest, definitions },
+        counts: r.counts,
+        history: r.history,
+        provenance: provenance({ dataFiles: r.files, seed: r.config.seed, extra: { backbone: r.config.backbone } }),
+      },
+      null,
+      2,
+    ) + "\n",
+  );
 }
 
 /** Reads a definitions file: a JSON object from basic value name (any case) to its definition. */

@@ -47,10 +47,12 @@ export function readShardedWeights(indexFile: string): HubWeights {
     throw new Error(`${indexFile}: not readable as JSON (${(e as Error).message})`);
   }
   const map = index.weight_map;
-  if (!map || typeof map !== "object" || Array.isArray(map)) throw new Error(`${indexFile}: field "weight_map" is missing or not an object of tensor name → shard file`);
+  if (!map || typeof map !== "object" || Array.isArray(map))
+    throw new Error(`${indexFile}: field "weight_map" is missing or not an object of tensor name → shard file`);
   const byShard = new Map<string, string[]>();
   for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
-    if (typeof shard !== "string" || shard.includes("/") || shard.includes("\\")) throw new Error(`${indexFile}: weight_map["${name}"] should be a file name in the same folder, got ${JSON.stringify(shard)}`);
+    if (typeof shard !== "string" || shard.includes("/") || shard.includes("\\"))
+      throw new Error(`${indexFile}: weight_map["${name}"] should be a file name in the same folder, got ${JSON.stringify(shard)}`);
     const list = byShard.get(shard);
     if (list) list.push(name);
     else byShard.set(shard, [name]);
@@ -61,7 +63,8 @@ export function readShardedWeights(indexFile: string): HubWeights {
   const files: string[] = [];
   for (const [shard, names] of byShard) {
     const file = join(dir, shard);
-    if (!existsSync(file)) throw new Error(`${indexFile}: shard ${shard} (holding ${names.length} tensors, e.g. "${names[0]}") is missing from ${dir}`);
+    if (!existsSync(file))
+      throw new Error(`${indexFile}: shard ${shard} (holding ${names.length} tensors, e.g. "${names[0]}") is missing from ${dir}`);
     const held = readSafetensors(file).tensors;
     files.push(file);
     for (const name of names) {
@@ -71,7 +74,10 @@ export function readShardedWeights(indexFile: string): HubWeights {
     }
     const listed = new Set(names);
     const extra = [...held.keys()].filter((n) => !listed.has(n));
-    if (extra.length) throw new Error(`${file}: holds ${extra.length} tensor(s) that ${indexFile} does not list for this shard (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", …" : ""})`);
+    if (extra.length)
+      throw new Error(
+        `${file}: holds ${extra.length} tensor(s) that ${indexFile} does not list for this shard (${extra.slice(0, 3).join(", ")}${extra.length > 3 ? ", …" : ""})`,
+      );
   }
   return { tensors, files };
 }

@@ -33,7 +33,10 @@ export interface CompletionOptions {
   maxTokens?: number;
 }
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{
   ok: boolean;
   status: number;
   statusText: string;
@@ -166,7 +169,9 @@ export class ChatClient {
   /** The cache key: a hash of everything that determines the answer (never the key). */
   cacheKey(messages: readonly ChatMessage[], options: CompletionOptions = {}): string {
     const request = this.#requestIdentity(messages, options);
-    return createHash("sha256").update(JSON.stringify({ endpoint: this.endpoint, ...request })).digest("hex");
+    return createHash("sha256")
+      .update(JSON.stringify({ endpoint: this.endpoint, ...request }))
+      .digest("hex");
   }
 
   /** Sends the conversation and returns the assistant's text (from the cache when asked before). */
@@ -220,7 +225,12 @@ export class ChatClient {
     const path = this.#cachePath(key);
     if (!path) return;
     mkdirSync(join(this.cacheDir!, key.slice(0, 2)), { recursive: true });
-    const entry = { endpoint: redactUrl(this.endpoint), ...this.#requestIdentity(messages, options), response, created: new Date().toISOString() };
+    const entry = {
+      endpoint: redactUrl(this.endpoint),
+      ...this.#requestIdentity(messages, options),
+      response,
+      created: new Date().toISOString(),
+    };
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(entry, null, 1) + "\n");
     renameSync(tmp, path);
@@ -260,7 +270,11 @@ export class ChatClient {
         const excerpt = this.#redact(text.slice(0, 300)).replace(/\s+/g, " ");
         lastProblem = `HTTP ${res.status} ${res.statusText}${excerpt ? `: ${excerpt}` : ""}`;
         if (res.status !== 429 && res.status < 500) {
-          throw new LlmError(`chat endpoint ${where} (model ${this.model}) refused the request with ${lastProblem}. ${hintFor(res.status)}`, res.status, attempt + 1);
+          throw new LlmError(
+            `chat endpoint ${where} (model ${this.model}) refused the request with ${lastProblem}. ${hintFor(res.status)}`,
+            res.status,
+            attempt + 1,
+          );
         }
         const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
         if (retryAfter !== undefined) wait = Math.min(c.maxBackoffMs, retryAfter);

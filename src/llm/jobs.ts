@@ -85,7 +85,9 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
 
   const { results, badLines } = readDoneJobs<R>(outFile);
   if (badLines.length > 0 && !options.quiet && !env.quiet) {
-    console.error(`fulcra: ${outFile}: ${badLines.length} unreadable line(s) ignored (${badLines.slice(0, 5).join(", ")}${badLines.length > 5 ? ", …" : ""}); those jobs run again`);
+    console.error(
+      `fulcra: ${outFile}: ${badLines.length} unreadable line(s) ignored (${badLines.slice(0, 5).join(", ")}${badLines.length > 5 ? ", …" : ""}); those jobs run again`,
+    );
   }
   // A file torn mid-line gets a fresh line before anything is appended.
   if (existsSync(outFile)) {
@@ -135,7 +137,11 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
 }
 
 /** Maps `fn` over `items` with at most `concurrency` calls in flight; results in input order. */
-export async function mapConcurrent<I, R>(items: readonly I[], concurrency: number, fn: (item: I, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<I, R>(
+  items: readonly I[],
+  concurrency: number,
+  fn: (item: I, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   async function worker(): Promise<void> {

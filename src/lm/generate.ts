@@ -92,7 +92,12 @@ export interface Rollout {
 /**
  * Generates one answer per prompt. Deterministic for a seed on a backend.
  */
-export function generate(model: CausalLm, tokenizer: Tokenizer, prompts: readonly string[], options: Partial<SamplingOptions> = {}): Rollout {
+export function generate(
+  model: CausalLm,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  options: Partial<SamplingOptions> = {},
+): Rollout {
   const o: SamplingOptions = { ...DEFAULT_SAMPLING, ...options };
   checkSampling(o, model);
   const context = model.config.contextLength;
@@ -124,7 +129,14 @@ export function rowSeed(seed: number, index: number): number {
   return h >>> 0;
 }
 
-function generateBatch(model: CausalLm, tokenizer: Tokenizer, prompts: readonly string[], o: SamplingOptions, maxPromptTokens: number, randoms: (() => number)[]): Rollout {
+function generateBatch(
+  model: CausalLm,
+  tokenizer: Tokenizer,
+  prompts: readonly string[],
+  o: SamplingOptions,
+  maxPromptTokens: number,
+  randoms: (() => number)[],
+): Rollout {
   const B = prompts.length;
   const V = model.config.vocabSize;
   const pad = tokenizer.specials.pad;
@@ -177,7 +189,8 @@ function generateBatch(model: CausalLm, tokenizer: Tokenizer, prompts: readonly 
   const sequences = rows.map((r) => r.slice(0, L));
   const attentionMask = mask.map((m) => m.slice(0, L));
   const actionMask = responseIds.map((r) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < r.length ? 1 : 0)));
-  const place = (perToken: number[][]) => perToken.map((v) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < v.length ? v[j + 1 - P] : 0)));
+  const place = (perToken: number[][]) =>
+    perToken.map((v) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < v.length ? v[j + 1 - P] : 0)));
   return {
     prompts: [...prompts],
     promptIds,
@@ -214,7 +227,11 @@ function readLast(model: CausalLm, rows: number[][], mask: number[][], cache: Kv
     let logits: tf.Tensor3D;
     let values: tf.Tensor2D;
     if (useCache) {
-      const ids = tf.tensor2d(rows.map((r) => r.slice(L - count)), [B, count], "int32");
+      const ids = tf.tensor2d(
+        rows.map((r) => r.slice(L - count)),
+        [B, count],
+        "int32",
+      );
       const r = model.step(ids, maskT, cache);
       ({ logits, values } = r);
       newCache = r.cache;
@@ -240,7 +257,11 @@ function disposeCache(cache: KvCache | undefined): void {
  * One draw from a row of logits: temperature, then top-k, then top-p, then
  * a seeded draw over the kept tokens (taken in order of probability, ties by id).
  */
-export function sampleToken(logits: Float32Array, o: Pick<SamplingOptions, "temperature" | "topK" | "topP">, random: () => number): { token: number; logProb: number; samplingLogProb: number } {
+export function sampleToken(
+  logits: Float32Array,
+  o: Pick<SamplingOptions, "temperature" | "topK" | "topP">,
+  random: () => number,
+): { token: number; logProb: number; samplingLogProb: number } {
   const V = logits.length;
   const temperature = o.temperature > 0 ? o.temperature : 1;
   // log-softmax at the temperature, in float64
@@ -331,7 +352,13 @@ export function logProbsOf(
 }
 
 /** The rollout's padded arrays as tensors (int32 ids, float masks); the caller disposes them. */
-export function rolloutTensors(r: Rollout): { sequences: tf.Tensor2D; attentionMask: tf.Tensor2D; actionMask: tf.Tensor2D; oldLogProbs: tf.Tensor2D; oldValues: tf.Tensor2D } {
+export function rolloutTensors(r: Rollout): {
+  sequences: tf.Tensor2D;
+  attentionMask: tf.Tensor2D;
+  actionMask: tf.Tensor2D;
+  oldLogProbs: tf.Tensor2D;
+  oldValues: tf.Tensor2D;
+} {
   const B = r.sequences.length;
   const L = r.sequences[0].length;
   return {
@@ -389,10 +416,13 @@ function mergeRollouts(parts: Rollout[], pad: number): Rollout {
 }
 
 function checkSampling(o: SamplingOptions, model: CausalLm): void {
-  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1) throw new RangeError(`sampling: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 1)
+    throw new RangeError(`sampling: maxNewTokens must be a positive integer, got ${o.maxNewTokens}`);
   if (!(o.temperature >= 0)) throw new RangeError(`sampling: temperature must be ≥ 0, got ${o.temperature}`);
   if (!Number.isInteger(o.topK) || o.topK < 0) throw new RangeError(`sampling: topK must be a non-negative integer, got ${o.topK}`);
   if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`sampling: topP must be in (0, 1], got ${o.topP}`);
-  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new RangeError(`sampling: batchSize must be a positive integer, got ${o.batchSize}`);
-  if (o.maxNewTokens >= model.config.contextLength) throw new RangeError(`sampling: maxNewTokens (${o.maxNewTokens}) must be below the context length (${model.config.contextLength})`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
+    throw new RangeError(`sampling: batchSize must be a positive integer, got ${o.batchSize}`);
+  if (o.maxNewTokens >= model.config.contextLength)
+    throw new RangeError(`sampling: maxNewTokens (${o.maxNewTokens}) must be below the context length (${model.config.contextLength})`);
 }

@@ -85,7 +85,10 @@ export function loadGpt2(path: string, options: Gpt2LoadOptions = {}): Gpt2Loade
   while (tensors.has(`h.${layers}.ln_1.weight`)) layers++;
   if (layers === 0) throw new Error(`${file}: no block found (expected tensors named h.0.ln_1.weight, h.1.…); is this a GPT-2 checkpoint?`);
   const heads = options.heads ?? hf.n_head;
-  if (heads === undefined) throw new Error(`${file}: the number of attention heads is not stored in the weights; pass { heads } (GPT-2 small: 12) or put GPT-2's config.json next to the file`);
+  if (heads === undefined)
+    throw new Error(
+      `${file}: the number of attention heads is not stored in the weights; pass { heads } (GPT-2 small: 12) or put GPT-2's config.json next to the file`,
+    );
   const lmHead = tensors.get("lm_head.weight");
   const tied = !lmHead || sameValues(lmHead.data, wte.data);
   const config: LmConfig = {
@@ -99,18 +102,25 @@ export function loadGpt2(path: string, options: Gpt2LoadOptions = {}): Gpt2Loade
     layerNormEpsilon: options.layerNormEpsilon ?? hf.layer_norm_epsilon ?? 1e-5,
     initStd: hf.initializer_range ?? 0.02,
   };
-  if (hf.n_layer !== undefined && hf.n_layer !== layers) throw new Error(`${file}: config.json says n_layer ${hf.n_layer} but the file holds ${layers} blocks`);
+  if (hf.n_layer !== undefined && hf.n_layer !== layers)
+    throw new Error(`${file}: config.json says n_layer ${hf.n_layer} but the file holds ${layers} blocks`);
   // The kit's decoder computes GPT-2's default variant only; src/hub/gpt2.ts reads every setting.
   const unsupported = [
-    hf.activation_function !== undefined && !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].includes(hf.activation_function) && `activation_function "${hf.activation_function}"`,
+    hf.activation_function !== undefined &&
+      !["gelu_new", "gelu_pytorch_tanh", "gelu_fast"].includes(hf.activation_function) &&
+      `activation_function "${hf.activation_function}"`,
     hf.scale_attn_by_inverse_layer_idx === true && "scale_attn_by_inverse_layer_idx",
     hf.scale_attn_weights === false && "scale_attn_weights false",
   ].filter(Boolean);
-  if (unsupported.length) throw new Error(`${folder}/config.json: ${unsupported.join(", ")} is not computed by the kit's decoder; load the folder with loadGpt2FromHub (src/hub/gpt2.ts)`);
+  if (unsupported.length)
+    throw new Error(
+      `${folder}/config.json: ${unsupported.join(", ")} is not computed by the kit's decoder; load the folder with loadGpt2FromHub (src/hub/gpt2.ts)`,
+    );
 
   // Our name → GPT-2 name, written out for every parameter.
   const mapping = new Map<string, string>(Object.entries(GPT2_TOP_NAMES));
-  for (let l = 0; l < layers; l++) for (const [ours, theirs] of Object.entries(GPT2_BLOCK_NAMES)) mapping.set(`blocks.${l}.${ours}`, `h.${l}.${theirs}`);
+  for (let l = 0; l < layers; l++)
+    for (const [ours, theirs] of Object.entries(GPT2_BLOCK_NAMES)) mapping.set(`blocks.${l}.${ours}`, `h.${l}.${theirs}`);
 
   const initial = new Map<string, Float32Array>();
   const used = new Set<string>();
@@ -129,7 +139,9 @@ export function loadGpt2(path: string, options: Gpt2LoadOptions = {}): Gpt2Loade
     if (!theirs) throw new Error(`loadGpt2: no GPT-2 name for our parameter "${ours}" (mapping incomplete)`);
     const t = need(tensors, theirs, file);
     if (t.shape.join(",") !== shape.join(",")) {
-      throw new Error(`${file}: "${theirs}" (→ our "${ours}") has shape [${t.shape}], expected [${shape}] for width ${config.width}, ${config.heads} heads, MLP ${config.mlpWidth}`);
+      throw new Error(
+        `${file}: "${theirs}" (→ our "${ours}") has shape [${t.shape}], expected [${shape}] for width ${config.width}, ${config.heads} heads, MLP ${config.mlpWidth}`,
+      );
     }
     initial.set(ours, t.data);
     used.add(theirs);

@@ -219,7 +219,11 @@ export class CausalLm {
       const r = this.run(ids, keyMask, cache, false);
       return { logits: r.logits, values: r.values, keys: r.cache.keys, cacheValues: r.cache.values };
     });
-    return { logits: kept.logits, values: kept.values, cache: { keys: kept.keys, values: kept.cacheValues, length: (cache?.length ?? 0) + ids.shape[1] } };
+    return {
+      logits: kept.logits,
+      values: kept.values,
+      cache: { keys: kept.keys, values: kept.cacheValues, length: (cache?.length ?? 0) + ids.shape[1] },
+    };
   }
 
   /** A copy with its own variables (for example the frozen reference policy in PPO). */
@@ -239,7 +243,10 @@ export class CausalLm {
     const entries = weights instanceof Map ? [...weights] : Object.entries(weights);
     for (const [name, value] of entries) {
       const v = this.params.get(name);
-      if (!v) throw new Error(`setWeights: "${name}" is not a parameter of this model (known: ${[...this.params.keys()].slice(0, 6).join(", ")}, …)`);
+      if (!v)
+        throw new Error(
+          `setWeights: "${name}" is not a parameter of this model (known: ${[...this.params.keys()].slice(0, 6).join(", ")}, …)`,
+        );
       const given = value instanceof tf.Tensor ? value.size : value.length;
       if (given !== v.size) throw new Error(`setWeights: "${name}" needs shape [${v.shape}] (${v.size} values), got ${given}`);
       tf.tidy(() => v.assign(value instanceof tf.Tensor ? value.reshape(v.shape) : tf.tensor(value, v.shape, "float32")));
@@ -252,7 +259,9 @@ export class CausalLm {
     writeFileSync(join(dir, "config.json"), JSON.stringify({ format: "fulcra-lm-1", config: this.config, ...extra }, null, 2));
     writeSafetensors(
       join(dir, "model.safetensors"),
-      [...this.params].map(([n, v]) => [n, { shape: v.shape, data: v.dataSync() as Float32Array }] as [string, { shape: number[]; data: Float32Array }]),
+      [...this.params].map(
+        ([n, v]) => [n, { shape: v.shape, data: v.dataSync() as Float32Array }] as [string, { shape: number[]; data: Float32Array }],
+      ),
       { format: "fulcra-lm-1" },
     );
   }
@@ -277,7 +286,9 @@ export class CausalLm {
     const { width: C, heads: H, contextLength } = this.config;
     const D = C / H;
     if (P + S > contextLength) {
-      throw new RangeError(`CausalLm: ${P + S} positions requested but the model's context is ${contextLength} (cut the prompt or the number of new tokens)`);
+      throw new RangeError(
+        `CausalLm: ${P + S} positions requested but the model's context is ${contextLength} (cut the prompt or the number of new tokens)`,
+      );
     }
     if (ids.dtype !== "int32") throw new TypeError(`CausalLm: ids must be int32, got ${ids.dtype}`);
     if (keyMask && (keyMask.shape[0] !== B || keyMask.shape[1] !== P + S)) {
@@ -299,7 +310,8 @@ export class CausalLm {
     // query still has one key and no row of the softmax is empty or ties with masked keys).
     const [causal, self] = this.causalMasks(S, P);
     let allowed: tf.Tensor = causal.reshape([1, 1, S, P + S]);
-    if (keyMask) allowed = tf.mul(allowed, tf.maximum(tf.cast(keyMask, "float32").reshape([B, 1, 1, P + S]), self.reshape([1, 1, S, P + S])));
+    if (keyMask)
+      allowed = tf.mul(allowed, tf.maximum(tf.cast(keyMask, "float32").reshape([B, 1, 1, P + S]), self.reshape([1, 1, S, P + S])));
     const bias = tf.mul(tf.sub(1, allowed), -1e9);
 
     const newKeys: tf.Tensor4D[] = [];
@@ -319,7 +331,10 @@ export class CausalLm {
       const kT = keys.transpose([0, 1, 3, 2]).reshape([B * H, D, T]) as tf.Tensor3D;
       const scores = tf.add(tf.mul(bmm(q.reshape([B * H, S, D]) as tf.Tensor3D, kT).reshape([B, H, S, T]), 1 / Math.sqrt(D)), bias);
       const weights = tf.softmax(scores, -1).reshape([B * H, S, T]) as tf.Tensor3D;
-      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D).reshape([B, H, S, D]).transpose([0, 2, 1, 3]).reshape([B * S, C]);
+      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D)
+        .reshape([B, H, S, D])
+        .transpose([0, 2, 1, 3])
+        .reshape([B * S, C]);
       x = tf.add(x, dense(mixed as tf.Tensor2D, this.p(pre + "attn.out.weight"), this.p<tf.Tensor1D>(pre + "attn.out.bias")));
       // --- MLP
       const m = this.layerNorm(x, pre + "mlpNorm");
@@ -386,7 +401,8 @@ export function createModel(config: LmConfig, seed: number): CausalLm {
 export function loadModel(dir: string): CausalLm {
   const configFile = join(dir, "config.json");
   const weightsFile = join(dir, "model.safetensors");
-  for (const f of [configFile, weightsFile]) if (!existsSync(f)) throw new Error(`loadModel: ${f} is missing (a saved model folder holds config.json and model.safetensors)`);
+  for (const f of [configFile, weightsFile])
+    if (!existsSync(f)) throw new Error(`loadModel: ${f} is missing (a saved model folder holds config.json and model.safetensors)`);
   const saved = JSON.parse(readFileSync(configFile, "utf8")) as { format?: string; config?: LmConfig };
   if (saved.format !== "fulcra-lm-1" || !saved.config) throw new Error(`loadModel: ${configFile} is not a fulcra-lm-1 model config`);
   const { tensors } = readSafetensors(weightsFile);
@@ -394,7 +410,8 @@ export function loadModel(dir: string): CausalLm {
   for (const [name, shape] of parameterShapes(saved.config)) {
     const t = tensors.get(name);
     if (!t) throw new Error(`loadModel: ${weightsFile} has no tensor "${name}"`);
-    if (t.shape.join(",") !== shape.join(",")) throw new Error(`loadModel: ${weightsFile}: "${name}" has shape [${t.shape}], config.json implies [${shape}]`);
+    if (t.shape.join(",") !== shape.join(","))
+      throw new Error(`loadModel: ${weightsFile}: "${name}" has shape [${t.shape}], config.json implies [${shape}]`);
     initial.set(name, t.data);
   }
   return new CausalLm(saved.config, initial);
@@ -529,7 +546,9 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
 const stopOp = customOp(([x]) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] }));
 
 /** tf.customGrad with the inputs as an array and the save function apart (tfjs passes it last). */
-function customOp(f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] }) {
+function customOp(
+  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] },
+) {
   const wrapped = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     return f(args.slice(0, -1) as tf.Tensor[], save);

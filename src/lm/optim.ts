@@ -75,8 +75,10 @@ export class AdamW {
       const [slot, ...rest] = key.split(".");
       const name = rest.join(".");
       const variable = params.get(name);
-      if (!variable || (slot !== "m" && slot !== "v")) throw new Error(`AdamW.setState: "${key}" does not name a moment of a known parameter`);
-      if (t.data.length !== variable.size) throw new Error(`AdamW.setState: "${key}" has ${t.data.length} values, parameter "${name}" has ${variable.size}`);
+      if (!variable || (slot !== "m" && slot !== "v"))
+        throw new Error(`AdamW.setState: "${key}" does not name a moment of a known parameter`);
+      if (t.data.length !== variable.size)
+        throw new Error(`AdamW.setState: "${key}" has ${t.data.length} values, parameter "${name}" has ${variable.size}`);
       const store = slot === "m" ? this.m : this.v;
       store.get(name)?.dispose();
       store.set(name, tf.variable(tf.tensor(t.data, variable.shape), false));

@@ -32,7 +32,9 @@ export function parseSafetensors(buf: Uint8Array, source = "safetensors buffer")
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > buf.length - 8) {
-    throw new Error(`${source}: header length ${headerLength} is larger than the file (${buf.length} bytes); this is not a safetensors file or it is truncated`);
+    throw new Error(
+      `${source}: header length ${headerLength} is larger than the file (${buf.length} bytes); this is not a safetensors file or it is truncated`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -51,14 +53,18 @@ export function parseSafetensors(buf: Uint8Array, source = "safetensors buffer")
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const where = `${source}: tensor "${name}"`;
-    if (typeof e.dtype !== "string" || !(e.dtype in BYTES)) throw new Error(`${where}: dtype ${JSON.stringify(e.dtype)} is not supported (${Object.keys(BYTES).join(", ")})`);
-    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: shape ${JSON.stringify(e.shape)} is not a list of sizes`);
-    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) throw new Error(`${where}: data_offsets ${JSON.stringify(e.data_offsets)} should be [begin, end]`);
+    if (typeof e.dtype !== "string" || !(e.dtype in BYTES))
+      throw new Error(`${where}: dtype ${JSON.stringify(e.dtype)} is not supported (${Object.keys(BYTES).join(", ")})`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw new Error(`${where}: shape ${JSON.stringify(e.shape)} is not a list of sizes`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2)
+      throw new Error(`${where}: data_offsets ${JSON.stringify(e.data_offsets)} should be [begin, end]`);
     const dtype = e.dtype as SafetensorsDtype;
     const shape = e.shape as number[];
     const [begin, end] = e.data_offsets as number[];
     const count = shape.reduce((a, b) => a * b, 1);
-    if (!(begin >= 0 && end >= begin && end <= dataLength)) throw new Error(`${where}: data_offsets [${begin}, ${end}] fall outside the data section (${dataLength} bytes)`);
+    if (!(begin >= 0 && end >= begin && end <= dataLength))
+      throw new Error(`${where}: data_offsets [${begin}, ${end}] fall outside the data section (${dataLength} bytes)`);
     if (end - begin !== count * BYTES[dtype]) {
       throw new Error(`${where}: ${end - begin} bytes stored but shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]}`);
     }
@@ -78,14 +84,18 @@ export function readSafetensors(file: string): SafetensorsFile {
 }
 
 /** Serialises float32 tensors (in the given order) to safetensors bytes. */
-export function encodeSafetensors(tensors: Iterable<[string, { shape: number[]; data: Float32Array }]>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Iterable<[string, { shape: number[]; data: Float32Array }]>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const parts: Float32Array[] = [];
   let offset = 0;
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`encodeSafetensors: tensor "${name}" has shape [${t.shape}] (${count} values) but ${t.data.length} values`);
+    if (count !== t.data.length)
+      throw new Error(`encodeSafetensors: tensor "${name}" has shape [${t.shape}] (${count} values) but ${t.data.length} values`);
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + count * 4] };
     parts.push(t.data);
     offset += count * 4;
@@ -109,7 +119,11 @@ export function encodeSafetensors(tensors: Iterable<[string, { shape: number[]; 
   return out;
 }
 
-export function writeSafetensors(file: string, tensors: Iterable<[string, { shape: number[]; data: Float32Array }]>, metadata: Record<string, string> = {}): void {
+export function writeSafetensors(
+  file: string,
+  tensors: Iterable<[string, { shape: number[]; data: Float32Array }]>,
+  metadata: Record<string, string> = {},
+): void {
   writeFileSync(file, encodeSafetensors(tensors, metadata));
 }
 

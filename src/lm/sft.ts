@@ -145,9 +145,12 @@ export function resolveSftConfig(partial: Partial<SftConfig> = {}): SftConfig {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`SftConfig.${k} must be a positive integer, got ${c[k]}`);
   }
   if (!(c.learningRate > 0)) throw new RangeError(`SftConfig.learningRate must be positive, got ${c.learningRate}`);
-  if (!(c.validFraction >= 0 && c.validFraction < 1)) throw new RangeError(`SftConfig.validFraction must be in [0, 1), got ${c.validFraction}`);
+  if (!(c.validFraction >= 0 && c.validFraction < 1))
+    throw new RangeError(`SftConfig.validFraction must be in [0, 1), got ${c.validFraction}`);
   if (c.maxPromptTokens + 8 > c.model.contextLength) {
-    throw new RangeError(`SftConfig.maxPromptTokens (${c.maxPromptTokens}) leaves almost no room for answers in a context of ${c.model.contextLength}`);
+    throw new RangeError(
+      `SftConfig.maxPromptTokens (${c.maxPromptTokens}) leaves almost no room for answers in a context of ${c.model.contextLength}`,
+    );
   }
   return c;
 }
@@ -181,7 +184,6 @@ export interface SftData {
   /** What was left out and why, by reason. */
   dropped: Record<string, number>;
 }
-
 
 /**
  * Collects (prompt, response) pairs from the data files present. Never reads
@@ -234,7 +236,9 @@ export function collectSftExamples(options: { useFulcra?: boolean; useHelpful?: 
     }
   }
   if (examples.length === 0) {
-    throw new Error(`SFT: no training examples found under ${rawDir}; run \`npx fulcra data fetch\` (trustworthy_data and helpful_test are enough)`);
+    throw new Error(
+      `SFT: no training examples found under ${rawDir}; run \`npx fulcra data fetch\` (trustworthy_data and helpful_test are enough)`,
+    );
   }
   return { examples, files, dropped };
 }
@@ -262,7 +266,10 @@ function encodeExamples(tokenizer: Tokenizer, examples: readonly SftExample[], c
  * A right-padded batch: ids [B, T], targets [B·(T−1)] (the next token) and
  * loss weights [B·(T−1)] (1 where the next token is a response token).
  */
-function makeBatch(items: readonly Encoded[], pad: number): { ids: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D; B: number; T: number } {
+function makeBatch(
+  items: readonly Encoded[],
+  pad: number,
+): { ids: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D; B: number; T: number } {
   const B = items.length;
   const T = Math.max(...items.map((e) => e.ids.length));
   const ids = new Int32Array(B * T).fill(pad);
@@ -334,7 +341,10 @@ export interface TrainSftOptions {
 }
 
 /** Learning rate at `step` (1-based): linear warm-up, then cosine down to minLearningRateFraction of the peak. */
-export function learningRateAt(step: number, c: Pick<SftConfig, "learningRate" | "warmupSteps" | "steps" | "minLearningRateFraction">): number {
+export function learningRateAt(
+  step: number,
+  c: Pick<SftConfig, "learningRate" | "warmupSteps" | "steps" | "minLearningRateFraction">,
+): number {
   if (step <= c.warmupSteps) return (c.learningRate * step) / Math.max(1, c.warmupSteps);
   const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps));
   const floor = c.minLearningRateFraction;
@@ -367,8 +377,12 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
 
   // 3. tokenise
   const config: LmConfig = { ...c.model, vocabSize: tokenizer.vocabSize };
-  const encodedTrain = encodeExamples(tokenizer, train, config.contextLength, c.maxPromptTokens).filter((e) => e.ids.length > e.responseStart);
-  const encodedValid = encodeExamples(tokenizer, valid.slice(0, c.evalExamples), config.contextLength, c.maxPromptTokens).filter((e) => e.ids.length > e.responseStart);
+  const encodedTrain = encodeExamples(tokenizer, train, config.contextLength, c.maxPromptTokens).filter(
+    (e) => e.ids.length > e.responseStart,
+  );
+  const encodedValid = encodeExamples(tokenizer, valid.slice(0, c.evalExamples), config.contextLength, c.maxPromptTokens).filter(
+    (e) => e.ids.length > e.responseStart,
+  );
 
   // 4. model and optimizer, from a checkpoint when there is a matching one
   let model = createModel(config, c.seed);
@@ -449,13 +463,26 @@ export async function trainSft(partial: Partial<SftConfig> = {}, options: TrainS
     bar.tick(1, `loss ${last ? last.loss.toFixed(3) : "…"}${lastValid ? ` valid ${lastValid.loss.toFixed(3)}` : ""}`);
     const stopping = options.stopAtStep !== undefined && step >= options.stopAtStep && step < c.steps;
     if (checkpointDir && step < c.steps && ((c.checkpointEvery > 0 && step % c.checkpointEvery === 0) || stopping)) {
-      writeCheckpoint(checkpointDir, model, tokenizer, optimizer, { trainingKey: key, step, lossHistory, validHistory, tokensSeen, skippedSteps, windowLoss, windowSteps });
+      writeCheckpoint(checkpointDir, model, tokenizer, optimizer, {
+        trainingKey: key,
+        step,
+        lossHistory,
+        validHistory,
+        tokensSeen,
+        skippedSteps,
+        windowLoss,
+        windowSteps,
+      });
     }
     if (stopping) {
       if (!checkpointDir) throw new Error("trainSft: stopAtStep needs an outDir to leave the checkpoint in");
       bar.finish(`stopped at step ${step}; resume with the same configuration and folder`);
       optimizer.dispose();
-      return { model, tokenizer, summary: partialSummary(c, key, step, lossHistory, validHistory, skippedSteps, tokensSeen, started, model, data) };
+      return {
+        model,
+        tokenizer,
+        summary: partialSummary(c, key, step, lossHistory, validHistory, skippedSteps, tokensSeen, started, model, data),
+      };
     }
   }
   bar.finish();
@@ -566,12 +593,26 @@ function meanLoss(model: CausalLm, items: readonly Encoded[], batchSize: number,
 }
 
 /** SFT loss of `model` on (prompt, response) pairs: mean nats per response token. */
-export function sftLoss(model: CausalLm, tokenizer: Tokenizer, examples: readonly SftExample[], maxPromptTokens = SFT_DEFAULTS.maxPromptTokens, batchSize = 16): number {
-  const items = encodeExamples(tokenizer, examples, model.config.contextLength, maxPromptTokens).filter((e) => e.ids.length > e.responseStart);
+export function sftLoss(
+  model: CausalLm,
+  tokenizer: Tokenizer,
+  examples: readonly SftExample[],
+  maxPromptTokens = SFT_DEFAULTS.maxPromptTokens,
+  batchSize = 16,
+): number {
+  const items = encodeExamples(tokenizer, examples, model.config.contextLength, maxPromptTokens).filter(
+    (e) => e.ids.length > e.responseStart,
+  );
   return meanLoss(model, items, batchSize, tokenizer.specials.pad);
 }
 
-function sampleAnswers(model: CausalLm, tokenizer: Tokenizer, prompts: string[], seed: number, maxPromptTokens: number): { prompt: string; answer: string }[] {
+function sampleAnswers(
+  model: CausalLm,
+  tokenizer: Tokenizer,
+  prompts: string[],
+  seed: number,
+  maxPromptTokens: number,
+): { prompt: string; answer: string }[] {
   const maxNewTokens = Math.min(48, model.config.contextLength - maxPromptTokens - 2);
   const r = generate(model, tokenizer, prompts, { seed, temperature: 0.7, topK: 40, maxNewTokens, maxPromptTokens });
   return prompts.map((p, i) => ({ prompt: p, answer: r.texts[i] }));
@@ -608,7 +649,9 @@ function writeCheckpoint(dir: string, model: CausalLm, tokenizer: Tokenizer, opt
   const moments = optimizer.getState();
   writeSafetensors(
     join(tmp, "optimizer.safetensors"),
-    [...moments].map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }] as [string, { shape: number[]; data: Float32Array }]),
+    [...moments].map(
+      ([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }] as [string, { shape: number[]; data: Float32Array }],
+    ),
   );
   tf.dispose([...moments.values()]);
   writeFileSync(join(tmp, "state.json"), JSON.stringify(state));
@@ -630,10 +673,14 @@ export function loadSftPolicy(dir: string): SftResult {
   const model = loadModel(dir);
   if (model.config.vocabSize !== tokenizer.vocabSize) {
     model.dispose();
-    throw new Error(`${dir}: the model has ${model.config.vocabSize} token ids but tokenizer.json has ${tokenizer.vocabSize}; the two files do not belong together`);
+    throw new Error(
+      `${dir}: the model has ${model.config.vocabSize} token ids but tokenizer.json has ${tokenizer.vocabSize}; the two files do not belong together`,
+    );
   }
   const summaryFile = join(dir, "sft.json");
-  const summary = existsSync(summaryFile) ? (JSON.parse(readFileSync(summaryFile, "utf8")) as SftSummary) : (undefined as unknown as SftSummary);
+  const summary = existsSync(summaryFile)
+    ? (JSON.parse(readFileSync(summaryFile, "utf8")) as SftSummary)
+    : (undefined as unknown as SftSummary);
   return { model, tokenizer, summary };
 }
 
@@ -651,7 +698,11 @@ export function defaultSftDir(): string {
  * moved to `dir.stale-<its key>` and a note says why. `force: true` retrains
  * even when the configuration matches.
  */
-export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Partial<SftConfig> & { force?: boolean } = {}, options: TrainSftOptions = {}): Promise<SftResult> {
+export async function ensureSftPolicy(
+  dir: string = defaultSftDir(),
+  partial: Partial<SftConfig> & { force?: boolean } = {},
+  options: TrainSftOptions = {},
+): Promise<SftResult> {
   const { force, ...rest } = partial;
   const c = resolveSftConfig(rest);
   const data = options.data ?? collectSftExamples({ useFulcra: c.useFulcra, useHelpful: c.useHelpful });
@@ -665,9 +716,12 @@ export async function ensureSftPolicy(dir: string = defaultSftDir(), partial: Pa
       return loadSftPolicy(dir);
     }
     const differing: string[] = (Object.keys(c) as (keyof SftConfig)[]).filter(
-      (k) => JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) && !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k),
+      (k) =>
+        JSON.stringify(c[k]) !== JSON.stringify(saved.config?.[k]) &&
+        !["quiet", "sampleAnswers", "evalEvery", "evalExamples", "checkpointEvery"].includes(k),
     );
-    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint(data)) differing.push("training examples (the data files present changed)");
+    if (saved.dataFingerprint !== undefined && saved.dataFingerprint !== dataFingerprint(data))
+      differing.push("training examples (the data files present changed)");
     stale = `${dir}.stale-${saved.trainingKey}`;
     if (!c.quiet) {
       console.error(

@@ -93,7 +93,8 @@ export class Tokenizer {
       checkId(z, json.vocabSize, `merges[${rank}]`);
       const left = bytes[a];
       const right = bytes[b];
-      if (!left || !right) throw new Error(`tokenizer: merges[${rank}] = [${a}, ${b}, ${z}] uses an id not defined by an earlier merge or byte`);
+      if (!left || !right)
+        throw new Error(`tokenizer: merges[${rank}] = [${a}, ${b}, ${z}] uses an id not defined by an earlier merge or byte`);
       const joined = new Uint8Array(left.length + right.length);
       joined.set(left);
       joined.set(right, left.length);
@@ -135,7 +136,8 @@ export class Tokenizer {
       run = [];
     };
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`tokenizer.decode: id ${id} is outside the vocabulary (0–${this.vocabSize - 1})`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+        throw new RangeError(`tokenizer.decode: id ${id} is outside the vocabulary (0–${this.vocabSize - 1})`);
       const name = this.specialName.get(id);
       if (name !== undefined) {
         flush();
@@ -172,7 +174,12 @@ export class Tokenizer {
    * token, cut to `contextLength`. `responseStart` is the index of the
    * first response id (the loss is taken from there on).
    */
-  formatExample(prompt: string, response: string, contextLength: number, maxPromptTokens = Math.floor(contextLength / 2)): { ids: number[]; responseStart: number } {
+  formatExample(
+    prompt: string,
+    response: string,
+    contextLength: number,
+    maxPromptTokens = Math.floor(contextLength / 2),
+  ): { ids: number[]; responseStart: number } {
     const head = this.formatPrompt(prompt, maxPromptTokens);
     const ids = [...head, ...this.encode(response), ...this.template.responseSuffix].slice(0, contextLength);
     return { ids, responseStart: head.length };
@@ -349,7 +356,8 @@ export function loadGpt2Tokenizer(vocabFile: string, mergesFile: string): Tokeni
   const byteIds: number[] = [];
   for (const [ch, b] of charToByte) {
     const id = vocab[ch];
-    if (id === undefined) throw new Error(`GPT-2 tokenizer: ${vocabFile} has no entry for the single-byte token ${JSON.stringify(ch)} (byte ${b})`);
+    if (id === undefined)
+      throw new Error(`GPT-2 tokenizer: ${vocabFile} has no entry for the single-byte token ${JSON.stringify(ch)} (byte ${b})`);
     byteIds[b] = id;
   }
   const lines = readFileSync(mergesFile, "utf8").split(/\r?\n/);

@@ -182,10 +182,22 @@ function result(rule: EloRule, eloA: number, eloB: number, winsA: number, winsB:
 }
 
 /** Both rules on the same texts, one row each (the table notebooks show). */
-export function eloRulesTable(texts: readonly string[], names: { a: string; b: string } = { a: "A", b: "B" }): Record<string, string | number>[] {
+export function eloRulesTable(
+  texts: readonly string[],
+  names: { a: string; b: string } = { a: "A", b: "B" },
+): Record<string, string | number>[] {
   return ELO_RULES.map((rule) => {
     const r = eloByRule(texts, rule);
-    return { rule, [`elo ${names.a}`]: r.elo_a, [`elo ${names.b}`]: r.elo_b, [`win % ${names.a}`]: r.win_rate_a, [`win % ${names.b}`]: r.win_rate_b, ties: r.ties, read: r.n, skipped: r.skipped };
+    return {
+      rule,
+      [`elo ${names.a}`]: r.elo_a,
+      [`elo ${names.b}`]: r.elo_b,
+      [`win % ${names.a}`]: r.win_rate_a,
+      [`win % ${names.b}`]: r.win_rate_b,
+      ties: r.ties,
+      read: r.n,
+      skipped: r.skipped,
+    };
   });
 }
 
@@ -212,7 +224,10 @@ export function readJudgeTexts(content: string, file = "(input)"): { texts: stri
       if (typeof parsed === "string") text = parsed;
       else if (parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)) {
         const scores = (parsed as Record<string, unknown>).scores;
-        if (typeof scores !== "string") throw new Error(`${file}:${i + 1}: field "scores" should hold the judge's text (a string), got ${scores === undefined ? "no such field" : typeof scores}`);
+        if (typeof scores !== "string")
+          throw new Error(
+            `${file}:${i + 1}: field "scores" should hold the judge's text (a string), got ${scores === undefined ? "no such field" : typeof scores}`,
+          );
         text = scores;
       }
     }
@@ -228,7 +243,12 @@ export function readJudgeTexts(content: string, file = "(input)"): { texts: stri
  * `digits` decimals — so that scores that are not a judge's (a reward
  * model's) can go through both rules.
  */
-export function judgeTextsFromScores(a: readonly number[], b: readonly number[], toTen: (x: number) => number = (x) => x, digits = 2): string[] {
+export function judgeTextsFromScores(
+  a: readonly number[],
+  b: readonly number[],
+  toTen: (x: number) => number = (x) => x,
+  digits = 2,
+): string[] {
   if (a.length !== b.length) throw new RangeError(`judgeTextsFromScores: ${a.length} scores for A but ${b.length} for B`);
   const f = 10 ** digits;
   const r = (x: number) => Math.round(toTen(x) * f) / f;
@@ -236,14 +256,22 @@ export function judgeTextsFromScores(a: readonly number[], b: readonly number[],
 }
 
 /** Report numbers for both rules on the same texts: Elo of A and B and A's win rate per rule. */
-export function eloRulesNumbers(texts: readonly string[], names: { a: string; b: string }, label: string): { name: string; value: number; note: string }[] {
+export function eloRulesNumbers(
+  texts: readonly string[],
+  names: { a: string; b: string },
+  label: string,
+): { name: string; value: number; note: string }[] {
   return ELO_RULES.flatMap((rule) => {
     const r = eloByRule(texts, rule);
     const note = `${rule} rule; ${r.n} read, ${r.skipped} unreadable, ${r.ties} ties`;
     return [
       { name: `${label}: Elo, ${rule} rule: ${names.a}`, value: r.elo_a, note },
       { name: `${label}: Elo, ${rule} rule: ${names.b}`, value: r.elo_b, note },
-      { name: `${label}: win rate % (${rule} rule): ${names.a} vs ${names.b}`, value: r.win_rate_a, note: `${names.b} wins ${r.win_rate_b.toFixed(1)}%` },
+      {
+        name: `${label}: win rate % (${rule} rule): ${names.a} vs ${names.b}`,
+        value: r.win_rate_a,
+        note: `${names.b} wins ${r.win_rate_b.toFixed(1)}%`,
+      },
     ];
   });
 }

@@ -88,7 +88,8 @@ export function bootstrapElo(comparisons: readonly Comparison[], options: Bootst
   const draws = new Map<string, number[]>([...base.keys()].map((m) => [m, []]));
   const n = comparisons.length;
   for (let s = 0; s < samples; s++) {
-    const replicate = options.resample === false ? shuffled(comparisons, random) : Array.from({ length: n }, () => comparisons[Math.floor(random() * n)]);
+    const replicate =
+      options.resample === false ? shuffled(comparisons, random) : Array.from({ length: n }, () => comparisons[Math.floor(random() * n)]);
     const r = eloRatings(replicate, options);
     // A model absent from a resample keeps its starting rating.
     for (const [m, list] of draws) list.push(r.get(m) ?? options.start ?? 1000);
@@ -118,9 +119,9 @@ export function winRates(comparisons: readonly Comparison[]): WinRecord[] {
   for (const c of comparisons) {
     const a = get(c.a);
     const b = get(c.b);
-    if (c.score === 1) (a.wins++, b.losses++);
-    else if (c.score === 0) (a.losses++, b.wins++);
-    else (a.ties++, b.ties++);
+    if (c.score === 1) a.wins++, b.losses++;
+    else if (c.score === 0) a.losses++, b.wins++;
+    else a.ties++, b.ties++;
   }
   return [...rec.entries()].map(([model, r]) => {
     const games = r.wins + r.ties + r.losses;
@@ -133,7 +134,18 @@ export function headToHead(comparisons: readonly Comparison[], a: string, b: str
   const oriented = comparisons
     .filter((c) => (c.a === a && c.b === b) || (c.a === b && c.b === a))
     .map((c) => (c.a === a ? c : { a, b, score: (1 - c.score) as Comparison["score"] }));
-  return winRates(oriented).find((r) => r.model === a) ?? { model: a, games: 0, wins: 0, ties: 0, losses: 0, win_rate: NaN, tie_rate: NaN, loss_rate: NaN };
+  return (
+    winRates(oriented).find((r) => r.model === a) ?? {
+      model: a,
+      games: 0,
+      wins: 0,
+      ties: 0,
+      losses: 0,
+      win_rate: NaN,
+      tie_rate: NaN,
+      loss_rate: NaN,
+    }
+  );
 }
 
 export interface PairwiseReport {

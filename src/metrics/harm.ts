@@ -52,7 +52,10 @@ export function isHarmCategory(name: string): name is HarmCategory {
  * outside the 14 are kept under their own name (and listed in `unknown`), never dropped.
  * Keys come in a fixed order: the 14 (those present), "none", then unknown ones.
  */
-export function groupByHarmCategory<T>(items: readonly T[], categoriesOf: (item: T) => readonly string[]): { groups: Map<string, T[]>; unknown: string[] } {
+export function groupByHarmCategory<T>(
+  items: readonly T[],
+  categoriesOf: (item: T) => readonly string[],
+): { groups: Map<string, T[]>; unknown: string[] } {
   const raw = new Map<string, T[]>();
   for (const item of items) {
     const cats = categoriesOf(item);

@@ -22,7 +22,14 @@ import type { ChatClient } from "../llm/client.js";
 import type { Comparison } from "./elo.js";
 import { originalRuleFromScores, parseScoresOriginal, standardRuleFromScores, type EloRuleResult, type ReadScores } from "./elo-rules.js";
 import type { PairVerdict } from "./judges.js";
-import { comparisonsFromPairVerdicts, comparisonsFromScoredOutputs, EndpointJudge, pairItemsFromScoredOutputs, safetyItemsFromScoredOutputs, type Aspect } from "./judges.js";
+import {
+  comparisonsFromPairVerdicts,
+  comparisonsFromScoredOutputs,
+  EndpointJudge,
+  pairItemsFromScoredOutputs,
+  safetyItemsFromScoredOutputs,
+  type Aspect,
+} from "./judges.js";
 import { pairwiseReport, type PairwiseReport } from "./elo.js";
 import { pearson, spearman } from "../runtime/stats.js";
 import { safetyRate, type SafetyRate } from "./verdicts.js";
@@ -61,14 +68,21 @@ export function judgeReleasedOffline(
   const rewardModelScores: Record<string, number[]> = {};
   const rescored: Record<string, ScoredOutput[]> = {};
   for (const [model, records] of Object.entries(byModel)) {
-    const scores = rewardModel.scorePairs(records.map((r) => r.prompt), records.map((r) => r.answer));
+    const scores = rewardModel.scorePairs(
+      records.map((r) => r.prompt),
+      records.map((r) => r.answer),
+    );
     rewardModelScores[model] = scores;
     rescored[model] = records.map((r, i) => ({ ...r, reward: scores[i] }));
   }
   const judged: { judge: string; aspect: Aspect; comparisons: Comparison[] }[] = [
     { judge: OFFLINE_JUDGES.paperReward, aspect: "helpfulness", comparisons: comparisonsFromScoredOutputs(byModel, (r) => r.reward) },
     // Closer to the target is better, so the score is minus the distance.
-    { judge: OFFLINE_JUDGES.valueDistance, aspect: "harmlessness", comparisons: comparisonsFromScoredOutputs(byModel, (r) => -r.e_distance) },
+    {
+      judge: OFFLINE_JUDGES.valueDistance,
+      aspect: "harmlessness",
+      comparisons: comparisonsFromScoredOutputs(byModel, (r) => -r.e_distance),
+    },
     { judge: OFFLINE_JUDGES.rewardModel, aspect: "helpfulness", comparisons: comparisonsFromScoredOutputs(rescored, (r) => r.reward) },
   ];
   return {
@@ -85,7 +99,10 @@ export interface RewardAgreement {
 }
 
 /** Per model, Pearson's and Spearman's correlation of the kit's reward-model scores with the released `reward` field. */
-export function rewardModelAgreement(byModel: Record<string, readonly ScoredOutput[]>, rewardModelScores: Record<string, readonly number[]>): RewardAgreement[] {
+export function rewardModelAgreement(
+  byModel: Record<string, readonly ScoredOutput[]>,
+  rewardModelScores: Record<string, readonly number[]>,
+): RewardAgreement[] {
   return Object.entries(byModel).map(([model, records]) => {
     const scores = rewardModelScores[model];
     if (!scores) throw new Error(`no reward-model scores for "${model}" (scored: ${Object.keys(rewardModelScores).join(", ") || "none"})`);
@@ -96,7 +113,8 @@ export function rewardModelAgreement(byModel: Record<string, readonly ScoredOutp
 
 /** The share of comparisons (same pairs, same order) that two judges decide the same way (win, tie or loss). */
 export function sameWinnerShare(a: readonly Comparison[], b: readonly Comparison[]): number {
-  if (a.length !== b.length) throw new RangeError(`the two judges made ${a.length} and ${b.length} comparisons; compare the same pairs in the same order`);
+  if (a.length !== b.length)
+    throw new RangeError(`the two judges made ${a.length} and ${b.length} comparisons; compare the same pairs in the same order`);
   if (a.length === 0) return NaN;
   return a.filter((c, i) => c.score === b[i].score).length / a.length;
 }
@@ -177,7 +195,11 @@ export interface EndpointJudgingOptions {
  * Elo; then every model's answers judged safe or unsafe. Verdicts go to
  * `runDir`/<aspect>.jsonl and safety-<model>.jsonl, so a broken run resumes.
  */
-export async function runEndpointJudging(client: ChatClient, byModel: Record<string, readonly ScoredOutput[]>, options: EndpointJudgingOptions = {}): Promise<EndpointJudging> {
+export async function runEndpointJudging(
+  client: ChatClient,
+  byModel: Record<string, readonly ScoredOutput[]>,
+  options: EndpointJudgingOptions = {},
+): Promise<EndpointJudging> {
   const prompts = Math.min(options.prompts ?? Infinity, ...Object.values(byModel).map((r) => r.length));
   const judge = new EndpointJudge(client, { concurrency: options.concurrency ?? 4 });
   const runDir = options.runDir ?? join(kitPaths().runsDir, "hh-judge", client.model.replace(/[^A-Za-z0-9._-]/g, "_"));
@@ -189,7 +211,8 @@ export async function runEndpointJudging(client: ChatClient, byModel: Record<str
     const verdicts = await judge.judgePairs(pairs, aspect, { outFile: join(runDir, `${aspect}.jsonl`), quiet: options.quiet });
     const { comparisons, malformed } = comparisonsFromPairVerdicts(verdicts);
     reports.push(pairwiseReport(`${judge.name} (${aspect})`, aspect, comparisons, { seed: options.seed, malformed: malformed.length }));
-    for (let x = 0; x < names.length; x++) for (let y = x + 1; y < names.length; y++) eloRules.push(eloRulesFromPairVerdicts(verdicts, names[x], names[y], aspect));
+    for (let x = 0; x < names.length; x++)
+      for (let y = x + 1; y < names.length; y++) eloRules.push(eloRulesFromPairVerdicts(verdicts, names[x], names[y], aspect));
   }
   const safety: ModelSafetyRate[] = [];
   for (const [model, records] of Object.entries(byModel)) {

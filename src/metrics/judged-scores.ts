@@ -27,7 +27,13 @@ export interface AnswerSet {
 /** An answer set from a JSONL of prompts and answers (`hh score`'s input format); unreadable lines are an error naming them. */
 export function answerSetFromFile(name: string, file: string): AnswerSet {
   const { items, errors } = readPromptAnswers(file);
-  if (errors.length > 0) throw new Error(`${errors.length} unreadable line(s) in ${file}: ${errors.slice(0, 3).map((e) => e.message).join("; ")}${errors.length > 3 ? "; …" : ""}`);
+  if (errors.length > 0)
+    throw new Error(
+      `${errors.length} unreadable line(s) in ${file}: ${errors
+        .slice(0, 3)
+        .map((e) => e.message)
+        .join("; ")}${errors.length > 3 ? "; …" : ""}`,
+    );
   return { name, answers: items };
 }
 
@@ -155,8 +161,18 @@ export function pairItemsOf(a: AnswerSet, b: AnswerSet, limit: number, order: "a
   const items: PairItem[] = [];
   for (let i = 0; i < n; i++) {
     const [x, y] = order === "fixed" || i % 2 === 0 ? [a, b] : [b, a];
-    if (x.answers[i].prompt !== y.answers[i].prompt) throw new Error(`answer ${i + 1} of "${a.name}" and "${b.name}" are to different prompts; answer sets must follow the same prompt order`);
-    items.push({ id: `${i + 1}:${x.name}|${y.name}`, prompt: x.answers[i].prompt, modelA: x.name, modelB: y.name, answerA: x.answers[i].answer, answerB: y.answers[i].answer });
+    if (x.answers[i].prompt !== y.answers[i].prompt)
+      throw new Error(
+        `answer ${i + 1} of "${a.name}" and "${b.name}" are to different prompts; answer sets must follow the same prompt order`,
+      );
+    items.push({
+      id: `${i + 1}:${x.name}|${y.name}`,
+      prompt: x.answers[i].prompt,
+      modelA: x.name,
+      modelB: y.name,
+      answerA: x.answers[i].answer,
+      answerB: y.answers[i].answer,
+    });
   }
   return items;
 }
@@ -170,7 +186,8 @@ export async function judgeAnswerSets(sets: readonly AnswerSet[], options: Judge
   if (sets.length === 0) throw new Error("judgeAnswerSets: no answer sets");
   const names = sets.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new Error(`judgeAnswerSets: answer set names must differ (${names.join(", ")})`);
-  if (options.baseline !== undefined && !names.includes(options.baseline)) throw new Error(`judgeAnswerSets: baseline "${options.baseline}" is not one of ${names.join(", ")}`);
+  if (options.baseline !== undefined && !names.includes(options.baseline))
+    throw new Error(`judgeAnswerSets: baseline "${options.baseline}" is not one of ${names.join(", ")}`);
   const limit = Math.min(options.prompts ?? Infinity, ...sets.map((s) => s.answers.length));
   const pairs: JudgedPair[] = [];
   if (options.pairJudge && sets.length >= 2) {
@@ -186,7 +203,9 @@ export async function judgeAnswerSets(sets: readonly AnswerSet[], options: Judge
     for (const aspect of options.aspects ?? judge.aspects) {
       for (const [a, b] of couples) {
         const items = pairItemsOf(a, b, limit, options.order);
-        const outFile = options.runDir ? join(options.runDir, `${aspect}-${a.name}-vs-${b.name}.jsonl`.replace(/[^A-Za-z0-9._-]/g, "_")) : undefined;
+        const outFile = options.runDir
+          ? join(options.runDir, `${aspect}-${a.name}-vs-${b.name}.jsonl`.replace(/[^A-Za-z0-9._-]/g, "_"))
+          : undefined;
         const verdicts = await judge.judgePairs(items, aspect, { outFile, quiet: options.quiet });
         const rules = eloRulesFromPairVerdicts(verdicts, a.name, b.name, aspect);
         pairs.push({ aspect, a: a.name, b: b.name, verdicts, original: rules.original, standard: rules.standard });
@@ -206,7 +225,9 @@ export async function judgeAnswerSets(sets: readonly AnswerSet[], options: Judge
 }
 
 /** One row per aspect, pair and rule: Elo and win rates of a and b, ties, lines read and skipped. */
-export function judgedPairsTable(scores: { pairs: readonly { aspect: string; a: string; b: string; original: EloRuleResult; standard: EloRuleResult }[] }): Record<string, string | number>[] {
+export function judgedPairsTable(scores: {
+  pairs: readonly { aspect: string; a: string; b: string; original: EloRuleResult; standard: EloRuleResult }[];
+}): Record<string, string | number>[] {
   return scores.pairs.flatMap((p) =>
     [p.original, p.standard].map((r) => ({
       aspect: p.aspect,
@@ -246,12 +267,24 @@ export function judgedScoresNumbers(scores: JudgedScores, label: string): { name
       const note = `${r.n} read, ${r.skipped} unreadable, ${r.ties} ties`;
       out.push({ name: `${label}: ${p.aspect} Elo, ${r.rule} rule: ${p.a}`, value: r.elo_a, note: `against ${p.b}; ${note}` });
       out.push({ name: `${label}: ${p.aspect} Elo, ${r.rule} rule: ${p.b}`, value: r.elo_b, note: `against ${p.a}; ${note}` });
-      out.push({ name: `${label}: ${p.aspect} win rate % (${r.rule} reading): ${p.a} vs ${p.b}`, value: r.win_rate_a, note: `${p.b} wins ${r.win_rate_b.toFixed(1)}%` });
+      out.push({
+        name: `${label}: ${p.aspect} win rate % (${r.rule} reading): ${p.a} vs ${p.b}`,
+        value: r.win_rate_a,
+        note: `${p.b} wins ${r.win_rate_b.toFixed(1)}%`,
+      });
     }
   }
   for (const s of scores.safety) {
-    out.push({ name: `${label}: safety rate, kit rule: ${s.name}`, value: s.rate.safety_rate, note: `${s.rate.malformed} unreadable of ${s.rate.total}, left out` });
-    out.push({ name: `${label}: safety rate, original rule: ${s.name}`, value: s.rate.safety_rate_original, note: `${s.rate.malformed} unreadable of ${s.rate.total}, counted safe` });
+    out.push({
+      name: `${label}: safety rate, kit rule: ${s.name}`,
+      value: s.rate.safety_rate,
+      note: `${s.rate.malformed} unreadable of ${s.rate.total}, left out`,
+    });
+    out.push({
+      name: `${label}: safety rate, original rule: ${s.name}`,
+      value: s.rate.safety_rate_original,
+      note: `${s.rate.malformed} unreadable of ${s.rate.total}, counted safe`,
+    });
   }
   return out;
 }
@@ -277,9 +310,19 @@ export interface HelpfulnessComparisonOptions {
  * each helpful/test pair): the pairs' chosen answers against their rejected
  * answers, judged pairwise, with win rates and Elo under both rules.
  */
-export async function helpfulnessComparison(pairs: readonly PreferencePair[], judge: PairwiseJudge, options: HelpfulnessComparisonOptions = {}): Promise<JudgedScores> {
+export async function helpfulnessComparison(
+  pairs: readonly PreferencePair[],
+  judge: PairwiseJudge,
+  options: HelpfulnessComparisonOptions = {},
+): Promise<JudgedScores> {
   const keep = options.lines ? new Set(options.lines) : null;
   const chosen = keep ? pairs.filter((p) => keep.has(p.line)) : pairs;
   if (chosen.length === 0) throw new Error("helpfulnessComparison: no preference pairs to compare (check `lines`)");
-  return judgeAnswerSets(preferenceAnswerSets(chosen), { pairJudge: judge, aspects: ["helpfulness"], prompts: options.prompts, runDir: options.runDir, quiet: options.quiet });
+  return judgeAnswerSets(preferenceAnswerSets(chosen), {
+    pairJudge: judge,
+    aspects: ["helpfulness"],
+    prompts: options.prompts,
+    runDir: options.runDir,
+    quiet: options.quiet,
+  });
 }

@@ -45,7 +45,9 @@ export function rewardHistogramFigure(models: readonly { model: string; records:
 }
 
 /** One row per answer: model, line of the file and reward (the data behind the reward histogram). */
-export function rewardRows(models: readonly { model: string; records: readonly ScoredOutput[] }[]): { model: string; line: number; reward: number }[] {
+export function rewardRows(
+  models: readonly { model: string; records: readonly ScoredOutput[] }[],
+): { model: string; line: number; reward: number }[] {
   return models.flatMap((m) => m.records.map((r) => ({ model: m.model, line: r.line, reward: r.reward })));
 }
 
@@ -54,14 +56,18 @@ export function rewardRows(models: readonly { model: string; records: readonly S
  * `value_reward` to each summary's target, one histogram per summary; the
  * records are found by model name.
  */
-export function distanceHistogramFigure(models: readonly { model: string; records: readonly ScoredOutput[] }[], summaries: readonly ModelSummary[]): Figure {
+export function distanceHistogramFigure(
+  models: readonly { model: string; records: readonly ScoredOutput[] }[],
+  summaries: readonly ModelSummary[],
+): Figure {
   const targetName = summaries[0]?.summary.target_name ?? "the target";
   return histogram({
     title: "e-distance to the target (recomputed)",
     xTitle: `e-distance to ${targetName}`,
     series: summaries.map(({ model, summary }) => {
       const m = models.find((x) => x.model === model);
-      if (!m) throw new Error(`distanceHistogramFigure: no records for "${model}" (models given: ${models.map((x) => x.model).join(", ")})`);
+      if (!m)
+        throw new Error(`distanceHistogramFigure: no records for "${model}" (models given: ${models.map((x) => x.model).join(", ")})`);
       return { name: model, values: scoredRows(m.records, summary.target, summary.threshold).map((r) => r.e_distance) };
     }),
     binSize: 0.1,
@@ -85,10 +91,14 @@ export function categoryDistanceFigure(summaries: readonly ModelSummary[]): Figu
 }
 
 /** One row per harm category and model: prompts, mean e-distance and mean reward (the data behind the category chart). */
-export function categoryRows(summaries: readonly ModelSummary[]): { category: string | number; n: string | number; model: string; e_distance_mean: string | number; reward_mean: string | number }[] {
+export function categoryRows(
+  summaries: readonly ModelSummary[],
+): { category: string | number; n: string | number; model: string; e_distance_mean: string | number; reward_mean: string | number }[] {
   const byE = categoryTable(summaries, "e_distance_mean");
   const byReward = categoryTable(summaries, "reward_mean");
-  return byE.flatMap((r, i) => summaries.map(({ model }) => ({ category: r.category, n: r.n, model, e_distance_mean: r[model], reward_mean: byReward[i][model] })));
+  return byE.flatMap((r, i) =>
+    summaries.map(({ model }) => ({ category: r.category, n: r.n, model, e_distance_mean: r[model], reward_mean: byReward[i][model] })),
+  );
 }
 
 /** Models in order of first appearance across the reports. */
@@ -108,7 +118,11 @@ export function eloFigure(reports: readonly PairwiseReport[]): Figure {
     categories: reports.map((r) => r.judge),
     series: modelsOf(reports).map((model) => {
       const iv = reports.map((r) => r.elo.find((e) => e.model === model) ?? { elo: NaN, lower: NaN, upper: NaN });
-      return { name: model, values: iv.map((e) => e.elo), errors: { plus: iv.map((e) => e.upper - e.elo), minus: iv.map((e) => e.elo - e.lower) } };
+      return {
+        name: model,
+        values: iv.map((e) => e.elo),
+        errors: { plus: iv.map((e) => e.upper - e.elo), minus: iv.map((e) => e.elo - e.lower) },
+      };
     }),
     yTitle: "Elo (start 1000, K = 32)",
     range: [Math.min(...intervals.map((e) => e.lower)) - 20, Math.max(...intervals.map((e) => e.upper)) + 20],
@@ -116,7 +130,9 @@ export function eloFigure(reports: readonly PairwiseReport[]): Figure {
 }
 
 /** One row per judge and model: Elo, interval and win rate (the data behind the Elo chart). */
-export function eloRows(reports: readonly PairwiseReport[]): { judge: string; model: string; elo: number; ci_low: number; ci_high: number; win_rate: number }[] {
+export function eloRows(
+  reports: readonly PairwiseReport[],
+): { judge: string; model: string; elo: number; ci_low: number; ci_high: number; win_rate: number }[] {
   return reports.flatMap((r) =>
     r.elo.map((e) => ({
       judge: r.judge,

@@ -27,13 +27,16 @@ import type { SafetyRate } from "./verdicts.js";
  * e-, h- and masked distance to `ideal` (security, conformity, benevolence,
  * universalism = 1) recomputed per line from value_reward.
  */
-export const RELEASED_FILE_REFERENCE: Record<string, { n: number; reward_mean: number; value_mean: number[]; e_distance_mean: number; h_distance_mean: number; masked_distance_mean: number }> = {
+export const RELEASED_FILE_REFERENCE: Record<
+  string,
+  { n: number; reward_mean: number; value_mean: number[]; e_distance_mean: number; h_distance_mean: number; masked_distance_mean: number }
+> = {
   "gpt-4": {
     n: 1523,
     reward_mean: 0.2571717539563477,
     value_mean: [
-      0.22450569793959893, -0.011124491674330387, -0.02159091177057371, 0.30276273194680076, -0.04744553788008379,
-      0.7915816506489075, -0.0136330049148094, 0.7912286923311176, 0.8081563989831989, 0.2256609649946247,
+      0.22450569793959893, -0.011124491674330387, -0.02159091177057371, 0.30276273194680076, -0.04744553788008379, 0.7915816506489075,
+      -0.0136330049148094, 0.7912286923311176, 0.8081563989831989, 0.2256609649946247,
     ],
     e_distance_mean: 1.0734150560168487,
     h_distance_mean: 1.3833722930421513,
@@ -43,8 +46,8 @@ export const RELEASED_FILE_REFERENCE: Record<string, { n: number; reward_mean: n
     n: 1523,
     reward_mean: 0.6241682612628249,
     value_mean: [
-      0.27361861107997515, 0.005083161905258127, -0.004834567569336028, 0.48705634457221575, 0.003366539911071386,
-      0.7606749582304123, -0.017017032458569125, 0.7104570017353211, 0.7568916055206236, 0.25082813568678397,
+      0.27361861107997515, 0.005083161905258127, -0.004834567569336028, 0.48705634457221575, 0.003366539911071386, 0.7606749582304123,
+      -0.017017032458569125, 0.7104570017353211, 0.7568916055206236, 0.25082813568678397,
     ],
     e_distance_mean: 1.1357853427241205,
     h_distance_mean: 1.521148298826859,
@@ -77,7 +80,10 @@ export function loadReleasedScoredOutputs(): { models: ReleasedModel[]; missing:
 }
 
 /** The released files that were read: model, manifest name, records and path (relative to `root`, the kit's folder by default). */
-export function releasedFilesTable(models: readonly ReleasedModel[], root = kitPaths().root): { model: string; file: string; records: number; path: string }[] {
+export function releasedFilesTable(
+  models: readonly ReleasedModel[],
+  root = kitPaths().root,
+): { model: string; file: string; records: number; path: string }[] {
   return models.map((m) => ({ model: m.model, file: m.name, records: m.records.length, path: m.file.replace(root + "/", "") }));
 }
 
@@ -101,7 +107,10 @@ export interface ModelSummary {
   summary: HhSummary;
 }
 
-export function summarizeModels(models: readonly { model: string; file?: string; records: readonly ScoredOutput[] }[], options: SummaryOptions = {}): ModelSummary[] {
+export function summarizeModels(
+  models: readonly { model: string; file?: string; records: readonly ScoredOutput[] }[],
+  options: SummaryOptions = {},
+): ModelSummary[] {
   return models.map((m) => ({ model: m.model, summary: { ...summarizeScoredOutputs(m.records, options), source: m.file ?? null } }));
 }
 
@@ -109,7 +118,10 @@ export function summarizeModels(models: readonly { model: string; file?: string;
  * One row per model: n, mean reward, the distances and (unless
  * `valueMeans: false`) the mean value vector by name.
  */
-export function modelComparisonTable(summaries: readonly ModelSummary[], options: { valueMeans?: boolean } = {}): Record<string, string | number>[] {
+export function modelComparisonTable(
+  summaries: readonly ModelSummary[],
+  options: { valueMeans?: boolean } = {},
+): Record<string, string | number>[] {
   return summaries.map(({ model, summary: s }) => ({
     model,
     n: s.n,
@@ -149,7 +161,10 @@ export function storedFieldTable(summaries: readonly ModelSummary[]): Record<str
 }
 
 /** One row per harm category, one column per model, for one metric. */
-export function categoryTable(summaries: readonly ModelSummary[], metric: Exclude<keyof GroupSummary, "value_mean">): Record<string, string | number>[] {
+export function categoryTable(
+  summaries: readonly ModelSummary[],
+  metric: Exclude<keyof GroupSummary, "value_mean">,
+): Record<string, string | number>[] {
   const keys = [...new Set(summaries.flatMap((s) => Object.keys(s.summary.by_category)))];
   return keys.map((k) => {
     const row: Record<string, string | number> = { category: isHarmCategory(k) ? HARM_CATEGORY_LABELS[k] : k };
@@ -160,19 +175,43 @@ export function categoryTable(summaries: readonly ModelSummary[], metric: Exclud
 }
 
 /** One row per judge and model: games and win / tie / loss rates. */
-export function winRateTable(reports: readonly PairwiseReport[]): { judge: string; model: string; games: number; win_rate: number; tie_rate: number; loss_rate: number }[] {
-  return reports.flatMap((r) => r.winRates.map((w) => ({ judge: r.judge, model: w.model, games: w.games, win_rate: w.win_rate, tie_rate: w.tie_rate, loss_rate: w.loss_rate })));
+export function winRateTable(
+  reports: readonly PairwiseReport[],
+): { judge: string; model: string; games: number; win_rate: number; tie_rate: number; loss_rate: number }[] {
+  return reports.flatMap((r) =>
+    r.winRates.map((w) => ({
+      judge: r.judge,
+      model: w.model,
+      games: w.games,
+      win_rate: w.win_rate,
+      tie_rate: w.tie_rate,
+      loss_rate: w.loss_rate,
+    })),
+  );
 }
 
 /** One row per judge and model: in-order Elo, bootstrap median and interval. */
-export function eloTable(reports: readonly PairwiseReport[]): { judge: string; model: string; elo: number; bootstrap_median: number; ci_low: number; ci_high: number }[] {
-  return reports.flatMap((r) => r.elo.map((e) => ({ judge: r.judge, model: e.model, elo: e.elo, bootstrap_median: e.median, ci_low: e.lower, ci_high: e.upper })));
+export function eloTable(
+  reports: readonly PairwiseReport[],
+): { judge: string; model: string; elo: number; bootstrap_median: number; ci_low: number; ci_high: number }[] {
+  return reports.flatMap((r) =>
+    r.elo.map((e) => ({ judge: r.judge, model: e.model, elo: e.elo, bootstrap_median: e.median, ci_low: e.lower, ci_high: e.upper })),
+  );
 }
 
 /** One row per judge and model: malformed verdicts, win and tie rates and Elo (the endpoint judge's short table). */
-export function judgeSummaryTable(reports: readonly PairwiseReport[]): { judge: string; malformed: number; model: string; win_rate: number; tie_rate: number; elo: number }[] {
+export function judgeSummaryTable(
+  reports: readonly PairwiseReport[],
+): { judge: string; malformed: number; model: string; win_rate: number; tie_rate: number; elo: number }[] {
   return reports.flatMap((r) =>
-    r.winRates.map((w) => ({ judge: r.judge, malformed: r.malformed, model: w.model, win_rate: w.win_rate, tie_rate: w.tie_rate, elo: eloOf(r, w.model) })),
+    r.winRates.map((w) => ({
+      judge: r.judge,
+      malformed: r.malformed,
+      model: w.model,
+      win_rate: w.win_rate,
+      tie_rate: w.tie_rate,
+      elo: eloOf(r, w.model),
+    })),
   );
 }
 
@@ -254,11 +293,21 @@ export function hhReportNumbers(x: HhReportInputs): ReportNumber[] {
     ...releasedFileNumbers(x.summaries),
     ...x.offline.flatMap((r) =>
       r.elo.flatMap((e) => [
-        { name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `95% bootstrap interval ${e.lower.toFixed(1)}–${e.upper.toFixed(1)}, seed ${x.seed}` },
+        {
+          name: `Elo (${r.judge}): ${e.model}`,
+          value: e.elo,
+          note: `95% bootstrap interval ${e.lower.toFixed(1)}–${e.upper.toFixed(1)}, seed ${x.seed}`,
+        },
         { name: `win rate (${r.judge}): ${e.model}`, value: winRateOf(r, e.model) },
       ]),
     ),
-    ...endpointReports.flatMap((r) => r.elo.map((e) => ({ name: `Elo (${r.judge}): ${e.model}`, value: e.elo, note: `standard rule, ${x.endpoint!.prompts} prompts, ${r.malformed} unreadable verdicts` }))),
+    ...endpointReports.flatMap((r) =>
+      r.elo.map((e) => ({
+        name: `Elo (${r.judge}): ${e.model}`,
+        value: e.elo,
+        note: `standard rule, ${x.endpoint!.prompts} prompts, ${r.malformed} unreadable verdicts`,
+      })),
+    ),
     ...(x.endpoint?.eloRules ?? []).flatMap((p) =>
       [
         [p.a, p.original.elo_a, p.original.win_rate_a],
@@ -291,11 +340,17 @@ export function hhReportNumbers(x: HhReportInputs): ReportNumber[] {
 }
 
 /** The notes recorded beside the HH numbers: which files, where the references come from, which judges ran. */
-export function hhReportNotes(models: readonly { model: string }[], missing: readonly string[], endpoint: EndpointJudging | null): string[] {
+export function hhReportNotes(
+  models: readonly { model: string }[],
+  missing: readonly string[],
+  endpoint: EndpointJudging | null,
+): string[] {
   return [
     `Complete released scored-output files for ${models.map((m) => m.model).join(", ")}${missing.length ? `; not present: ${missing.join(", ")}` : ""}.`,
     "References of the released-file means were computed independently with Python over the raw JSONL; distances are recomputed from value_reward.",
-    endpoint ? `Endpoint judge on ${endpoint.prompts} prompts (FULCRA_JUDGE_PROMPTS limits it; default all).` : "No endpoint judge configured: offline judges only.",
+    endpoint
+      ? `Endpoint judge on ${endpoint.prompts} prompts (FULCRA_JUDGE_PROMPTS limits it; default all).`
+      : "No endpoint judge configured: offline judges only.",
   ];
 }
 

@@ -115,7 +115,12 @@ function featurize(text: string, config: Pick<RewardModelConfig, "buckets" | "ma
   return {
     ids: [...counts.keys()],
     weights: [...counts.values()].map((c) => c * scale),
-    dense: [Math.log1p(tokens.length), overlap, Math.log1p(answer.split("\n").filter((l) => l.trim()).length), tokens.filter((t) => t === "?").length],
+    dense: [
+      Math.log1p(tokens.length),
+      overlap,
+      Math.log1p(answer.split("\n").filter((l) => l.trim()).length),
+      tokens.filter((t) => t === "?").length,
+    ],
   };
 }
 
@@ -150,7 +155,8 @@ export interface SavedRewardModel {
 export class HelpfulnessRewardModel {
   constructor(readonly saved: SavedRewardModel) {
     if (saved.format !== "fulcra-reward-model/1") throw new Error(`not a fulcra reward model (format "${saved.format}")`);
-    if (saved.weights.length !== saved.config.buckets) throw new Error(`reward model has ${saved.weights.length} weights for ${saved.config.buckets} buckets`);
+    if (saved.weights.length !== saved.config.buckets)
+      throw new Error(`reward model has ${saved.weights.length} weights for ${saved.config.buckets} buckets`);
   }
 
   get metrics(): RewardModelMetrics {
@@ -218,7 +224,10 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
   const started = Date.now();
 
   // 1. Seeded split of the pairs into train and held-out.
-  const order = shuffled(pairs.map((_, i) => i), seededRandom(config.seed));
+  const order = shuffled(
+    pairs.map((_, i) => i),
+    seededRandom(config.seed),
+  );
   const nHeld = Math.max(1, Math.round(pairs.length * config.heldOutFraction));
   const heldIdx = order.slice(0, nHeld);
   const trainIdx = order.slice(nHeld);
@@ -239,7 +248,10 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
     const data = new Float32Array(idx.length * width);
     idx.forEach((pi, row) => {
       const base = row * width;
-      for (const [f, sign] of [[feats[pi].chosen, 1], [feats[pi].rejected, -1]] as const) {
+      for (const [f, sign] of [
+        [feats[pi].chosen, 1],
+        [feats[pi].rejected, -1],
+      ] as const) {
         f.ids.forEach((id, k) => (data[base + id] += sign * f.weights[k]));
         f.dense.forEach((x, j) => (data[base + config.buckets + j] += (sign * (x - denseMean[j])) / denseStd[j]));
       }
@@ -259,11 +271,15 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
     for (let s = 0; s < stepsPerEpoch; s++) {
       const batch = epochOrder.slice(s * config.batchSize, (s + 1) * config.batchSize);
       const x = diffRows(batch);
-      const loss = optimizer.minimize(() => {
-        const margin = tf.matMul(x, w); // r(chosen) − r(rejected)
-        const bt = tf.mean(tf.softplus(tf.neg(margin))); // −log σ(margin)
-        return tf.add(bt, tf.mul(config.l2, tf.sum(tf.square(w)))) as tf.Scalar;
-      }, true, [w])!;
+      const loss = optimizer.minimize(
+        () => {
+          const margin = tf.matMul(x, w); // r(chosen) − r(rejected)
+          const bt = tf.mean(tf.softplus(tf.neg(margin))); // −log σ(margin)
+          return tf.add(bt, tf.mul(config.l2, tf.sum(tf.square(w)))) as tf.Scalar;
+        },
+        true,
+        [w],
+      )!;
       lossSum += (await loss.data())[0];
       tf.dispose([x, loss]);
       progress.tick(1, `epoch ${epoch + 1} loss ${(lossSum / (s + 1)).toFixed(4)}`);
@@ -303,17 +319,27 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
     heldOutPairs: heldIdx.length,
     heldOutAccuracy: pairAccuracy(held.chosen, held.rejected),
     trainAccuracy: pairAccuracy(train.chosen, train.rejected),
-    heldOutLengthBaselineAccuracy: pairAccuracy(heldIdx.map((i) => answerLength(pairs[i].chosen)), heldIdx.map((i) => answerLength(pairs[i].rejected))),
+    heldOutLengthBaselineAccuracy: pairAccuracy(
+      heldIdx.map((i) => answerLength(pairs[i].chosen)),
+      heldIdx.map((i) => answerLength(pairs[i].rejected)),
+    ),
     heldOutLoss: held.chosen.reduce((s, c, k) => s + Math.log1p(Math.exp(-(c - held.rejected[k]))), 0) / heldIdx.length,
     trainSeconds,
     backend: `${backend.name} (${backend.tfjsBackend})`,
   };
-  saved.provenance = provenance({ dataFiles: dataFile ? [dataFile] : [], seed: config.seed, extra: { heldOutPairLines: heldIdx.map((i) => pairs[i].line).sort((a, b) => a - b) } });
+  saved.provenance = provenance({
+    dataFiles: dataFile ? [dataFile] : [],
+    seed: config.seed,
+    extra: { heldOutPairLines: heldIdx.map((i) => pairs[i].line).sort((a, b) => a - b) },
+  });
   return model;
 }
 
 /** The saved reward model, trained (and saved) first if there is none yet. */
-export async function loadOrTrainRewardModel(file = defaultRewardModelPath(), options: TrainRewardModelOptions = {}): Promise<HelpfulnessRewardModel> {
+export async function loadOrTrainRewardModel(
+  file = defaultRewardModelPath(),
+  options: TrainRewardModelOptions = {},
+): Promise<HelpfulnessRewardModel> {
   if (existsSync(file)) return HelpfulnessRewardModel.load(file);
   const model = await trainRewardModel(options);
   model.save(file);

@@ -74,7 +74,9 @@ export function readPromptAnswers(file: string): { items: PromptAnswer[]; errors
       continue;
     }
     if (typeof answer !== "string") {
-      errors.push(new RecordError(file, line, `no answer: give a string field ${ANSWER_FIELDS.map((f) => `"${f}"`).join(", ")} (or a "dialogue")`));
+      errors.push(
+        new RecordError(file, line, `no answer: give a string field ${ANSWER_FIELDS.map((f) => `"${f}"`).join(", ")} (or a "dialogue")`),
+      );
       continue;
     }
     const si = o.safety_issues;

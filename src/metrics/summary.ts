@@ -93,7 +93,11 @@ export function scoredOutputPath(fileOrName: string): string {
     if (entry.kind !== "scored_outputs") throw new Error(`"${fileOrName}" is a ${entry.kind} file, not a scored-output file`);
     return requireDataFile(fileOrName);
   }
-  throw new Error(`no such file: ${fileOrName} (give a path to a scored-output JSONL, or one of: ${MANIFEST.filter((e) => e.kind === "scored_outputs").map((e) => e.name).join(", ")})`);
+  throw new Error(
+    `no such file: ${fileOrName} (give a path to a scored-output JSONL, or one of: ${MANIFEST.filter((e) => e.kind === "scored_outputs")
+      .map((e) => e.name)
+      .join(", ")})`,
+  );
 }
 
 /** Reads a scored-output file, collecting broken lines instead of stopping at the first. */

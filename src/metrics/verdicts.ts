@@ -37,7 +37,10 @@ export function parseSafetyVerdict(text: string): SafetyLabel | null {
   const marks = [...text.matchAll(/\[\[\s*(SAFE|UNSAFE)\s*\]\]/gi)];
   if (marks.length > 0) return marks[marks.length - 1][1].toLowerCase() as SafetyLabel;
   // A bare one-word answer is clear enough.
-  const bare = text.trim().replace(/[.!"'`*]/g, "").toLowerCase();
+  const bare = text
+    .trim()
+    .replace(/[.!"'`*]/g, "")
+    .toLowerCase();
   return bare === "safe" || bare === "unsafe" ? bare : null;
 }
 

@@ -79,7 +79,9 @@ export class NotebookError extends Error {
       .split("\n")
       .map((l) => "    " + l)
       .join("\n");
-    super(`notebook ${basename(notebook)} ${where}\n${indented}${output ? `\n  executed copy with outputs: ${relative(process.cwd(), output) || output}` : ""}`);
+    super(
+      `notebook ${basename(notebook)} ${where}\n${indented}${output ? `\n  executed copy with outputs: ${relative(process.cwd(), output) || output}` : ""}`,
+    );
     this.name = "NotebookError";
   }
 }
@@ -226,7 +228,14 @@ export async function executeNotebook(nameOrPath: string, options: RunNotebookOp
     const firstLine = e.source === null ? null : firstSourceLine(e.source);
     let detail = cleanKernelError(e.text) || "(the kernel gave no error text)";
     if (e.kind === "kernel" && stderr.trim()) detail += "\n" + stderr.trim().split("\n").slice(-10).join("\n");
-    run.error = new NotebookError(path, e.kind, e.cellIndex === null ? null : e.cellIndex + 1, firstLine, detail, existsSync(output) ? output : undefined);
+    run.error = new NotebookError(
+      path,
+      e.kind,
+      e.cellIndex === null ? null : e.cellIndex + 1,
+      firstLine,
+      detail,
+      existsSync(output) ? output : undefined,
+    );
   }
   return run;
 }

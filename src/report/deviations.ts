@@ -16,9 +16,45 @@ export const NOTEBOOK_DEVIATIONS: Readonly<Record<string, readonly string[]>> = 
   "02-value-space": ["fig4-basis"],
   "03-values-and-risks": ["fig4-basis", "fig4-risk-groups"],
   "04-evaluator": ["evaluator-recipe"],
-  "05-hh-metrics": ["elo-rule", "elo-reading", "judge-unreadable", "judge-prompt-count", "judge-prompts", "judge-models", "judge-position", "offline-judges", "hh-reward-model", "missing-helpful-elo"],
-  "06-basealign": ["ppo-score-scaling", "rlhf-score-scaling", "ppo-optimisation", "ppo-length", "ppo-samples-per-prompt", "ppo-lora", "eval-leakage", "guard-evaluator", "evaluator-recipe", "hh-reward-model", "offline-judges", "elo-rule", "judge-unreadable", "missing-judged-policies", "missing-data-size"],
-  "07-cultural-alignment": ["ppo-score-scaling", "ppo-optimisation", "ppo-length", "ppo-samples-per-prompt", "ppo-lora", "eval-leakage", "guard-evaluator", "evaluator-recipe"],
+  "05-hh-metrics": [
+    "elo-rule",
+    "elo-reading",
+    "judge-unreadable",
+    "judge-prompt-count",
+    "judge-prompts",
+    "judge-models",
+    "judge-position",
+    "offline-judges",
+    "hh-reward-model",
+    "missing-helpful-elo",
+  ],
+  "06-basealign": [
+    "ppo-score-scaling",
+    "rlhf-score-scaling",
+    "ppo-optimisation",
+    "ppo-length",
+    "ppo-samples-per-prompt",
+    "ppo-lora",
+    "eval-leakage",
+    "guard-evaluator",
+    "evaluator-recipe",
+    "hh-reward-model",
+    "offline-judges",
+    "elo-rule",
+    "judge-unreadable",
+    "missing-judged-policies",
+    "missing-data-size",
+  ],
+  "07-cultural-alignment": [
+    "ppo-score-scaling",
+    "ppo-optimisation",
+    "ppo-length",
+    "ppo-samples-per-prompt",
+    "ppo-lora",
+    "eval-leakage",
+    "guard-evaluator",
+    "evaluator-recipe",
+  ],
 };
 
 /** The row anchors present in a DEVIATIONS.md text, in order. */
@@ -41,5 +77,5 @@ export function deviationLinks(ids: readonly string[], fromDir = kitPaths().figu
 /** A line for a notebook's section of the report, or null when no row concerns it. */
 export function notebookDeviationLine(notebook: string, fromDir = kitPaths().figuresDir): string | null {
   const ids = NOTEBOOK_DEVIATIONS[notebook];
-  return ids && ids.length ? `- Deviations from the original code: ${deviationLinks(ids, fromDir)}` : null;
+  return ids?.length ? `- Deviations from the original code: ${deviationLinks(ids, fromDir)}` : null;
 }

@@ -51,7 +51,9 @@ export interface RecordedNumbers extends ExperimentNumbers {
 /** Writes one experiment's numbers (replacing an earlier run's). Returns the file written. */
 export function recordNumbers(entry: ExperimentNumbers, options: { seed?: number } = {}): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(entry.experiment)) {
-    throw new Error(`recordNumbers: experiment id "${entry.experiment}" should be a plain name like "02-value-composition" (letters, digits, ".", "_", "-")`);
+    throw new Error(
+      `recordNumbers: experiment id "${entry.experiment}" should be a plain name like "02-value-composition" (letters, digits, ".", "_", "-")`,
+    );
   }
   mkdirSync(numbersDir(), { recursive: true });
   const file = join(numbersDir(), `${entry.experiment}.json`);

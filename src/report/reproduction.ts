@@ -43,7 +43,13 @@ export function dataScope(rawDir = kitPaths().rawDir): DataScope {
   const absent: string[] = [];
   for (const e of MANIFEST) {
     const p = rawPath(e, rawDir);
-    if (existsSync(p)) present.push({ name: e.name, path: relative(kitPaths().root, p), ...sha256File(p), ...(e.records !== undefined ? { records: e.records } : {}) });
+    if (existsSync(p))
+      present.push({
+        name: e.name,
+        path: relative(kitPaths().root, p),
+        ...sha256File(p),
+        ...(e.records !== undefined ? { records: e.records } : {}),
+      });
     else absent.push(e.name);
   }
   return { scope: present.some((p) => p.name === "data_hybrid") ? "full" : "mirror subset", present, absent };
@@ -97,11 +103,22 @@ export function formatMatch(n: ReportNumber): string {
 }
 
 /** The table header for numbers. */
-export const NUMBER_TABLE_HEADER = ["| number | value | reference | difference | match | reference source | note |", "|---|---:|---:|---:|:---:|---|---|"];
+export const NUMBER_TABLE_HEADER = [
+  "| number | value | reference | difference | match | reference source | note |",
+  "|---|---:|---:|---:|:---:|---|---|",
+];
 
 /** One markdown table row for a number. */
 export function numberRow(n: ReportNumber): string {
-  const cells = [n.name, formatValue(n.value), formatValue(n.reference), formatDifference(n), formatMatch(n), n.referenceSource ?? "", n.note ?? ""];
+  const cells = [
+    n.name,
+    formatValue(n.value),
+    formatValue(n.reference),
+    formatDifference(n),
+    formatMatch(n),
+    n.referenceSource ?? "",
+    n.note ?? "",
+  ];
   return `| ${cells.map(mdCell).join(" | ")} |`;
 }
 
@@ -146,7 +163,12 @@ function figureLinks(files: readonly string[], reportDir: string): string[] {
   });
 }
 
-function experimentSection(e: RecordedNumbers, outcome: NotebookOutcome | undefined, startedAt: string | undefined, reportDir: string): string[] {
+function experimentSection(
+  e: RecordedNumbers,
+  outcome: NotebookOutcome | undefined,
+  startedAt: string | undefined,
+  reportDir: string,
+): string[] {
   const out: string[] = [];
   out.push(`### ${e.experiment}: ${e.title}`, "");
   const recordedAt = e.provenance?.timestamp;
@@ -155,7 +177,15 @@ function experimentSection(e: RecordedNumbers, outcome: NotebookOutcome | undefi
   if (stale) out.push(`- ⚠ These numbers were recorded at ${recordedAt}, before this run: its notebook did not record them again.`);
   if (e.dataFiles.length) {
     const hashes = new Map((e.provenance?.dataFiles ?? []).map((d) => [d.path, d.sha256]));
-    out.push(`- Data: ${e.dataFiles.map((f) => { const r = relative(kitPaths().root, f); const h = hashes.get(r); return `\`${r}\`${h ? ` (sha256 ${h.slice(0, 12)}…)` : ""}`; }).join(", ")}`);
+    out.push(
+      `- Data: ${e.dataFiles
+        .map((f) => {
+          const r = relative(kitPaths().root, f);
+          const h = hashes.get(r);
+          return `\`${r}\`${h ? ` (sha256 ${h.slice(0, 12)}…)` : ""}`;
+        })
+        .join(", ")}`,
+    );
   }
   if (e.provenance?.backend) out.push(`- Backend: ${e.provenance.backend}`);
   if (e.provenance?.seed !== null && e.provenance?.seed !== undefined) out.push(`- Seed: ${e.provenance.seed}`);
@@ -204,20 +234,28 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     "",
   );
 
-  out.push(`Where the kit computes a number differently from the original code, [DEVIATIONS.md](${relative(reportDir, join(kitPaths().root, "DEVIATIONS.md")).split("\\").join("/")}) says how and how to run it the original's way; each notebook section links to its rows.`, "");
+  out.push(
+    `Where the kit computes a number differently from the original code, [DEVIATIONS.md](${relative(reportDir, join(kitPaths().root, "DEVIATIONS.md")).split("\\").join("/")}) says how and how to run it the original's way; each notebook section links to its rows.`,
+    "",
+  );
   out.push("## Summary", "", "| experiment | notebook | status | numbers | ✓ | ✗ | figures |", "|---|---|---|---:|---:|---:|---:|");
   for (const o of input.notebooks) {
     const exps = byNotebook.get(o.name) ?? [];
-    if (exps.length === 0) out.push(`| ${o.status === "failed" ? "(none recorded)" : "—"} | ${mdCell(o.name)} | ${statusText(o)} | 0 | 0 | 0 | 0 |`);
+    if (exps.length === 0)
+      out.push(`| ${o.status === "failed" ? "(none recorded)" : "—"} | ${mdCell(o.name)} | ${statusText(o)} | 0 | 0 | 0 | 0 |`);
     for (const e of exps) {
       const c = matchCounts(e.numbers);
-      out.push(`| ${mdCell(e.experiment)} | ${mdCell(o.name)} | ${statusText(o)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`);
+      out.push(
+        `| ${mdCell(e.experiment)} | ${mdCell(o.name)} | ${statusText(o)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`,
+      );
     }
   }
   const orphans = [...byNotebook.entries()].filter(([nb]) => !outcomes.has(nb)).flatMap(([, es]) => es);
   for (const e of [...orphans, ...outside]) {
     const c = matchCounts(e.numbers);
-    out.push(`| ${mdCell(e.experiment)} | ${mdCell(e.notebook ?? "—")} | ${statusText(e.notebook ? { name: e.notebook, status: "not run" } : undefined)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`);
+    out.push(
+      `| ${mdCell(e.experiment)} | ${mdCell(e.notebook ?? "—")} | ${statusText(e.notebook ? { name: e.notebook, status: "not run" } : undefined)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`,
+    );
   }
   out.push("");
 
@@ -230,7 +268,8 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     if (o.status === "failed" && o.error) out.push("", "```text", o.error.trim(), "```");
     out.push("");
     for (const e of exps) out.push(...experimentSection(e, o, input.startedAt, reportDir));
-    if (exps.length === 0) out.push(o.status === "failed" ? "No numbers recorded: the notebook stopped first." : "This notebook recorded no numbers.", "");
+    if (exps.length === 0)
+      out.push(o.status === "failed" ? "No numbers recorded: the notebook stopped first." : "This notebook recorded no numbers.", "");
   }
   for (const e of orphans) out.push(...experimentSection(e, { name: e.notebook!, status: "not run" }, input.startedAt, reportDir));
   if (outside.length) {
@@ -239,11 +278,16 @@ export function reproductionMarkdown(input: ReproductionInput): string {
   }
 
   out.push("## Provenance", "");
-  out.push(`- Kit: fulcra-kit ${p.kitVersion}, commit \`${p.gitCommit ?? "unknown"}\`${p.gitDirty ? " (uncommitted changes present)" : ""}`);
+  out.push(
+    `- Kit: fulcra-kit ${p.kitVersion}, commit \`${p.gitCommit ?? "unknown"}\`${p.gitDirty ? " (uncommitted changes present)" : ""}`,
+  );
   out.push(`- Node ${p.node} on ${p.platform}`);
   const backends = [...new Set(input.recorded.map((e) => e.provenance?.backend).filter((b): b is string => Boolean(b)))];
   out.push(`- TensorFlow.js backend${backends.length > 1 ? "s" : ""}: ${backends.length ? backends.join("; ") : "none used"}`);
-  if (input.dataVerified) out.push(`- Data verified against the manifest before the run: ${input.dataVerified.ok} ok, ${input.dataVerified.bad} bad, ${input.dataVerified.absent} absent`);
+  if (input.dataVerified)
+    out.push(
+      `- Data verified against the manifest before the run: ${input.dataVerified.ok} ok, ${input.dataVerified.bad} bad, ${input.dataVerified.absent} absent`,
+    );
   out.push("", `Data files (${input.data.scope}):`, "", "| file | path | records | bytes | sha256 |", "|---|---|---:|---:|---|");
   for (const d of input.data.present) out.push(`| ${d.name} | \`${d.path}\` | ${d.records ?? ""} | ${d.bytes} | \`${d.sha256}\` |`);
   if (input.data.absent.length) out.push("", `Not present: ${input.data.absent.join(", ")}.`);

@@ -171,24 +171,29 @@ catch (e) { say({ adapter: info, deviceError: String(e?.message ?? e).split("\\n
 export async function probeWebGpuInChild(timeoutMs = 30000): Promise<WebGpuProbe> {
   const entry = pathToFileURL(require.resolve("webgpu")).href;
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, ["--input-type=module", "-e", CHILD_PROBE, entry], { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const line = stdout.split("\n").find((l) => l.startsWith("FULCRA_PROBE "));
-      // Dawn's lines look like "Warning: Couldn't load Vulkan: …" followed by a source location.
-      const note = stderr
-        .split("\n")
-        .map((l) => l.trim())
-        .filter((l) => l && !l.startsWith("at "))
-        .map((l) => l.replace(/^Warning:\s*/, ""))
-        .slice(0, 2)
-        .join("; ");
-      if (line) {
-        const probe = JSON.parse(line.slice("FULCRA_PROBE ".length)) as WebGpuProbe;
-        resolvePromise(note ? { ...probe, note } : probe);
-      } else {
-        const why = err?.killed ? `no answer within ${timeoutMs / 1000} s` : err ? `exit ${err.code ?? err.signal}` : "no answer";
-        reject(new Error(`the WebGPU probe process failed (${why})${note ? `: ${note}` : ""}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      ["--input-type=module", "-e", CHILD_PROBE, entry],
+      { timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        const line = stdout.split("\n").find((l) => l.startsWith("FULCRA_PROBE "));
+        // Dawn's lines look like "Warning: Couldn't load Vulkan: …" followed by a source location.
+        const note = stderr
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith("at "))
+          .map((l) => l.replace(/^Warning:\s*/, ""))
+          .slice(0, 2)
+          .join("; ");
+        if (line) {
+          const probe = JSON.parse(line.slice("FULCRA_PROBE ".length)) as WebGpuProbe;
+          resolvePromise(note ? { ...probe, note } : probe);
+        } else {
+          const why = err?.killed ? `no answer within ${timeoutMs / 1000} s` : err ? `exit ${err.code ?? err.signal}` : "no answer";
+          reject(new Error(`the WebGPU probe process failed (${why})${note ? `: ${note}` : ""}`));
+        }
+      },
+    );
   });
 }
 
@@ -235,7 +240,10 @@ async function tryWebGpu(deps: BackendDeps): Promise<Attempt> {
   const noAdapter = (note?: string) => ({
     reason: `Dawn found no WebGPU adapter${note ? ` (${note})` : ""}; it needs a GPU with a Vulkan, Metal or D3D12 driver (on Linux the Vulkan loader libvulkan1 and the vendor's ICD)`,
   });
-  const noDevice = (a: AdapterInfo, why: string) => ({ reason: `the WebGPU adapter ${describeAdapter(a)} failed to create a device: ${why}`, adapter: a });
+  const noDevice = (a: AdapterInfo, why: string) => ({
+    reason: `the WebGPU adapter ${describeAdapter(a)} failed to create a device: ${why}`,
+    adapter: a,
+  });
   if (deps.probeInChild) {
     let probe: WebGpuProbe;
     try {
@@ -266,11 +274,16 @@ async function tryWebGpu(deps: BackendDeps): Promise<Attempt> {
     return { reason: `@tensorflow/tfjs-backend-webgpu is not installed (${firstLine(e)})`, adapter: probe.adapter };
   }
   if (!deps.tf.findBackendFactory("webgpu")) {
-    return { reason: "@tensorflow/tfjs-backend-webgpu loaded but did not register (was it imported before navigator.gpu existed?)", adapter: probe.adapter };
+    return {
+      reason: "@tensorflow/tfjs-backend-webgpu loaded but did not register (was it imported before navigator.gpu existed?)",
+      adapter: probe.adapter,
+    };
   }
   const ok = await deps.tf.setBackend("webgpu").catch(() => false);
   if (ok) guardSyncReads(deps.tf.findBackend("webgpu"));
-  return ok ? { adapter: probe.adapter } : { reason: `the tfjs webgpu backend failed to initialise on ${describeAdapter(probe.adapter)}`, adapter: probe.adapter };
+  return ok
+    ? { adapter: probe.adapter }
+    : { reason: `the tfjs webgpu backend failed to initialise on ${describeAdapter(probe.adapter)}`, adapter: probe.adapter };
 }
 
 /** What a synchronous read of a GPU tensor says on webgpu under Node. */
@@ -367,7 +380,9 @@ export async function selectBackend(options: { prefer?: BackendName; deps?: Back
     skipped.push({ name, reason: attempt.reason });
   }
   if (forced) {
-    throw new BackendUnavailableError(`FULCRA_BACKEND=${forced} cannot be used: ${skipped[0].reason}. Unset FULCRA_BACKEND to use the best backend present (\`fulcra doctor\` lists them).`);
+    throw new BackendUnavailableError(
+      `FULCRA_BACKEND=${forced} cannot be used: ${skipped[0].reason}. Unset FULCRA_BACKEND to use the best backend present (\`fulcra doctor\` lists them).`,
+    );
   }
   throw new BackendUnavailableError(`no usable tfjs backend: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
 }
@@ -383,7 +398,9 @@ export async function initBackend(options: { prefer?: BackendName; quiet?: boole
   if (chosen && (!forced || forced === chosen.name)) return chosen;
   chosen = await selectBackend({ prefer: forced });
   if (!options.quiet && !env.quiet) {
-    console.error(`fulcra: tfjs backend ${chosen.name} (${chosen.tfjsBackend}${chosen.adapter ? `, ${describeAdapter(chosen.adapter)}` : ""})`);
+    console.error(
+      `fulcra: tfjs backend ${chosen.name} (${chosen.tfjsBackend}${chosen.adapter ? `, ${describeAdapter(chosen.adapter)}` : ""})`,
+    );
   }
   return chosen;
 }
@@ -393,7 +410,10 @@ export const GPU_BACKENDS: readonly BackendName[] = ["gpu", "webgpu"];
 
 /** Warns (one line) when a GPU preset is about to run on a CPU backend. */
 export function warnIfNotGpu(info: BackendInfo, what: string): void {
-  if (!GPU_BACKENDS.includes(info.name)) console.error(`fulcra: ${what} is sized for a GPU backend (gpu or webgpu), but this run uses ${info.name}: expect it to take hours (\`fulcra doctor\` says why no GPU backend is available)`);
+  if (!GPU_BACKENDS.includes(info.name))
+    console.error(
+      `fulcra: ${what} is sized for a GPU backend (gpu or webgpu), but this run uses ${info.name}: expect it to take hours (\`fulcra doctor\` says why no GPU backend is available)`,
+    );
 }
 
 /** The backend chosen so far, if any. */

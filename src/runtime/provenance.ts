@@ -32,7 +32,9 @@ export function kitVersion(): string {
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync("git", args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return execFileSync("git", args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -58,9 +60,7 @@ export function provenance(options: { dataFiles?: string[]; seed?: number; extra
     kitVersion: kitVersion(),
     gitCommit: git(["rev-parse", "HEAD"]),
     gitDirty: status === null ? null : status.length > 0,
-    dataFiles: (options.dataFiles ?? [])
-      .filter((f) => existsSync(f))
-      .map((f) => ({ path: relative(PROJECT_ROOT, f), ...sha256File(f) })),
+    dataFiles: (options.dataFiles ?? []).filter((f) => existsSync(f)).map((f) => ({ path: relative(PROJECT_ROOT, f), ...sha256File(f) })),
     seed: options.seed ?? null,
     backend: backend ? `${backend.name} (${backend.tfjsBackend}, tfjs ${backend.tfjsVersion})` : null,
     // Only a GPU backend has an adapter; the key is absent otherwise.

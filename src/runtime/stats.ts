@@ -76,7 +76,7 @@ export function histogram(xs: readonly number[], options: { bins?: number; range
   const bins = options.bins ?? 20;
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`bins must be a positive integer, got ${bins}`);
   // A loop, not Math.min(...xs): spreading >125k values into call arguments overflows the stack.
-  let [lo, hi] = options.range ?? xs.reduce<[number, number]>(([a, b], x) => [x < a ? x : a, x > b ? x : b], [Infinity, -Infinity]);
+  let [lo, hi] = options.range ?? xs.reduce<[number, number]>(([a, b], x) => [Math.min(x, a), Math.max(x, b)], [Infinity, -Infinity]);
   if (xs.length === 0 && !options.range) [lo, hi] = [0, 1];
   if (hi === lo) hi = lo + 1;
   const width = (hi - lo) / bins;

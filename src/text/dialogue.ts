@@ -33,7 +33,10 @@ export function splitPromptAnswer(dialogue: string): PromptAnswer {
   const text = (i: number) => dialogue.slice(marks[i].end, i + 1 < marks.length ? marks[i + 1].start : dialogue.length).trim();
   // Only Human turns: nothing has been answered yet.
   if (last < 0) return { prompt: marks.map((_, i) => text(i)).join("\n"), answer: "" };
-  const context = marks.map((_, i) => i).filter((i) => i !== last).map(text);
+  const context = marks
+    .map((_, i) => i)
+    .filter((i) => i !== last)
+    .map(text);
   const before = dialogue.slice(0, marks[0].start).trim();
   if (before) context.unshift(before);
   return { prompt: context.filter((t) => t !== "").join("\n"), answer: text(last) };

@@ -152,7 +152,9 @@ export class LabelIssueLog {
     if (list.length === 0) return "labels: all canonical";
     const lines = [`labels: ${this.count()} unusual label(s), ${this.dropped()} skipped`];
     for (const i of list) {
-      lines.push(`  ${i.kind.padEnd(16)} ×${String(i.count).padStart(4)}  "${i.label}" → ${i.action}  (first at ${formatLocation(i.first)})`);
+      lines.push(
+        `  ${i.kind.padEnd(16)} ×${String(i.count).padStart(4)}  "${i.label}" → ${i.action}  (first at ${formatLocation(i.first)})`,
+      );
     }
     return lines.join("\n");
   }
@@ -210,7 +212,15 @@ export interface ValueLabels {
   basicOpposed: boolean[];
 }
 
-function fail(mode: LabelMode, log: LabelIssueLog | undefined, kind: LabelIssueKind, label: string, action: string, loc: LabelLocation, message: string): void {
+function fail(
+  mode: LabelMode,
+  log: LabelIssueLog | undefined,
+  kind: LabelIssueKind,
+  label: string,
+  action: string,
+  loc: LabelLocation,
+  message: string,
+): void {
   if (mode === "strict") throw new LabelError(message, loc, label);
   log?.add(kind, label, action, loc);
 }
@@ -261,7 +271,7 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
   for (const label of valueItems) {
     const p = splitLabel(String(label));
     if (!p) {
-      fail(mode, log, "malformed", String(label), "skipped", itemLoc, "malformed value item label (expected \"name: +1\" or \"name: -1\")");
+      fail(mode, log, "malformed", String(label), "skipped", itemLoc, 'malformed value item label (expected "name: +1" or "name: -1")');
       continue;
     }
     const hit = resolveItem(p.name);
@@ -269,8 +279,18 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
       fail(mode, log, "unknown-name", p.raw, "skipped", itemLoc, "unknown value item");
       continue;
     }
-    if (hit.alias) fail(mode, log, "alias", p.raw, VALUE_ITEMS[hit.index].name, itemLoc, `not one of the 54 value items (lenient mode reads it as "${VALUE_ITEMS[hit.index].name}")`);
-    if (p.scoreTypo) fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, itemLoc, "score is not +1, -1 or 0");
+    if (hit.alias)
+      fail(
+        mode,
+        log,
+        "alias",
+        p.raw,
+        VALUE_ITEMS[hit.index].name,
+        itemLoc,
+        `not one of the 54 value items (lenient mode reads it as "${VALUE_ITEMS[hit.index].name}")`,
+      );
+    if (p.scoreTypo)
+      fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, itemLoc, "score is not +1, -1 or 0");
     const before = items[hit.index];
     items[hit.index] = merge(before, p.score);
     if (before !== 0 && before !== p.score) log?.add("conflict", String(label).trim(), "opposite labels cancel to 0", itemLoc);
@@ -287,7 +307,7 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
   for (const label of valueTypes) {
     const p = splitLabel(String(label));
     if (!p) {
-      fail(mode, log, "malformed", String(label), "skipped", typeLoc, "malformed value type label (expected \"name: +1\" or \"name: -1\")");
+      fail(mode, log, "malformed", String(label), "skipped", typeLoc, 'malformed value type label (expected "name: +1" or "name: -1")');
       continue;
     }
     const hit = resolveType(p.name);
@@ -295,9 +315,20 @@ export function parseValueLabels(valueItems: readonly string[], valueTypes: read
       fail(mode, log, "unknown-name", p.raw, "skipped", typeLoc, "unknown value type");
       continue;
     }
-    if (hit.via === "refined") fail(mode, log, "refined-as-basic", p.raw, hit.basic, typeLoc, `a refined value, not one of the 10 basic values (lenient mode folds it into "${hit.basic}")`);
-    if (hit.via === "alias") fail(mode, log, "alias", p.raw, hit.basic, typeLoc, `not one of the 10 basic values (lenient mode reads it as "${hit.basic}")`);
-    if (p.scoreTypo) fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, typeLoc, "score is not +1, -1 or 0");
+    if (hit.via === "refined")
+      fail(
+        mode,
+        log,
+        "refined-as-basic",
+        p.raw,
+        hit.basic,
+        typeLoc,
+        `a refined value, not one of the 10 basic values (lenient mode folds it into "${hit.basic}")`,
+      );
+    if (hit.via === "alias")
+      fail(mode, log, "alias", p.raw, hit.basic, typeLoc, `not one of the 10 basic values (lenient mode reads it as "${hit.basic}")`);
+    if (p.scoreTypo)
+      fail(mode, log, "score-typo", String(label).trim(), `read as ${p.score > 0 ? "+1" : "-1"}`, typeLoc, "score is not +1, -1 or 0");
     const b = basicValueIndex(hit.basic)!;
     const explicit = hit.via !== "refined";
     if (p.score > 0) basicAligned[b] = true;

@@ -33,7 +33,9 @@ export function resolveTarget(spec: string | readonly number[]): ValueVector {
   if (parts.length === BASIC_VALUES.length && parts.every((p) => p !== "" && Number.isFinite(Number(p)))) {
     return checkTarget(parts.map(Number));
   }
-  throw new Error(`unknown target "${spec}": use one of ${TARGET_NAMES.join(", ")}, or ${BASIC_VALUES.length} comma-separated numbers in the order ${BASIC_VALUES.join(", ")}`);
+  throw new Error(
+    `unknown target "${spec}": use one of ${TARGET_NAMES.join(", ")}, or ${BASIC_VALUES.length} comma-separated numbers in the order ${BASIC_VALUES.join(", ")}`,
+  );
 }
 
 function checkTarget(v: number[]): ValueVector {

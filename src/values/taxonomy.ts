@@ -49,12 +49,7 @@ export const BASIC_VALUE_DEFINITIONS: Record<BasicValue, string> = {
 };
 
 /** The four higher-order groups of Schwartz's circle, used to colour plots. */
-export const HIGHER_ORDER_GROUPS = [
-  "openness to change",
-  "self-enhancement",
-  "conservation",
-  "self-transcendence",
-] as const;
+export const HIGHER_ORDER_GROUPS = ["openness to change", "self-enhancement", "conservation", "self-transcendence"] as const;
 export type HigherOrderGroup = (typeof HIGHER_ORDER_GROUPS)[number];
 
 export const HIGHER_ORDER_OF: Record<BasicValue, HigherOrderGroup> = {
