@@ -35,6 +35,7 @@ import { BASIC_VALUES } from "../src/values/taxonomy.js";
 import { toDialogue } from "../src/data/readers.js";
 import { initBackend } from "../src/runtime/backend.js";
 import { loadEvaluator } from "../src/evaluator/index.js";
+import type { AnswerRow } from "../src/align/experiments.js";
 
 const { values: opt } = parseArgs({
   options: {
@@ -55,15 +56,11 @@ const answersFile = join(opt.run, "answers.jsonl");
 const summaryFile = join(opt.run, "summary.json");
 for (const f of [answersFile, summaryFile]) if (!existsSync(f)) throw new Error(`${f}: not found; run fulcra align --out ${opt.run} first`);
 
-interface Row {
-  prompt: string;
-  reference: string;
-  aligned: string;
-  values_reference: number[];
-  values_aligned: number[];
-  heldout_values_reference: number[];
-  heldout_values_aligned: number[];
-}
+/** The fields of a run's held-out answer rows (`AnswerRow`) this script reads. */
+type Row = Pick<
+  AnswerRow,
+  "prompt" | "reference" | "aligned" | "values_reference" | "values_aligned" | "heldout_values_reference" | "heldout_values_aligned"
+>;
 const rows = readFileSync(answersFile, "utf8")
   .split("\n")
   .filter((l) => l.trim())

@@ -256,35 +256,26 @@ async function loadParts(options: ComponentOptions): Promise<AlignComponents | P
     // A preparation call: the parts are cached; nothing is handed back to use.
     return { sources, seconds };
   }
-  if (options.hubPolicyDir && evaluator && heldoutEvaluator) {
+  if (!evaluator || !heldoutEvaluator) throw new Error("internal: a part was not loaded");
+  let start: Pick<AlignComponents, "policy" | "tokenizer" | "formatPrompt">;
+  if (options.hubPolicyDir) {
     const started = Date.now();
     const hub = loadHubPolicy(options.hubPolicyDir, { maxPromptTokens: options.maxPromptTokens });
     Object.assign(sources, { policy: hub.description });
     Object.assign(seconds, { policy: (Date.now() - started) / 1000 });
-    const { policy, tokenizer, formatPrompt } = hub;
-    return {
-      policy,
-      tokenizer,
-      formatPrompt,
-      evaluator,
-      heldoutEvaluator,
-      rewardModel,
-      trainPrompts,
-      testPrompts,
-      dataFiles: [trainFile, testFile],
-      sources,
-      seconds,
-      cache: new Map(),
-      identity: componentIdentity(options) ?? undefined,
+    start = { policy: hub.policy, tokenizer: hub.tokenizer, formatPrompt: hub.formatPrompt };
+  } else {
+    if (!sft) throw new Error("internal: a part was not loaded");
+    const policy = sft;
+    const maxPromptTokens = options.maxPromptTokens ?? Math.floor(policy.model.config.contextLength / 2);
+    start = {
+      policy: new LmPolicy(policy.model),
+      tokenizer: lmTokenizer(policy.tokenizer),
+      formatPrompt: (p) => policy.tokenizer.formatPrompt(p, maxPromptTokens),
     };
   }
-  if (!sft || !evaluator || !heldoutEvaluator) throw new Error("internal: a part was not loaded");
-  const policy = sft;
-  const maxPromptTokens = options.maxPromptTokens ?? Math.floor(policy.model.config.contextLength / 2);
   return {
-    policy: new LmPolicy(policy.model),
-    tokenizer: lmTokenizer(policy.tokenizer),
-    formatPrompt: (p) => policy.tokenizer.formatPrompt(p, maxPromptTokens),
+    ...start,
     evaluator,
     heldoutEvaluator,
     rewardModel,
