@@ -77,24 +77,24 @@ test("fulcra --help lists every command with its summary; a command group withou
   assert.equal(none.code, 2);
 });
 
-test("usage mistakes are one line naming the command and the flag, exit 2; --help wins over a bad value", async () => {
+test("usage mistakes are one line naming the command, the flag and the help to read, exit 2; --help wins over a bad value", async () => {
   const unknown = await fulcra(["data", "list", "--x"]);
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.stderr, "fulcra data list: Unknown option '--x' (see `fulcra data list --help`)");
+  assert.equal(unknown.stderr, "fulcra data: Unknown option '--x' (see `fulcra data list --help`)");
   assert.equal(unknown.stdout, "");
   const sub = await fulcra(["models", "sore"]);
   assert.equal(sub.code, 2);
   assert.match(sub.stderr, /^fulcra models: unknown subcommand "sore"; did you mean score\?; use score, fetch/);
   const missing = await fulcra(["hh", "elo", "--rule", "standard"]);
   assert.equal(missing.code, 2);
-  assert.equal(missing.stderr, "fulcra hh elo: --comparisons is required (see `fulcra hh elo --help`)");
+  assert.equal(missing.stderr, "fulcra hh: --comparisons is required (see `fulcra hh elo --help`)");
   const value = await fulcra(["hh", "elo", "--comparisons"]);
   assert.equal(value.code, 2);
-  assert.match(value.stderr, /^fulcra hh elo: option '--comparisons <FILE>' needs a value/);
+  assert.match(value.stderr, /^fulcra hh: option '--comparisons <FILE>' needs a value/);
   const help = await fulcra(["align", "--method", "ppo", "--n=0", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^fulcra align — /);
   const backbone = await fulcra(["evaluator", "train", "--backbone", "x", "--head", "ordinal"]);
   assert.equal(backbone.code, 2);
-  assert.equal(backbone.stderr, 'fulcra evaluator train --backbone DIR: --head expects classification or regression, got "ordinal"');
+  assert.equal(backbone.stderr, 'fulcra evaluator: --head expects classification or regression, got "ordinal"');
 });

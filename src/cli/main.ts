@@ -34,8 +34,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await runProgram(program, argv);
   } catch (e) {
-    const path = commandAt(program, argv).path;
-    const who = `fulcra${path ? ` ${path}` : ""}`;
+    // Errors are named by the top-level command ("fulcra hh: …"); the message says the rest.
+    const top = commandAt(program, argv).path.split(" ")[0];
+    const who = `fulcra${top ? ` ${top}` : ""}`;
     if (e instanceof UsageError) {
       console.error(`${who}: ${e.message}`);
       if (debug) console.error(e.stack);
