@@ -32,15 +32,18 @@ function countTrainPrompts(): number {
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
 
 const DESCRIPTION = `Methods:
-  ppo    BaseAlign: PPO on the SafeRLHF training prompts, reward = −masked distance of the
-         response's value vector (value evaluator) to the target, KL penalty to the start policy
+  ppo    BaseAlign: PPO on the SafeRLHF training prompts, reward = −masked
+         distance of the response's value vector (value evaluator) to the
+         target, KL penalty to the start policy
   rlhf   the baseline: the same PPO with the helpfulness reward model as reward
-  bon    best-of-N at inference time: N samples per test prompt, keep the closest to the target
-         (--from-files: pick among the released GPT-4 / GPT-3.5 / Mistral answers instead)
+  bon    best-of-N at inference time: N samples per test prompt, keep the
+         closest to the target (--from-files: pick among the released
+         GPT-4 / GPT-3.5 / Mistral answers instead)
 
-Default configuration (CPU, 2 cores): the whole run, including training a small SFT policy and
-the evaluators when runs/ has none, is meant to finish within 10 minutes; summary.json states
-the time split. On a GPU (the gpu or webgpu backend; see \`fulcra doctor\`) add --gpu-config and a larger policy.`;
+Default configuration (CPU, 2 cores): the whole run, including training a
+small SFT policy and the evaluators when runs/ has none, is meant to finish
+within 10 minutes; summary.json states the time split. On a GPU (the gpu or
+webgpu backend; see \`fulcra doctor\`) add --gpu-config and a larger policy.`;
 
 const AFTER = `PPO options (--steps … --save_every) are named as in the common PPO/RLHF configs.
 

@@ -16,10 +16,11 @@ export const fetch = subcommand({
   summary: "download a model repository from the Hugging Face hub",
   args: "<REPO_ID>",
   positionals: true,
-  description: `Fetches what a model folder needs: config.json, the tokenizer files and the safetensors
-weights (single file or shards with model.safetensors.index.json), or pytorch_model.bin when
-the revision has no safetensors (microsoft/deberta-v3-large). Other formats of the same
-weights (tf_model.h5, onnx, …) are left out.`,
+  description: `Fetches what a model folder needs: config.json, the tokenizer files and
+the safetensors weights (single file or shards with
+model.safetensors.index.json), or pytorch_model.bin when the revision has no
+safetensors (microsoft/deberta-v3-large). Other formats of the same weights
+(tf_model.h5, onnx, …) are left out.`,
   flags: FLAGS,
   after: `An interrupted download resumes where it stopped (DIR/FILE.part) when the command is run
 again. Every large (git-LFS) file is checked against the SHA-256 the hub reports for it; a

@@ -36,7 +36,8 @@ export const command = defineCommand({
   1. verify the data in data/raw/ against the manifest (with --from DIR,
      first copy the files from a mirror folder)
   2. run every notebook in notebooks/, in name order, headless; each one
-     exports its figures to figures/ and records its numbers in figures/numbers/
+     exports its figures to figures/ and records its numbers in
+     figures/numbers/
   3. write figures/REPRODUCTION.md: per experiment its status, figures and
      numbers beside their references, plus provenance and the data used`,
   flags: FLAGS,
