@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { COMMANDS, main } from "../src/cli/main.js";
+import { loadCommands, main } from "../src/cli/main.js";
 import type { CommandSpec } from "../src/cli/program.js";
 
 /** Runs `fulcra ARGS` in this process; returns the exit code and what went to stdout and stderr. */
@@ -32,6 +32,7 @@ function optionLines(help: string): Set<string> {
   return names;
 }
 
+const COMMANDS = await loadCommands();
 const ALL = COMMANDS.flatMap((c) => walk(c, []));
 
 test("every command's --help lists exactly its declared options, each with its value name and default", async () => {

@@ -1,19 +1,28 @@
 /** Entry point of the `fulcra` command: one commander program over the command modules, one line each. */
-import { command as align } from "./align.js";
 import { describeError, UsageError } from "./command.js";
-import { command as data } from "./data.js";
-import { command as doctor } from "./doctor.js";
-import { command as evaluate } from "./evaluate.js";
-import { command as evaluator } from "./evaluator.js";
-import { command as hh } from "./hh.js";
-import { command as models } from "./models.js";
-import { command as notebooks } from "./notebooks.js";
 import { commandAt, programFor, runProgram, type CommandSpec } from "./program.js";
-import { command as reproduce } from "./reproduce.js";
 import { env } from "../runtime/env.js";
 
-/** Every command, in the order `fulcra --help` lists them. */
-export const COMMANDS: CommandSpec[] = [data, notebooks, reproduce, evaluator, evaluate, hh, align, models, doctor];
+/**
+ * Every command, in the order `fulcra --help` lists them. A run loads only the
+ * module of the command it names (some pull in tfjs); help and unknown names load all.
+ */
+const COMMANDS: Record<string, () => Promise<{ command: CommandSpec }>> = {
+  data: () => import("./data.js"),
+  notebooks: () => import("./notebooks.js"),
+  reproduce: () => import("./reproduce.js"),
+  evaluator: () => import("./evaluator.js"),
+  evaluate: () => import("./evaluate.js"),
+  hh: () => import("./hh.js"),
+  align: () => import("./align.js"),
+  models: () => import("./models.js"),
+  doctor: () => import("./doctor.js"),
+};
+
+/** The declarations of the named commands (default: all, in order). */
+export async function loadCommands(names: string[] = Object.keys(COMMANDS)): Promise<CommandSpec[]> {
+  return Promise.all(names.map(async (name) => (await COMMANDS[name]()).command));
+}
 
 const ROOT = {
   description: "fulcra — the Value FULCRA reproducibility kit (`fulcra <command> --help` for the options of each)",
@@ -30,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(kitVersion());
     return 0;
   }
-  const program = programFor(COMMANDS, ROOT);
+  const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]);
+  const program = programFor(await loadCommands(named ? [argv[0]] : undefined), ROOT);
   try {
     return await runProgram(program, argv);
   } catch (e) {

@@ -121,7 +121,7 @@ function build(spec: CommandSpec, path: string, state: RunState): Commander {
   cmd.addHelpText("before", `${full} — ${spec.summary}\n`);
   if (spec.description) cmd.description(spec.description);
   if (spec.args) cmd.usage(`${spec.flags && Object.keys(spec.flags).length ? "[options] " : ""}${spec.args}`);
-  if (spec.usage) cmd.configureHelp({ commandUsage: () => spec.usage! });
+  if (spec.usage) cmd.configureHelp({ ...cmd.configureHelp(), commandUsage: () => spec.usage! });
   const flags = spec.flags ?? {};
   for (const [key, d] of Object.entries(flags)) cmd.addOption(optionFor(key, d));
   if (spec.after) cmd.addHelpText("after", `\n${spec.after}`);
