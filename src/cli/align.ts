@@ -157,7 +157,7 @@ function alignFlags(): Flags {
       type: "string",
       arg: "H",
       schema: oneOfFlag(["classification", "regression"]),
-      help: "which head of the reward's evaluator gives the value vector: classification (default, p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator takes the other one (cached evaluators of the other head are retrained; give other --evaluator-dir / --heldout-evaluator-dir folders to keep both)",
+      help: "which head of the reward's evaluator gives the value vector: classification (default, p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator reads the same head (cached evaluators of the other head are retrained; give other --evaluator-dir / --heldout-evaluator-dir folders to keep both)",
     },
     quiet: { type: "boolean", help: "no progress bars" },
   };
