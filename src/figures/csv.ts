@@ -1,5 +1,5 @@
 /** The data behind a figure, as CSV (RFC 4180: comma separated, quoted when needed, header row). */
-import type { Figure } from "./spec.js";
+import type { Figure } from "../charts/spec.js";
 
 export type Row = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import { MANIFEST } from "../data/manifest.js";
 import { rawPath } from "../data/paths.js";
 import { kitPaths } from "../runtime/env.js";
 import { readRecords, type ScoredOutput } from "../data/readers.js";
-import type { ReportNumber } from "../report/numbers.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { PairwiseReport } from "./elo.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "./harm.js";

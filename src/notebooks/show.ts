@@ -23,7 +23,7 @@ import { extname } from "node:path";
 import { gzipSync } from "node:zlib";
 import { plotlyBundlePath, useSharedRenderer, figureSize } from "../figures/renderer.js";
 import { paperFigurePath } from "../figures/export.js";
-import { DEFAULT_CONFIG, type Figure } from "../figures/spec.js";
+import { DEFAULT_CONFIG, type Figure } from "../charts/spec.js";
 import { toTableData, type TableLike } from "../data/tables.js";
 import { manifestEntry } from "../data/manifest.js";
 import { dataScope, formatDifference, formatMatch, formatValue, matchCounts } from "../report/reproduction.js";
