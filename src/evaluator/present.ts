@@ -11,15 +11,8 @@ import type { ReportNumber } from "../runtime/report-number.js";
 import { sha256File } from "../runtime/provenance.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { LABEL_NAMES } from "./metrics.js";
-import {
-  CONFUSION_CELLS,
-  evaluatorReport,
-  formatReport,
-  QUALITY_GOALS,
-  reportSummary,
-  type EvaluatorReport,
-  type ReportOptions,
-} from "./report.js";
+import { evaluatorReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
+import { CONFUSION_CELLS, formatReport } from "./report-markdown.js";
 import { MANIFEST } from "../data/manifest.js";
 import {
   configFingerprint,
