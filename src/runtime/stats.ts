@@ -2,9 +2,9 @@
  * The kit's statistics: mean, spread, quantiles, histograms and correlation
  * coefficients (score distributions, distances, agreement, training logs).
  * One implementation of each, on simple-statistics; this file fixes the
- * kit's behaviour at the edges (an empty list, a constant sample), which
- * the library answers by throwing. analysis/stats.ts adds the significance
- * tests.
+ * kit's behaviour at the edges (an empty list, a single number, a constant
+ * sample), where the library throws or divides by zero. analysis/stats.ts
+ * adds the significance tests.
  */
 import { meanSimple, quantileSorted, sampleCorrelation, sampleRankCorrelation, sampleStandardDeviation } from "simple-statistics";
 
