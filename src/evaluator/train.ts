@@ -235,6 +235,19 @@ export function secondEvaluatorConfig(config: Partial<EvaluatorConfig> = {}): Pa
 }
 
 /**
+ * The members of the reward's evaluator when it is an ensemble of `size`
+ * models: the same configuration with seeds seed, seed + 2, seed + 4, …
+ * (odd offsets are left to secondEvaluatorConfig, whose seed is seed + 1,
+ * so no member shares the guard's seed). The original's reward model is an
+ * ensemble too (value_alignment/main.py:48, `deberta_tanh_ensemble`).
+ */
+export function ensembleMemberConfigs(config: Partial<EvaluatorConfig>, size: number): Partial<EvaluatorConfig>[] {
+  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`an evaluator ensemble needs a whole number ≥ 1 of members, got ${size}`);
+  const seed = config.seed ?? DEFAULT_EVALUATOR_CONFIG.seed;
+  return Array.from({ length: size }, (_, i) => ({ ...config, seed: seed + 2 * i }));
+}
+
+/**
  * The reward's evaluator of an alignment run: trained on no BaseAlign
  * evaluation prompt, and on the first half of the rest (the guard evaluator,
  * secondEvaluatorConfig of this, on the second half).
