@@ -53,11 +53,11 @@ test("keys: order-free configuration, short hashes, and the differing parts name
   assert.notEqual(hashParts(["a", "b"]), hashParts(["ab"]), "parts are separated");
   assert.deepEqual(keyDifference(KEY, KEY), []);
   assert.deepEqual(keyDifference(KEY, { config: { seed: 2, width: 8, extra: true }, data: "d2", code: "" }), [
-    "configuration (seed, extra)",
+    "configuration: seed, extra",
     "data",
-    "code (not recorded)",
+    "code not recorded",
   ]);
-  assert.deepEqual(keyDifference(KEY, undefined), ["no readable key (an older or damaged artifact)"]);
+  assert.deepEqual(keyDifference(KEY, undefined), ["no readable key: an older or damaged artifact"]);
 });
 
 test("codeHash follows the content and the names of the .js files under a folder", () => {
@@ -89,9 +89,12 @@ test("a matching key reuses the artifact; another key rebuilds it and says why",
   const seed2 = { ...KEY, config: { ...KEY.config, seed: 2 } };
   const other = await ensureArtifact(toy(path, seed2, c));
   assert.deepEqual([other.status, other.value, c.builds], ["rebuilt", 20, 2]);
-  assert.equal(other.reason, "configuration (seed)");
+  assert.equal(other.reason, "configuration: seed");
   assert.equal(c.lines.length, 1);
-  assert.match(c.lines[0], /^toy: .*runs\/toy was built with another configuration \(seed\); building it again \(key [0-9a-f]{16}\)$/);
+  assert.match(
+    c.lines[0],
+    /^toy: .*runs\/toy differs from the one asked for \(configuration: seed\); building it again \(key [0-9a-f]{16}\)$/,
+  );
 
   const newCode = await ensureArtifact(toy(path, { ...seed2, code: "c2" }, c, { keepReplaced: (p) => `${p}.old` }));
   assert.deepEqual([newCode.status, newCode.reason, c.builds], ["rebuilt", "code", 3]);
@@ -199,7 +202,7 @@ test("a crash mid-build leaves no half artifact: the old one stays, the build re
         },
       }),
     ),
-    /records another key than the one asked for \(configuration \(seed\)\)/,
+    /records another key than the one asked for \(configuration: seed\)/,
   );
   assert.equal(readFileSync(join(path, "value.txt"), "utf8"), "10");
 });

@@ -96,14 +96,14 @@ export function codeHash(paths: readonly string[], root: string = dirname(paths[
 
 /** The parts of `recorded` that differ from `wanted`, in words ([] when the keys are equal). */
 export function keyDifference(wanted: ArtifactKey, recorded: ArtifactKey | undefined): string[] {
-  if (!recorded) return ["no readable key (an older or damaged artifact)"];
+  if (!recorded) return ["no readable key: an older or damaged artifact"];
   const out: string[] = [];
   const fields = [...new Set([...Object.keys(wanted.config), ...Object.keys(recorded.config)])].filter(
     (k) => stableJson(wanted.config[k]) !== stableJson(recorded.config[k]),
   );
-  if (fields.length) out.push(`configuration (${fields.join(", ")})`);
+  if (fields.length) out.push(`configuration: ${fields.join(", ")}`);
   if (wanted.data !== recorded.data) out.push("data");
-  if (wanted.code !== recorded.code) out.push(recorded.code ? "code" : "code (not recorded)");
+  if (wanted.code !== recorded.code) out.push(recorded.code ? "code" : "code not recorded");
   return out;
 }
 
@@ -173,8 +173,8 @@ export async function ensureArtifact<T>(spec: ArtifactSpec<T>): Promise<Artifact
     // Another process may have built it while we waited for the lock.
     if (!spec.force && matches()) return { value: await spec.load(spec.path), status: "reused", key };
     const had = existsSync(spec.path);
-    const reason = had ? (spec.force ? "force" : keyDifference(spec.key, readRecorded(spec, spec.path)).join(", ")) : undefined;
-    if (had) log(`${spec.what}: ${spec.path} was built with another ${reason}; building it again (key ${key})`);
+    const reason = had ? (spec.force ? "force" : keyDifference(spec.key, readRecorded(spec, spec.path)).join("; ")) : undefined;
+    if (had) log(`${spec.what}: ${spec.path} differs from the one asked for (${reason}); building it again (key ${key})`);
     const value = await buildInPlace(spec, key, log);
     return { value, status: had ? "rebuilt" : "built", key, reason };
   } finally {
