@@ -76,9 +76,10 @@ test("codeHash follows the content and the names of the .js files under a folder
 
 test("a matching key reuses the artifact; another key rebuilds it and says why", async () => {
   const path = join(tempDir(), "runs", "toy");
+  mkdirSync(path, { recursive: true });
   const c = { builds: 0, lines: [] as string[] };
   const first = await ensureArtifact(toy(path, KEY, c));
-  assert.deepEqual([first.status, first.value, c.builds], ["built", 10, 1]);
+  assert.deepEqual([first.status, first.value, c.builds], ["built", 10, 1], "an empty folder counts as nothing there");
   assert.equal(first.key, keyHash(KEY));
   assert.ok(!existsSync(`${path}.building`) && !existsSync(`${path}.lock`), "no staging folder or lock left behind");
 
@@ -90,11 +91,13 @@ test("a matching key reuses the artifact; another key rebuilds it and says why",
   const other = await ensureArtifact(toy(path, seed2, c));
   assert.deepEqual([other.status, other.value, c.builds], ["rebuilt", 20, 2]);
   assert.equal(other.reason, "configuration: seed");
-  assert.equal(c.lines.length, 1);
+  assert.equal(c.lines.length, 2);
   assert.match(
     c.lines[0],
     /^toy: .*runs\/toy differs from the one asked for \(configuration: seed\); building it again \(key [0-9a-f]{16}\)$/,
   );
+  assert.match(c.lines[1], /^toy: the replaced one is kept in .*runs\/toy\.replaced$/);
+  assert.equal(readFileSync(join(`${path}.replaced`, "value.txt"), "utf8"), "10", "nothing is deleted outright");
 
   const newCode = await ensureArtifact(toy(path, { ...seed2, code: "c2" }, c, { keepReplaced: (p) => `${p}.old` }));
   assert.deepEqual([newCode.status, newCode.reason, c.builds], ["rebuilt", "code", 3]);

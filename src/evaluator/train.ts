@@ -315,6 +315,8 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   return c;
 }
 
+let evaluatorCode: string | undefined;
+
 /**
  * A hash of the code that decides what training produces (this module's
  * training, network, optimizer, data and saving files, and the text
@@ -324,8 +326,10 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
 export function trainingCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const files = ["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f));
-  // The text folder is absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
-  return codeHash([...files, join(here, "..", "text")], here);
+  // Read once per process (the code running does not change when the files do). The text folder is
+  // absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
+  evaluatorCode ??= codeHash([...files, join(here, "..", "text")], here);
+  return evaluatorCode;
 }
 
 /** The fields of `c` that change the trained weights (everything but where and how loudly it runs), in `c`'s order. */

@@ -143,8 +143,15 @@ export function sftTrainingKey(c: SftConfig, dataFingerprint: string): string {
     .slice(0, 16);
 }
 
-/** A hash of the code that decides what SFT produces: every module of src/lm (data, loop, model, tokenizer, optimizer). */
+let sftCode: string | undefined;
+
+/**
+ * A hash of the code that decides what SFT produces: every module of src/lm
+ * (data, loop, model, tokenizer, optimizer). Read once per process: the code
+ * running does not change when the files do.
+ */
 export function sftCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return codeHash([here], here);
+  sftCode ??= codeHash([here], here);
+  return sftCode;
 }

@@ -89,10 +89,7 @@ export async function ensureSftPolicy(
       await initBackend({ quiet: c.quiet });
       return loadSftPolicy(path);
     },
-    keepReplaced: (path) => {
-      const key = readSftSummary(path)?.trainingKey;
-      return key ? `${path}.stale-${key}` : undefined;
-    },
+    keepReplaced: (path) => `${path}.stale-${readSftSummary(path)?.trainingKey ?? "unknown"}`,
     force,
     quiet: c.quiet,
   });

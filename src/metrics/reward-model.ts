@@ -344,10 +344,13 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
 
 // ── The cached model ──────────────────────────────────────────────────────
 
-/** A hash of the code that decides what training produces: this file and the text tokenizer. */
+let rewardModelCode: string | undefined;
+
+/** A hash of the code that decides what training produces: this file and the text tokenizer (read once per process). */
 export function rewardModelCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return codeHash([join(here, "reward-model.js"), join(here, "..", "text", "tokenize.js")], here);
+  rewardModelCode ??= codeHash([join(here, "reward-model.js"), join(here, "..", "text", "tokenize.js")], here);
+  return rewardModelCode;
 }
 
 /** A hash of the preference pairs training reads: the given ones, or the helpful_test file. */

@@ -127,8 +127,12 @@ export interface ArtifactSpec<T> {
   build(target: string): Promise<T>;
   /** Reads a complete artifact. */
   load(path: string): T | Promise<T>;
-  /** Where the artifact being replaced is kept; undefined (or no function): it is removed. */
-  keepReplaced?: (path: string) => string | undefined;
+  /**
+   * Where the artifact being replaced is kept (anything there before is
+   * removed). Default `<path>.replaced`: nothing found at `path` is ever
+   * deleted outright, since a folder given by hand may hold other things.
+   */
+  keepReplaced?: (path: string) => string;
   /** Build again even when the key matches. */
   force?: boolean;
   /** No notes on stderr. */
@@ -152,6 +156,12 @@ export interface ArtifactResult<T> {
 /** How long a lock may go without its holder touching it before another process takes it over (see `lockArtifact`). */
 export const LOCK_STALE_MS = 60 * 60 * 1000;
 
+/** Something is at `path`: a file, or a folder that is not empty. */
+function present(path: string): boolean {
+  if (!existsSync(path)) return false;
+  return !statSync(path).isDirectory() || readdirSync(path).length > 0;
+}
+
 function readRecorded<T>(spec: ArtifactSpec<T>, path: string): ArtifactKey | undefined {
   if (!existsSync(path)) return undefined;
   try {
@@ -172,7 +182,7 @@ export async function ensureArtifact<T>(spec: ArtifactSpec<T>): Promise<Artifact
   try {
     // Another process may have built it while we waited for the lock.
     if (!spec.force && matches()) return { value: await spec.load(spec.path), status: "reused", key };
-    const had = existsSync(spec.path);
+    const had = present(spec.path);
     const reason = had ? (spec.force ? "force" : keyDifference(spec.key, readRecorded(spec, spec.path)).join("; ")) : undefined;
     if (had) log(`${spec.what}: ${spec.path} differs from the one asked for (${reason}); building it again (key ${key})`);
     const value = await buildInPlace(spec, key, log);
@@ -205,17 +215,15 @@ async function buildInPlace<T>(spec: ArtifactSpec<T>, key: string, log: (line: s
   const built = readRecorded(spec, staging);
   const differs = keyDifference(spec.key, built);
   if (differs.length) {
-    throw new Error(`${spec.what}: the build in ${staging} records another key than the one asked for (${differs.join(", ")})`);
+    throw new Error(`${spec.what}: the build in ${staging} records another key than the one asked for (${differs.join("; ")})`);
   }
-  if (existsSync(spec.path)) {
-    const keep = spec.keepReplaced?.(spec.path);
-    if (keep && keep !== spec.path) {
-      rmSync(keep, { recursive: true, force: true });
-      renameSync(spec.path, keep);
-      log(`${spec.what}: the replaced one is kept in ${keep}`);
-    } else {
-      rmSync(spec.path, { recursive: true, force: true });
-    }
+  if (present(spec.path)) {
+    const keep = spec.keepReplaced?.(spec.path) ?? `${spec.path}.replaced`;
+    rmSync(keep, { recursive: true, force: true });
+    renameSync(spec.path, keep);
+    log(`${spec.what}: the replaced one is kept in ${keep}`);
+  } else {
+    rmSync(spec.path, { recursive: true, force: true });
   }
   renameSync(staging, spec.path);
   rmSync(marker, { force: true });
