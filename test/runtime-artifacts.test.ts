@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -131,6 +131,47 @@ test("two builds of the same artifact at once: the second waits on the lock and 
   assert.deepEqual([a.status, b.status].sort(), ["built", "reused"]);
   assert.deepEqual([a.value, b.value], [10, 10]);
   assert.equal(c.lines.filter((l) => /another process is building .* waiting for it/.test(l)).length, 1);
+});
+
+test("two processes asking for the same artifact: one builds, the other waits and reuses it", async () => {
+  const dir = tempDir();
+  const path = join(dir, "toy");
+  const counter = join(dir, "builds.txt");
+  writeFileSync(counter, "");
+  const script = `
+    import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+    import { join } from "node:path";
+    import { ensureArtifact } from ${JSON.stringify(new URL("../src/runtime/artifacts.js", import.meta.url).href)};
+    const key = ${JSON.stringify(KEY)};
+    const r = await ensureArtifact({
+      what: "toy", path: ${JSON.stringify(path)}, key,
+      recorded: (p) => JSON.parse(readFileSync(join(p, "key.json"), "utf8")),
+      build: async (t) => {
+        appendFileSync(${JSON.stringify(counter)}, "b");
+        await new Promise((r) => setTimeout(r, 3000));
+        writeFileSync(join(t, "key.json"), JSON.stringify(key));
+        return 1;
+      },
+      load: () => 1,
+      log: (line) => console.log(line),
+    });
+    console.log("status " + r.status);`;
+  const run = () =>
+    new Promise<string>((done, fail) => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("error", fail);
+      child.on("close", (code) => (code === 0 ? done(out) : fail(new Error(`child exited with ${code}: ${out}`))));
+    });
+  const outputs = await Promise.all([run(), run()]);
+  assert.equal(readFileSync(counter, "utf8"), "b", "built once");
+  const statuses = outputs.map((o) => /status (\w+)/.exec(o)?.[1]).sort();
+  assert.deepEqual(statuses, ["built", "reused"]);
+  assert.ok(
+    outputs.some((o) => /another process is building .* waiting for it/.test(o)),
+    outputs.join("\n"),
+  );
 });
 
 test("a lock left by a process that died is taken over", async () => {
