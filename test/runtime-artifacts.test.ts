@@ -186,6 +186,12 @@ test("a lock left by a process that died is taken over", async () => {
     c.lines.some((l) => /was left by a process that no longer runs; taking it over/.test(l)),
     c.lines.join("\n"),
   );
+
+  // The earlier lock format, a plain file holding the pid, is taken over the same way.
+  const other = join(tempDir(), "toy");
+  writeFileSync(`${other}.lock`, String(dead));
+  const r2 = await ensureArtifact(toy(other, KEY, c));
+  assert.deepEqual([r2.status, c.builds], ["built", 2]);
 });
 
 test("a crash mid-build leaves no half artifact: the old one stays, the build resumes only for the same key", async () => {

@@ -240,20 +240,31 @@ interface LockOwner {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ownerDied(ownerFile: string): boolean {
+function processGone(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/** The lock's holder died on this machine: its owner file names a process that no longer runs. */
+function ownerDied(lockDir: string, ownerFile: string): boolean {
+  try {
+    // A lock file of the kit's earlier format (a plain file holding the pid).
+    if (!statSync(lockDir).isDirectory()) return processGone(Number(readFileSync(lockDir, "utf8")));
+  } catch {
+    return false; // released meanwhile
+  }
   let owner: LockOwner;
   try {
     owner = JSON.parse(readFileSync(ownerFile, "utf8")) as LockOwner;
   } catch {
     return false; // not written yet (or being written): the holder is alive
   }
-  if (owner.host !== hostname() || !Number.isInteger(owner.pid) || owner.pid <= 0) return false;
-  try {
-    process.kill(owner.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return owner.host === hostname() && processGone(owner.pid);
 }
 
 /**
@@ -290,7 +301,7 @@ export async function lockArtifact(
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ELOCKED") throw e;
-      if (ownerDied(ownerFile)) {
+      if (ownerDied(lockDir, ownerFile)) {
         log(`${what}: ${lockDir} was left by a process that no longer runs; taking it over`);
         rmSync(ownerFile, { force: true });
         rmSync(lockDir, { recursive: true, force: true });
