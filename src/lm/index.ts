@@ -7,7 +7,8 @@
  * - ops.ts        products, embedding lookup and log-probabilities with hand-written gradients
  * - generate.ts   seeded sampling (temperature, top-k, top-p, KV cache) and log-probs for PPO
  * - safetensors.ts / gpt2.ts  reading published GPT-2-family weights
- * - sft.ts        supervised fine-tuning on the kit's dialogues (the starting policy)
+ * - sft.ts        supervised fine-tuning on the kit's dialogues (the starting policy, cached by the
+ *                 artifact store); sft-config / sft-data / sft-loop / sft-checkpoint.ts hold its parts
  */
 export * from "./tokenizer.js";
 export * from "./ops.js";
