@@ -3,7 +3,9 @@
  *
  * - tokenizer.ts  byte-level BPE trained on the kit's text (and a GPT-2 vocabulary reader)
  * - model.ts      GPT-style decoder with a value head, plain tfjs variables
- * - generate.ts   seeded sampling (temperature, top-k, top-p, KV cache) and log-probs for PPO
+ * - generate.ts   the kit's one sampling stack: seeded sampling (temperature, top-k, top-p, KV cache),
+ *                 log-probs of a sampled continuation, rollout tensors (PPO, best-of-N and `generate` use it)
+ * - optim.ts      AdamW and gradient clipping (TensorFlow's or PyTorch's formula)
  * - safetensors.ts / gpt2.ts  reading published GPT-2-family weights
  * - sft.ts        supervised fine-tuning on the kit's dialogues (the starting policy)
  */
