@@ -167,8 +167,8 @@ export function generate(
   }
   bar.finish();
   // One layout for all batches: the widest prompt block, the longest answer.
-  const P = Math.max(...rows.promptIds.map((p) => p.length));
-  const R = Math.max(...rows.responseIds.map((r) => r.length));
+  const P = Math.max(0, ...rows.promptIds.map((p) => p.length));
+  const R = Math.max(0, ...rows.responseIds.map((r) => r.length));
   return {
     prompts: [...prompts],
     texts: rows.responseIds.map((ids) => tokenizer.decode(ids)),
