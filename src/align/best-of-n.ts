@@ -140,22 +140,19 @@ export function bestOfNFromFiles(options: FileBestOfNOptions): FileBestOfNResult
 }
 
 /**
- * N answers to every prompt from a policy: sample k (k = 0 … N−1) answers all
- * prompts with seed `firstSeed + k`. `candidates[p][k]` is sample k's answer to prompts[p].
+ * N answers to every prompt from a policy: sample k (k = 0 … N−1) answers
+ * all prompts with seed `seed + k`. `candidates[p][k]` is sample k's answer to prompts[p].
  */
 export function sampleCandidates(
-  policy: ValueHeadPolicy,
-  tokenizer: PolicyTokenizer,
-  formatPrompt: PromptFormatter,
+  source: { policy: ValueHeadPolicy; tokenizer: PolicyTokenizer; formatPrompt: PromptFormatter },
   prompts: readonly string[],
-  n: number,
-  sampling: Omit<GenerateOptions, "seed">,
-  firstSeed: number,
+  options: GenerateOptions & { n: number },
 ): string[][] {
+  const { n, seed, ...sampling } = options;
   if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`best-of-N needs a positive whole number of samples, got ${n}`);
   const candidates: string[][] = prompts.map(() => []);
   for (let k = 0; k < n; k++) {
-    const g = generate(policy, tokenizer, formatPrompt, prompts, { ...sampling, seed: firstSeed + k });
+    const g = generate(source.policy, source.tokenizer, source.formatPrompt, prompts, { ...sampling, seed: seed + k });
     g.answers.forEach((a, i) => candidates[i].push(a));
   }
   return candidates;

@@ -39,7 +39,7 @@ export interface PolicyTokenizer {
 export type PromptFormatter = (prompt: string) => number[];
 
 /** PPO's sampling settings (names of its config table). */
-export interface SamplingOptions {
+export interface PolicySampling {
   /** Divides the logits before sampling (1 = the model's own distribution). */
   temperature: number;
   /** Keep only the k likeliest tokens (0 = off). */
@@ -54,7 +54,7 @@ export interface SamplingOptions {
 export const sampleToken = drawToken;
 
 /** A batch of rollouts: every row is prompt + response, all prompts in a batch equally long. */
-export interface Rollout {
+export interface PolicyRollout {
   /** [B, P + R] token ids: prompt then response, EOS repeated after the end, R = the response length asked for. */
   ids: number[][];
   promptLength: number;
@@ -72,9 +72,9 @@ export function sampleResponses(
   policy: ValueHeadPolicy,
   promptIds: number[][],
   eosId: number,
-  options: SamplingOptions,
+  options: PolicySampling,
   random: () => number,
-): Rollout {
+): PolicyRollout {
   const promptLength = promptIds[0]?.length ?? 0;
   if (promptIds.some((p) => p.length !== promptLength))
     throw new Error("sampleResponses needs prompts of equal token length (group them first)");
@@ -105,7 +105,7 @@ export function sampleResponses(
   };
 }
 
-export interface GenerateOptions extends SamplingOptions {
+export interface GenerateOptions extends PolicySampling {
   seed: number;
   /** Rows per forward pass. */
   batch_size?: number;
@@ -122,11 +122,11 @@ export function generate(
   formatPrompt: PromptFormatter,
   prompts: readonly string[],
   options: GenerateOptions,
-): { answers: string[]; rollouts: { rollout: Rollout; indices: number[] }[] } {
+): { answers: string[]; rollouts: { rollout: PolicyRollout; indices: number[] }[] } {
   const random = seededRandom(options.seed);
   const encoded = prompts.map((p) => formatPrompt(p));
   const answers = new Array<string>(prompts.length).fill("");
-  const rollouts: { rollout: Rollout; indices: number[] }[] = [];
+  const rollouts: { rollout: PolicyRollout; indices: number[] }[] = [];
   const batch = options.batch_size ?? 32;
   for (const [, indices] of groupByLength(encoded)) {
     for (let s = 0; s < indices.length; s += batch) {
@@ -152,7 +152,7 @@ export function generate(
 export function sequenceKl(
   policy: ValueHeadPolicy,
   reference: ValueHeadPolicy,
-  rollouts: readonly Rollout[],
+  rollouts: readonly PolicyRollout[],
   temperature: number,
 ): number[] {
   const out: number[] = [];

@@ -239,15 +239,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
   const n = options.n ?? 8;
   if (options.method === "bon") {
     // Best-of-N: N seeded samples per prompt from the starting policy, keep the closest by the optimised evaluator.
-    const candidates = sampleCandidates(
-      components.policy,
-      components.tokenizer,
-      components.formatPrompt,
-      prompts,
-      n,
-      sampling,
-      evalSeed + 1,
-    );
+    const candidates = sampleCandidates(components, prompts, { ...sampling, n, seed: evalSeed + 1 });
     const chosen = await bestOfNFromCandidates(prompts, candidates, components.evaluator, target, mask);
     alignSeconds = (Date.now() - trainStart) / 1000;
     const evalAfter = Date.now();
