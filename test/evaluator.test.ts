@@ -184,14 +184,16 @@ test("tf-idf pooling weights have unit length; mean pooling sums to 1", () => {
   assert.deepEqual([...m.weights], [0.25, 0.75]);
 });
 
-test("config errors name the field and what it takes; the second evaluator is another seed and head", () => {
+test("config errors name the field and what it takes; the second evaluator is another seed, same head", () => {
   assert.throws(() => resolveConfig({ epochs: 0 }), /field "epochs": expected a whole number ≥ 1, got 0/);
   assert.throws(() => resolveConfig({ pooling: "max" as never }), /field "pooling": expected one of mean, sqrt, tfidf/);
   assert.throws(() => resolveConfig({ promptFold: 2, promptFolds: 2 }), /promptFold.*below promptFolds/);
   assert.throws(() => resolveConfig({ epoch: 3 } as never), /unknown evaluator config field "epoch"/);
   const second = secondEvaluatorConfig({ seed: 4 });
   assert.equal(second.seed, 5);
-  assert.equal(second.vectorHead, DEFAULT_EVALUATOR_CONFIG.vectorHead === "classification" ? "regression" : "classification");
+  assert.equal(second.vectorHead, DEFAULT_EVALUATOR_CONFIG.vectorHead);
+  assert.equal(secondEvaluatorConfig({ vectorHead: "regression" }).vectorHead, "regression");
+  assert.equal(secondEvaluatorConfig({ dataHalf: "first" }).dataHalf, "second");
   // Where and how loudly a run happens does not change its fingerprint; what it learns does.
   const c = resolveConfig({});
   assert.equal(configFingerprint(c), configFingerprint({ ...c, outDir: "/x", quiet: true, resume: false }));

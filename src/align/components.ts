@@ -1,7 +1,7 @@
 /**
  * Loading what an alignment run stands on: the SFT policy and its tokenizer
  * (src/lm), two value evaluators (src/evaluator: the one the reward uses and
- * a second one, trained with another seed, head and half of the data, that
+ * a second one, trained with another seed and on the other half of the data, that
  * the policy never sees; neither trains on the prompts the run is evaluated
  * on), the helpfulness reward model (src/metrics) and the prompts.
  *
@@ -224,8 +224,8 @@ async function loadParts(options: ComponentOptions): Promise<AlignComponents | P
     sft = loaded;
   }
   if (want("evaluators")) {
-    // Two value evaluators: the reward's, and a second one (another seed, the other
-    // head and the other half of the data, see the evaluator module) that the
+    // Two value evaluators: the reward's, and a second one (another seed and the
+    // other half of the data, the same head, see the evaluator module) that the
     // policy never optimises against.
     const ensureEvaluator = async (dir: string, config: Partial<EvaluatorConfig>, part: string) => {
       // Reused only when trained with this configuration by this code (ensureEvaluator checks); trained there otherwise.

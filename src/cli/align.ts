@@ -74,7 +74,7 @@ Options:
   --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
   --evaluator-head H       which head of the reward's evaluator gives the value vector: classification (default,
                            p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator
-                           takes the other one (cached evaluators of the other head are retrained; give other
+                           reads the same head (cached evaluators of the other head are retrained; give other
                            --evaluator-dir / --heldout-evaluator-dir folders to keep both)
   --quiet                  no progress bars
 

@@ -218,20 +218,20 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
 
 /**
  * The evaluator BaseAlign checks its policy with, besides the one it trains
- * against: another seed, the other head and, when the reward's evaluator
- * trains on one half of the data (dataHalf), the other half, so that it
- * shares no weights, no training noise and no training example with the
- * reward the policy optimised.
+ * against: another seed and, when the reward's evaluator trains on one half
+ * of the data (dataHalf), the other half, so that it shares no weights, no
+ * training noise and no training example with the reward the policy
+ * optimised. It reads its value vector from the same head: the two are two
+ * instruments of one kind, as in the original, whose evaluation
+ * (value_alignment/eval.py:60) and reward (main.py:48) are both tanh
+ * regressors. With the other head the guard would also measure on another
+ * scale (the regression head rarely reaches ±1, which leaves a floor under
+ * its distances), and a change of scale would read as a gain not confirmed.
  */
 export function secondEvaluatorConfig(config: Partial<EvaluatorConfig> = {}): Partial<EvaluatorConfig> {
   const base = { ...DEFAULT_EVALUATOR_CONFIG, ...config };
   const otherHalf: DataHalf = base.dataHalf === "first" ? "second" : base.dataHalf === "second" ? "first" : "all";
-  return {
-    ...config,
-    seed: base.seed + 1,
-    vectorHead: base.vectorHead === "regression" ? "classification" : "regression",
-    dataHalf: otherHalf,
-  };
+  return { ...config, seed: base.seed + 1, vectorHead: base.vectorHead, dataHalf: otherHalf };
 }
 
 /**

@@ -26,8 +26,7 @@
  * fine-tuned (see src/hub/value-evaluator.ts).
  */
 import * as tf from "@tensorflow/tfjs";
-import { embed } from "../lm/model.js";
-import { bmm, matmulTransposed } from "./ops.js";
+import { bmm, embed, matmulTransposed } from "../lm/ops.js";
 import type { StoredTensor } from "../lm/safetensors.js";
 import { normal, seededRandom } from "../runtime/random.js";
 
@@ -241,7 +240,7 @@ export function layerNorm(x: tf.Tensor, gain: tf.Tensor, bias: tf.Tensor, eps: n
 /**
  * torch.nn.Linear on [N, in] rows: x · Wᵀ + b, with W stored [out, in]. The
  * product keeps no transposed copy of W for the backward pass and returns
- * W's gradient in W's own layout (src/hub/ops.ts), which is what lets a
+ * W's gradient in W's own layout (src/lm/ops.ts), which is what lets a
  * training step of a large checkpoint fit in the wasm backend's memory.
  */
 function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {

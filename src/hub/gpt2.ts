@@ -19,15 +19,23 @@
  * forward, unless `positionIds` are given; `positionsFromMask` counts real
  * tokens only (what transformers' generate does for left-padded prompts).
  *
- * The network is written with the kit's tfjs ops that carry their own
- * gradients (src/lm/model.ts: matmul, bmm, embed), so backward works on the
- * cpu and wasm backends, and a KV cache serves generation.
+ * The network is the kit's own language model's (src/lm): its attention,
+ * MLP and pre-norm block units (attention.ts, mlp.ts, block.ts) with GPT-2's
+ * parameter names mapped onto the units' (GPT2_BLOCK_NAMES, src/lm/gpt2.ts),
+ * and its ops with their own gradients (src/lm/ops.ts), so backward works
+ * on the cpu and wasm backends, and a KV cache serves generation. What stays
+ * here is what GPT-2's config can change: the attention scale, the
+ * activation, positions given by the caller, and the head without a value head.
  */
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { embed, gelu } from "../lm/model.js";
-import { bmm, matmul, matmulTransposed } from "./ops.js";
+import { attentionBias, causalMasks } from "../lm/attention.js";
+import { type BlockWeights, blockWeights, layerNorm, preNormBlock } from "../lm/block.js";
+import { GPT2_BLOCK_NAMES } from "../lm/gpt2.js";
+import { tokenPositions } from "../lm/model.js";
+import { gelu } from "../lm/mlp.js";
+import { embed, matmul, matmulTransposed } from "../lm/ops.js";
 import type { StoredTensor } from "../lm/safetensors.js";
 import { readHubWeights } from "./weights.js";
 
@@ -167,6 +175,8 @@ export class Gpt2LMHeadModel {
   readonly config: Gpt2Config;
   readonly params: Map<string, tf.Variable>;
   readonly scope: string;
+  /** Each block's parameters, as the block unit takes them. */
+  private readonly blocks: BlockWeights[] = [];
 
   /** Builds the model around given weights by transformers name (without the "transformer." prefix). */
   constructor(config: Gpt2Config, weights: Map<string, Float32Array | tf.Tensor>, trainable = true) {
@@ -183,6 +193,8 @@ export class Gpt2LMHeadModel {
       this.params.set(name, tf.variable(t, trainable, `${this.scope}/${name}`));
       t.dispose();
     }
+    // The kit's block unit names its parameters as the kit's model does; GPT2_BLOCK_NAMES maps them to GPT-2's.
+    for (let l = 0; l < config.n_layer; l++) this.blocks.push(blockWeights((name) => this.p(`h.${l}.${GPT2_BLOCK_NAMES[name]}`)));
   }
 
   get contextLength(): number {
@@ -220,7 +232,7 @@ export class Gpt2LMHeadModel {
   logits(hidden: tf.Tensor3D, noGradient = false): tf.Tensor3D {
     const [B, T, C] = hidden.shape;
     const head = this.config.tie_word_embeddings ? this.p("wte.weight") : this.p("lm_head.weight");
-    // [V, C] stored; x · headᵀ through an explicit transpose (fast on wasm, see src/lm/model.ts).
+    // [V, C] stored; x · headᵀ through an explicit transpose (fast on wasm, see src/lm/ops.ts).
     const x = hidden.reshape([B * T, C]) as tf.Tensor2D;
     const logits = noGradient ? matmul(x, this.transposedHead(head)) : matmulTransposed(x, head);
     return logits.reshape([B, T, this.config.vocab_size]) as tf.Tensor3D;
@@ -269,10 +281,10 @@ export class Gpt2LMHeadModel {
     this.headCache = undefined;
   }
 
-  private p(name: string): tf.Tensor2D {
+  private p<T extends tf.Tensor = tf.Tensor2D>(name: string): T {
     const v = this.params.get(name);
     if (!v) throw new Error(`Gpt2LMHeadModel: missing parameter "${name}"`);
-    return v as unknown as tf.Tensor2D;
+    return v as unknown as T;
   }
 
   private run(ids: tf.Tensor2D, options: Gpt2ForwardOptions, past?: Gpt2Cache): { hidden: tf.Tensor3D; cache: Gpt2Cache } {
@@ -290,65 +302,30 @@ export class Gpt2LMHeadModel {
     if (mask && (mask.shape[0] !== B || mask.shape[1] !== T))
       throw new RangeError(`Gpt2LMHeadModel: attention mask shape [${mask.shape}] should be [${B}, ${T}] (batch, cached + new positions)`);
 
-    let positions: tf.Tensor2D;
-    if (options.positionIds) positions = options.positionIds;
-    else if (options.positionsFromMask && mask) {
-      const counted = tf.sub(tf.cumsum(tf.cast(mask, "int32"), 1), tf.scalar(1, "int32"));
-      positions = tf.maximum(tf.slice(counted, [0, P], [B, S]), tf.scalar(0, "int32")) as tf.Tensor2D;
-    } else positions = tf.tile(tf.range(P, T, 1, "int32").reshape([1, S]), [B, 1]) as tf.Tensor2D;
-
+    const positions = options.positionIds ?? tokenPositions(B, S, P, options.positionsFromMask ? mask : undefined);
     let x = tf.add(embed(this.p("wte.weight"), ids), embed(this.p("wpe.weight"), positions)).reshape([B * S, C]) as tf.Tensor2D;
 
-    // Additive bias [B|1, 1, S, T]: 0 where query i may read key j (j ≤ P + i, and j a real token or i itself), −1e9 elsewhere.
-    const causal = new Float32Array(S * T);
-    const self = new Float32Array(S * T);
-    for (let i = 0; i < S; i++) {
-      for (let j = 0; j <= P + i; j++) causal[i * T + j] = 1;
-      self[i * T + P + i] = 1;
-    }
-    let allowed: tf.Tensor = tf.tensor4d(causal, [1, 1, S, T]);
-    if (mask) allowed = tf.mul(allowed, tf.maximum(tf.cast(mask, "float32").reshape([B, 1, 1, T]), tf.tensor4d(self, [1, 1, S, T])));
-    const bias = tf.mul(tf.sub(1, allowed), -1e9);
-
+    const [causal, self] = causalMasks(S, P);
+    const bias = attentionBias(causal, self, mask);
     const keysOut: tf.Tensor4D[] = [];
     const valuesOut: tf.Tensor4D[] = [];
     for (let l = 0; l < this.config.n_layer; l++) {
-      const pre = `h.${l}.`;
-      const a = this.layerNorm(x, pre + "ln_1");
-      const qkv = tf.add(matmul(a, this.p(pre + "attn.c_attn.weight")), this.p(pre + "attn.c_attn.bias"));
-      const [q, k, v] = tf.split(qkv, 3, 1).map((t) => t.reshape([B, S, H, D]).transpose([0, 2, 1, 3]) as tf.Tensor4D);
-      const keys = past ? (tf.concat([past.keys[l], k], 2) as tf.Tensor4D) : k;
-      const vals = past ? (tf.concat([past.values[l], v], 2) as tf.Tensor4D) : v;
-      keysOut.push(keys);
-      valuesOut.push(vals);
       let scale = 1;
       if (this.config.scale_attn_weights) scale /= Math.sqrt(D);
       if (this.config.scale_attn_by_inverse_layer_idx) scale /= l + 1;
-      const kT = keys.transpose([0, 1, 3, 2]).reshape([B * H, D, T]) as tf.Tensor3D;
-      const scores = tf.add(tf.mul(bmm(q.reshape([B * H, S, D]) as tf.Tensor3D, kT).reshape([B, H, S, T]), scale), bias);
-      const weights = tf.softmax(scores, -1).reshape([B * H, S, T]) as tf.Tensor3D;
-      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D)
-        .reshape([B, H, S, D])
-        .transpose([0, 2, 1, 3])
-        .reshape([B * S, C]) as tf.Tensor2D;
-      x = tf.add(x, tf.add(matmul(mixed, this.p(pre + "attn.c_proj.weight")), this.p(pre + "attn.c_proj.bias")));
-      const m = this.layerNorm(x, pre + "ln_2");
-      const up = this.activation(tf.add(matmul(m, this.p(pre + "mlp.c_fc.weight")), this.p(pre + "mlp.c_fc.bias")));
-      x = tf.add(x, tf.add(matmul(up, this.p(pre + "mlp.c_proj.weight")), this.p(pre + "mlp.c_proj.bias")));
+      const block = { batch: B, heads: H, scale, bias, epsilon: this.config.layer_norm_epsilon, activation: this.activation };
+      const r = preNormBlock(x, this.blocks[l], block, past && { keys: past.keys[l], values: past.values[l] });
+      x = r.x;
+      keysOut.push(r.kv.keys);
+      valuesOut.push(r.kv.values);
     }
-    const hidden = this.layerNorm(x, "ln_f").reshape([B, S, C]) as tf.Tensor3D;
+    const finalNorm = { gain: this.p<tf.Tensor1D>("ln_f.weight"), bias: this.p<tf.Tensor1D>("ln_f.bias") };
+    const hidden = layerNorm(x, finalNorm, this.config.layer_norm_epsilon).reshape([B, S, C]) as tf.Tensor3D;
     return { hidden, cache: { keys: keysOut, values: valuesOut, length: T } };
   }
 
-  private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    const mean = tf.mean(x, -1, true);
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), -1, true);
-    const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, this.config.layer_norm_epsilon)));
-    return tf.add(tf.mul(normed, this.p(name + ".weight")), this.p(name + ".bias")) as tf.Tensor2D;
-  }
-
-  private activation(x: tf.Tensor2D): tf.Tensor2D {
+  /** The MLP's activation named in config.json. */
+  private readonly activation = (x: tf.Tensor2D): tf.Tensor2D => {
     switch (this.config.activation_function) {
       case "gelu_new":
       case "gelu_pytorch_tanh":
@@ -368,7 +345,7 @@ export class Gpt2LMHeadModel {
       default:
         throw new Error(`Gpt2LMHeadModel: activation "${this.config.activation_function}" not supported (${GPT2_ACTIVATIONS.join(", ")})`);
     }
-  }
+  };
 }
 
 export interface LoadedGpt2 {

@@ -4,28 +4,32 @@
  * gradients with `tf.variableGrads` and apply any optimizer.
  *
  *   ids ─► token embedding + position embedding
- *       ─► L × [ x + Attention(LayerNorm(x)) ; x + MLP(LayerNorm(x)) ]   (pre-LN blocks)
+ *       ─► L × pre-norm Block: x + Attention(LayerNorm(x)) ; x + MLP(LayerNorm(x))
  *       ─► final LayerNorm = h
  *       ─► logits = h · W_headᵀ   (W_head is the token embedding when tied)
  *       ─► values = h · w_v + b_v (one scalar per position, for PPO's critic)
  *
+ * The units: attention.ts (causal self-attention), mlp.ts, block.ts
+ * (pre-norm block, LayerNorm); ops.ts holds the products, the embedding
+ * lookup and the log-probabilities with hand-written gradients (fast on the
+ * wasm backend). The loss is `tokenLogProbs` of the logits (sft.ts, PPO).
+ *
  * Weights are laid out as x·W (input dimension first), the layout of
  * GPT-2's Conv1D, so published GPT-2 weights load without transposes
  * (see gpt2.ts for the name mapping).
- *
- * Speed note (measured on the wasm backend, see scripts/bench-lm.ts):
- * tfjs' wasm matmul is fast (XNNPACK) only for a plain 2-D product without
- * the transpose flags, and tfjs' own gradient of matMul uses those flags,
- * and the gradient of gather needs a kernel the wasm backend lacks. So the
- * dense layers, the attention products and the embedding lookup below
- * carry their own gradients (`tf.customGrad`), written with explicit
- * transposes, which are cheap.
  */
 import * as tf from "@tensorflow/tfjs";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { normal, seededRandom } from "../runtime/random.js";
+import { attentionBias, causalMasks } from "./attention.js";
+import { type BlockWeights, blockParameterShapes, blockWeights, layerNorm, preNormBlock } from "./block.js";
+import { dense, embed, matmul, stopGradient } from "./ops.js";
 import { readSafetensors, writeSafetensors } from "./safetensors.js";
+
+// The ops used to live in this file; their callers may import them from here.
+export { bmm, dense, embed, logSumExpRows, matmul, pickColumns, rowEntropy, stopGradient, tokenLogProbs } from "./ops.js";
+export { gelu } from "./mlp.js";
 
 export interface LmConfig {
   /** Number of token ids (from the tokenizer). */
@@ -121,21 +125,7 @@ export function parameterShapes(config: LmConfig): [string, number[]][] {
     ["positionEmbedding", [T, C]],
   ];
   for (let l = 0; l < config.layers; l++) {
-    const p = `blocks.${l}.`;
-    out.push(
-      [p + "attnNorm.gain", [C]],
-      [p + "attnNorm.bias", [C]],
-      [p + "attn.qkv.weight", [C, 3 * C]],
-      [p + "attn.qkv.bias", [3 * C]],
-      [p + "attn.out.weight", [C, C]],
-      [p + "attn.out.bias", [C]],
-      [p + "mlpNorm.gain", [C]],
-      [p + "mlpNorm.bias", [C]],
-      [p + "mlp.up.weight", [C, F]],
-      [p + "mlp.up.bias", [F]],
-      [p + "mlp.down.weight", [F, C]],
-      [p + "mlp.down.bias", [C]],
-    );
+    for (const [name, shape] of blockParameterShapes(C, F)) out.push([`blocks.${l}.${name}`, shape]);
   }
   out.push(["finalNorm.gain", [C]], ["finalNorm.bias", [C]]);
   if (!config.tiedEmbeddings) out.push(["lmHead.weight", [C, V]]);
@@ -153,6 +143,8 @@ export class CausalLm {
   readonly params: Map<string, tf.Variable>;
   /** Prefix that makes this model's tfjs variable names unique. */
   readonly scope: string;
+  /** Each block's parameters, as the block unit takes them. */
+  private readonly blocks: BlockWeights[] = [];
   private readonly causalMaskCache = new Map<string, [tf.Tensor2D, tf.Tensor2D]>();
 
   /** Builds a model around given initial values (one Float32Array per parameter, in `parameterShapes` order or by name). */
@@ -171,6 +163,7 @@ export class CausalLm {
       this.params.set(name, tf.variable(t, true, `${this.scope}/${name}`));
       t.dispose();
     }
+    for (let l = 0; l < config.layers; l++) this.blocks.push(blockWeights((name) => this.p(`blocks.${l}.${name}`)));
   }
 
   /** Every parameter (policy and value head). */
@@ -284,7 +277,6 @@ export class CausalLm {
     const [B, S] = ids.shape;
     const P = past?.length ?? 0;
     const { width: C, heads: H, contextLength } = this.config;
-    const D = C / H;
     if (P + S > contextLength) {
       throw new RangeError(
         `CausalLm: ${P + S} positions requested but the model's context is ${contextLength} (cut the prompt or the number of new tokens)`,
@@ -295,53 +287,26 @@ export class CausalLm {
       throw new RangeError(`CausalLm: mask shape [${keyMask.shape}] should be [${B}, ${P + S}] (batch, cached + new positions)`);
     }
 
-    // Positions: count real tokens only, so left padding does not shift them.
-    let positions: tf.Tensor2D;
-    if (keyMask) {
-      const counted = tf.sub(tf.cumsum(tf.cast(keyMask, "int32"), 1), tf.scalar(1, "int32")) as tf.Tensor2D;
-      positions = tf.maximum(tf.slice(counted, [0, P], [B, S]), tf.scalar(0, "int32")) as tf.Tensor2D;
-    } else {
-      positions = tf.tile(tf.range(P, P + S, 1, "int32").reshape([1, S]), [B, 1]) as tf.Tensor2D;
-    }
+    const positions = tokenPositions(B, S, P, keyMask);
     let x = tf.add(embed(this.p("tokenEmbedding"), ids), embed(this.p("positionEmbedding"), positions)).reshape([B * S, C]) as tf.Tensor2D;
 
-    // Additive attention bias [B, 1, S, P+S]: 0 where query i may read key j, −1e9 elsewhere.
-    // Allowed: j not in the future, and j a real token or the query itself (so a padding
-    // query still has one key and no row of the softmax is empty or ties with masked keys).
     const [causal, self] = this.causalMasks(S, P);
-    let allowed: tf.Tensor = causal.reshape([1, 1, S, P + S]);
-    if (keyMask)
-      allowed = tf.mul(allowed, tf.maximum(tf.cast(keyMask, "float32").reshape([B, 1, 1, P + S]), self.reshape([1, 1, S, P + S])));
-    const bias = tf.mul(tf.sub(1, allowed), -1e9);
-
+    const options = {
+      batch: B,
+      heads: H,
+      scale: 1 / Math.sqrt(C / H),
+      bias: attentionBias(causal, self, keyMask),
+      epsilon: this.config.layerNormEpsilon,
+    };
     const newKeys: tf.Tensor4D[] = [];
     const newValues: tf.Tensor4D[] = [];
     for (let l = 0; l < this.config.layers; l++) {
-      const pre = `blocks.${l}.`;
-      // --- causal self-attention
-      const a = this.layerNorm(x, pre + "attnNorm");
-      const qkv = dense(a, this.p(pre + "attn.qkv.weight"), this.p<tf.Tensor1D>(pre + "attn.qkv.bias"));
-      const [q, k, v] = tf.split(qkv, 3, 1).map((t) => t.reshape([B, S, H, D]).transpose([0, 2, 1, 3]) as tf.Tensor4D);
-      const keys = past ? (tf.concat([past.keys[l], k], 2) as tf.Tensor4D) : k;
-      const vals = past ? (tf.concat([past.values[l], v], 2) as tf.Tensor4D) : v;
-      newKeys.push(keys);
-      newValues.push(vals);
-      const T = P + S;
-      // scores = q kᵀ / √D  (Vaswani et al., scaled dot-product attention)
-      const kT = keys.transpose([0, 1, 3, 2]).reshape([B * H, D, T]) as tf.Tensor3D;
-      const scores = tf.add(tf.mul(bmm(q.reshape([B * H, S, D]) as tf.Tensor3D, kT).reshape([B, H, S, T]), 1 / Math.sqrt(D)), bias);
-      const weights = tf.softmax(scores, -1).reshape([B * H, S, T]) as tf.Tensor3D;
-      const mixed = bmm(weights, vals.reshape([B * H, T, D]) as tf.Tensor3D)
-        .reshape([B, H, S, D])
-        .transpose([0, 2, 1, 3])
-        .reshape([B * S, C]);
-      x = tf.add(x, dense(mixed as tf.Tensor2D, this.p(pre + "attn.out.weight"), this.p<tf.Tensor1D>(pre + "attn.out.bias")));
-      // --- MLP
-      const m = this.layerNorm(x, pre + "mlpNorm");
-      const up = gelu(dense(m, this.p(pre + "mlp.up.weight"), this.p<tf.Tensor1D>(pre + "mlp.up.bias")));
-      x = tf.add(x, dense(up, this.p(pre + "mlp.down.weight"), this.p<tf.Tensor1D>(pre + "mlp.down.bias")));
+      const r = preNormBlock(x, this.blocks[l], options, past && { keys: past.keys[l], values: past.values[l] });
+      x = r.x;
+      newKeys.push(r.kv.keys);
+      newValues.push(r.kv.values);
     }
-    const h = this.layerNorm(x, "finalNorm");
+    const h = layerNorm(x, { gain: this.p("finalNorm.gain"), bias: this.p("finalNorm.bias") }, this.config.layerNormEpsilon);
     const head = this.config.tiedEmbeddings ? (this.p("tokenEmbedding").transpose() as tf.Tensor2D) : this.p("lmHead.weight");
     const logits = matmul(h, head).reshape([B, S, this.config.vocabSize]) as tf.Tensor3D;
     const hv = detachValue ? stopGradient(h) : h;
@@ -349,31 +314,27 @@ export class CausalLm {
     return { logits, values, cache: { keys: newKeys, values: newValues, length: P + S } as KvCache };
   }
 
-  private layerNorm(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    const mean = tf.mean(x, -1, true);
-    const centred = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centred), -1, true);
-    const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, this.config.layerNormEpsilon)));
-    return tf.add(tf.mul(normed, this.p<tf.Tensor1D>(name + ".gain")), this.p<tf.Tensor1D>(name + ".bias")) as tf.Tensor2D;
-  }
-
-  /** [S, P+S] 0/1 masks: key j is not in query i's future (j ≤ P+i); key j is query i itself (j = P+i). */
+  /** `causalMasks(S, P)`, kept across calls (the shapes repeat); past the cap they are left to the caller's tidy. */
   private causalMasks(S: number, P: number): [tf.Tensor2D, tf.Tensor2D] {
     const key = `${S}:${P}`;
     let masks = this.causalMaskCache.get(key);
     if (!masks) {
-      const causal = new Float32Array(S * (P + S));
-      const self = new Float32Array(S * (P + S));
-      for (let i = 0; i < S; i++) {
-        for (let j = 0; j <= P + i; j++) causal[i * (P + S) + j] = 1;
-        self[i * (P + S) + P + i] = 1;
-      }
-      masks = [tf.tensor2d(causal, [S, P + S]), tf.tensor2d(self, [S, P + S])];
-      // Kept across calls (the shapes repeat); past the cap they are left to the caller's tidy.
+      masks = causalMasks(S, P);
       if (this.causalMaskCache.size < 256) this.causalMaskCache.set(key, [tf.keep(masks[0]), tf.keep(masks[1])]);
     }
     return masks;
   }
+}
+
+/**
+ * Position ids [B, S] of S new tokens after P cached ones: P, P+1, … or,
+ * with `keyMask` [B, P+S], the number of real tokens before each one, so
+ * that left padding does not shift positions (a padding token gets 0).
+ */
+export function tokenPositions(B: number, S: number, P: number, keyMask?: tf.Tensor2D): tf.Tensor2D {
+  if (!keyMask) return tf.tile(tf.range(P, P + S, 1, "int32").reshape([1, S]), [B, 1]) as tf.Tensor2D;
+  const counted = tf.sub(tf.cumsum(tf.cast(keyMask, "int32"), 1), tf.scalar(1, "int32")) as tf.Tensor2D;
+  return tf.maximum(tf.slice(counted, [0, P], [B, S]), tf.scalar(0, "int32")) as tf.Tensor2D;
 }
 
 /** A freshly initialised model (GPT-2's scheme: N(0, initStd), residual projections scaled by 1/√(2·layers), zero value head). Seeded, backend-independent. */
@@ -424,134 +385,4 @@ export function validateConfig(c: LmConfig): void {
   }
   if (c.width % c.heads !== 0) throw new RangeError(`LmConfig.width (${c.width}) must be divisible by heads (${c.heads})`);
   if (!(c.layerNormEpsilon > 0)) throw new RangeError(`LmConfig.layerNormEpsilon must be positive, got ${c.layerNormEpsilon}`);
-}
-
-// ------------------------------------------------------------------ ops with hand-written gradients
-
-/** x [N, K] · w [K, M], gradients through explicit transposes (fast on wasm). */
-export function matmul(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
-  return matmulOp(x, w) as tf.Tensor2D;
-}
-
-const matmulOp = customOp(([x, w], save) => {
-  save([x, w]);
-  return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, ws.transpose()), tf.matMul(xs.transpose(), dy as tf.Tensor2D)];
-    },
-  };
-});
-
-/** Batched a [B, M, K] · b [B, K, N] with transposes made explicit in the gradient. */
-export function bmm(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  return bmmOp(a, b) as tf.Tensor3D;
-}
-
-const bmmOp = customOp(([a, b], save) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, bs] = saved as tf.Tensor3D[];
-      return [tf.matMul(dy as tf.Tensor3D, bs.transpose([0, 2, 1])), tf.matMul(as.transpose([0, 2, 1]), dy as tf.Tensor3D)];
-    },
-  };
-});
-
-/** x · w + b. */
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return tf.add(matmul(x, w), b);
-}
-
-/** Rows of `table` [V, C] picked by int32 `ids` (any shape) → [...ids.shape, C]; gradient by scatter-add. */
-export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
-  const flat = ids.reshape([-1]);
-  const rows = embedOp(table, flat) as tf.Tensor2D;
-  return rows.reshape([...ids.shape, table.shape[1]]);
-}
-
-const embedOp = customOp(([table, ids], save) => {
-  save([ids]);
-  const shape = table.shape as [number, number];
-  return {
-    value: tf.gather(table, ids as tf.Tensor1D),
-    // Rows picked more than once receive the sum of their gradients (scatterND adds duplicates).
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(saved[0].reshape([-1, 1]), dy, shape), tf.zerosLike(saved[0])],
-  };
-});
-
-/**
- * GELU, tanh form (the one GPT-2 was trained with), computed through the
- * identity ½(1 + tanh z) = sigmoid(2z): same function, and the wasm
- * backend's sigmoid is several times faster than its tanh.
- */
-export function gelu(x: tf.Tensor2D): tf.Tensor2D {
-  const inner = tf.add(x, tf.mul(0.044715, tf.mul(x, tf.mul(x, x))));
-  return tf.mul(x, tf.sigmoid(tf.mul(2 * Math.sqrt(2 / Math.PI), inner)));
-}
-
-/**
- * log p(target) under softmax(logits) for every row: logits [N, V],
- * targets int32 [N] → [N]. Equal to logSoftmax(logits)[target] but without
- * materialising the [N, V] log-softmax, and with cheap gradients on wasm.
- */
-export function tokenLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  return tf.sub(pickColumns(logits, targets), logSumExpRows(logits)) as tf.Tensor1D;
-}
-
-/** Entropy of softmax(logits) per row: logits [N, V] → [N] (log-sum-exp minus the expected logit). */
-export function rowEntropy(logits: tf.Tensor2D): tf.Tensor1D {
-  const lse = logSumExpRows(logits);
-  const probs = tf.exp(tf.sub(logits, lse.reshape([-1, 1])));
-  return tf.sub(lse, tf.sum(tf.mul(probs, logits), -1)) as tf.Tensor1D;
-}
-
-/** log Σ_v exp(x[n, v]) per row, with the gradient softmax(x) (the max shift is a constant). */
-export function logSumExpRows(x: tf.Tensor2D): tf.Tensor1D {
-  return logSumExpOp(x) as tf.Tensor1D;
-}
-
-const logSumExpOp = customOp(([x], save) => {
-  const m = tf.max(x, -1, true);
-  const lse = tf.add(tf.log(tf.sum(tf.exp(tf.sub(x, m)), -1, true)), m);
-  save([x, lse]);
-  return {
-    value: lse.reshape([-1]),
-    gradFunc: (dy: tf.Tensor, [xs, l]: tf.Tensor[]) => [tf.mul(tf.exp(tf.sub(xs, l)), dy.reshape([-1, 1]))],
-  };
-});
-
-/** x[n, targets[n]] per row; gradient scattered back into the picked columns. */
-export function pickColumns(x: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  return pickOp(x, targets) as tf.Tensor1D;
-}
-
-const pickOp = customOp(([x, targets], save) => {
-  const N = x.shape[0];
-  const index = tf.stack([tf.range(0, N, 1, "int32"), targets.toInt()], 1);
-  save([index, targets]);
-  return {
-    value: tf.gatherND(x, index),
-    gradFunc: (dy: tf.Tensor, [ix, t]: tf.Tensor[]) => [tf.scatterND(ix, dy, x.shape), tf.zerosLike(t)],
-  };
-});
-
-/** Identity forward, zero gradient backward. */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return stopOp(x) as T;
-}
-
-const stopOp = customOp(([x]) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => [tf.zerosLike(dy)] }));
-
-/** tf.customGrad with the inputs as an array and the save function apart (tfjs passes it last). */
-function customOp(
-  f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] },
-) {
-  const wrapped = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    return f(args.slice(0, -1) as tf.Tensor[], save);
-  };
-  return tf.customGrad(wrapped as unknown as Parameters<typeof tf.customGrad>[0]);
 }
