@@ -7,7 +7,7 @@
  * `forward` (next-token logits and value estimates at every position), reads
  * the trainable variables, and clones the model once to freeze the reference.
  *
- * A policy takes no attention mask, so its batches have none to need:
+ * A policy takes no attention mask, so its batches are built to need none:
  * prompts are grouped by token length, every batch is rectangular, and the
  * tokens after an answer's end (EOS repeated) are masked out of every loss.
  */

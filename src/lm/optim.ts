@@ -1,6 +1,7 @@
 /**
- * AdamW and global-norm gradient clipping (TensorFlow's or PyTorch's formula), written out so that the update
- * is visible and its state can be checkpointed by parameter name.
+ * AdamW and global-norm gradient clipping (TensorFlow's or PyTorch's
+ * formula), written out so that the update is visible and its state can be
+ * checkpointed by parameter name.
  *
  * AdamW (Loshchilov & Hutter): m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
  * θ ← θ − lr · ( m̂ / (√v̂ + ε) + λ θ ), with m̂, v̂ the bias-corrected moments
