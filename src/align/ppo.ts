@@ -36,7 +36,7 @@ export const PPO_OPTIONS = {
     default: 1,
     help: "seeds prompt choice, sampling and minibatch order (each step re-seeds from (seed, step), so resume is exact)",
   },
-  steps: { default: 20, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
+  steps: { default: 30, help: "PPO steps; each collects batch_size rollouts and then updates on them" },
   batch_size: { default: 128, help: "rollouts (prompt + sampled response) per PPO step (128 = 32 prompts × 4 responses per step)" },
   mini_batch_size: { default: 32, help: "rollouts per gradient step; must divide batch_size" },
   ppo_epochs: { default: 4, help: "passes over each batch of rollouts" },

@@ -9,7 +9,7 @@ import type { VectorHead } from "../evaluator/evaluator.js";
 import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
 import { GPU_LM_CONFIG } from "../lm/model.js";
 import { SFT_GPU_PRESET } from "../lm/sft.js";
-import { ALIGN_METHODS, type AlignMethod } from "../align/run.js";
+import { ALIGN_METHODS, DEFAULT_TEST_PROMPTS, type AlignMethod } from "../align/run.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
@@ -55,7 +55,7 @@ Options:
   --seed N                 one seed for everything (default 1; the original's with --preset original)
   --threshold X            |v_d| must exceed X for a dimension to count (default 0.3)
   --dimensions a,b,…       only these values count in the distance (default all ten)
-  --test-prompts N         held-out SafeRLHF test prompts scored (default 128, max 1523)
+  --test-prompts N         held-out SafeRLHF test prompts scored (default ${DEFAULT_TEST_PROMPTS}: all of the evaluation half)
   --n N                    best-of-N candidates per prompt (default 8)
   --from-files             best-of-N over the released scored-output files (needs no model)
   --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
@@ -132,7 +132,7 @@ function alignFlags(): Flags {
     json: { type: "boolean" },
     threshold: { type: "string", schema: thresholdFlag, default: String(VALUE_THRESHOLD) },
     dimensions: { type: "string", schema: listFlag(oneOfFlag(BASIC_VALUES)) },
-    "test-prompts": { type: "string", schema: intFlag({ min: 1, max: 1523 }), default: "128" },
+    "test-prompts": { type: "string", schema: intFlag({ min: 1 }), default: String(DEFAULT_TEST_PROMPTS) },
     n: { type: "string", schema: intFlag({ min: 1 }), default: "8" },
     "from-files": { type: "boolean" },
     "gpu-config": { type: "boolean" },
