@@ -220,7 +220,9 @@ export async function align(components: AlignComponents, options: AlignOptions):
     response_length: ppoConfig?.response_length ?? options.ppo?.response_length ?? resolvePPOConfig().response_length,
   };
   if (options.testPrompts !== undefined && options.testPrompts > components.testPrompts.length) {
-    throw new Error(`${options.testPrompts} test prompts asked for, but only ${components.testPrompts.length} held-out prompts are available`);
+    throw new Error(
+      `${options.testPrompts} test prompts asked for, but only ${components.testPrompts.length} held-out prompts are available`,
+    );
   }
   const prompts = components.testPrompts.slice(0, options.testPrompts ?? DEFAULT_TEST_PROMPTS);
   if (prompts.length === 0) throw new Error("no held-out test prompts to evaluate on");
