@@ -8,7 +8,7 @@
  * "Layout"), and inside a floor in a fixed order, so that same-floor imports
  * are allowed in one direction only:
  *
- *   bottom:  values < runtime < text < data < llm
+ *   bottom:  values < runtime < text < data < llm < charts
  *   middle:  lm < evaluator < hub < metrics < analysis
  *   align
  *   top:     figures < report < notebooks < cli   (and src/index.ts, the package root)
@@ -17,56 +17,24 @@
  * Dynamic `import()` counts too.
  */
 const FLOORS = [
-  ["values", "runtime", "text", "data", "llm"],
+  ["values", "runtime", "text", "data", "llm", "charts"],
   ["lm", "evaluator", "hub", "metrics", "analysis"],
   ["align"],
   ["figures", "report", "notebooks", "cli"],
 ];
 const ORDER = FLOORS.flat();
 
-/**
- * Known exceptions: imports that point up and are allowed for now. Each names
- * the files on both ends and why.
- */
-const KNOWN_EXCEPTIONS = [
-  {
-    // The middle floors build their own figures as plain specs (plots.ts,
-    // present.ts); figures/spec and figures/builders import only the bottom
-    // floor. To go: move each experiment's figure building up into figures/
-    // (or the spec and builders down a floor).
-    modules: ["evaluator", "metrics", "analysis", "align"],
-    from: "^src/(evaluator|metrics|analysis|align)/(plots|present)\\.ts$",
-    to: "^src/figures/(spec|builders)\\.ts$",
-  },
-  {
-    // The `ReportNumber` type the experiments hand to the reproduction
-    // report (a type only; report/numbers.ts imports only the bottom floor).
-    // To go: move the type down (e.g. runtime/) when the report is split
-    // into computing and rendering.
-    modules: ["evaluator", "metrics", "analysis", "align"],
-    from: "^src/(evaluator|metrics|analysis|align)/(present|report)\\.ts$",
-    to: "^src/report/numbers\\.ts$",
-  },
-];
-
 const above = (name) => ORDER.slice(ORDER.indexOf(name) + 1);
 const below = (name) => ORDER.slice(0, ORDER.indexOf(name));
 
-function floorRules(name) {
-  const exceptions = KNOWN_EXCEPTIONS.filter((e) => e.modules.includes(name));
-  const rule = {
+function floorRule(name) {
+  return {
     name: `floor-${name}`,
     severity: "error",
     comment: `src/${name} may import only its own folder and ${below(name).join(", ") || "nothing else"} (see .dependency-cruiser.cjs)`,
     from: { path: `^src/${name}/` },
     to: { path: `^src/(${above(name).join("|")})/` },
   };
-  if (exceptions.length === 0) return [rule];
-  return [
-    { ...rule, to: { ...rule.to, pathNot: exceptions.map((e) => e.to) } },
-    // The excepted targets stay closed to every other file of the folder.
-    ...exceptions.map((e, i) => ({ ...rule, name: `floor-${name}-exception-${i + 1}`, from: { path: rule.from.path, pathNot: e.from }, to: { path: e.to } })),
-  ];
 }
 
 module.exports = {
@@ -78,7 +46,7 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    ...ORDER.filter((name) => above(name).length > 0).flatMap(floorRules),
+    ...ORDER.filter((name) => above(name).length > 0).map(floorRule),
   ],
   options: {
     doNotFollow: { path: "node_modules" },

@@ -33,10 +33,8 @@ import {
   hhReportNotes,
   hhReportNumbers,
   judgeSummaryTable,
-  leaderSummary,
   modelComparisonTable,
   recordsByModel,
-  releasedFilesNote,
   releasedFilesTable,
   rewardModelTable,
   safetyRateTable,
@@ -45,6 +43,7 @@ import {
   valueProfileTable,
   winRateTable,
 } from "../src/metrics/report.js";
+import { leaderSummary, releasedFilesNote } from "../src/metrics/report-text.js";
 import type { PairwiseReport } from "../src/metrics/elo.js";
 import { startChatServer } from "./llm-server.js";
 import { tempDir } from "./helpers.js";

@@ -24,8 +24,8 @@ test("tableBundle renders HTML and aligned plain text, escapes HTML and counts h
       "\n",
     ),
   );
-  assert.match(b["text/html"], /<td style="text-align:left">a&lt;b<\/td>/);
-  assert.match(b["text/html"], /<th style="text-align:right">share<\/th>/);
+  assert.match(b["text/html"], /<td style="text-align: left;">a&lt;b<\/td>/);
+  assert.match(b["text/html"], /<th style="text-align: right;">share<\/th>/);
   assert.match(b["text/html"], /… 1 more rows \(3 in all\)/);
   // The same from an arquero table.
   assert.equal(tableBundle(toArquero(rows), { limit: 2, caption: "Shares" })["text/plain"], b["text/plain"]);

@@ -106,7 +106,7 @@ test("data verify --bogus and data list --x are refused; data verify --help prin
   assert.equal(l.stdout, "");
   const h = fulcra(["data", "verify", "--help"]);
   assert.equal(h.status, 0);
-  assert.match(h.stdout, /^fulcra data <subcommand>/);
+  assert.match(h.stdout, /^fulcra data verify — /);
   assert.doesNotMatch(h.stdout, /\bok\b.*trustworthy_data|data: \d+ ok/);
   // --help anywhere never runs a command, even one that would train.
   const a = fulcra(["align", "--method", "ppo", "--out", join(tempDir(), "o"), "--help"], {}, 20_000);

@@ -40,9 +40,9 @@ export interface DataSizeConfig {
 }
 
 /**
- * The full configuration: the CLI's PPO defaults (20 steps × 64 rollouts) and
- * 128 test prompts at 10/25/50/100% of the training prompts. 8 runs, about
- * as long as 8 `fulcra align` runs.
+ * The full configuration: the CLI's PPO defaults (PPO_DEFAULTS) and 128 test
+ * prompts at 10/25/50/100% of the training prompts. 8 runs, about as long as
+ * 8 `fulcra align` runs.
  */
 export const DATA_SIZE_DEFAULTS: DataSizeConfig = {
   name: "default",

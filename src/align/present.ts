@@ -6,10 +6,10 @@
  */
 import { availableDataFiles, rawPath, requireDataFile } from "../data/paths.js";
 import { readRecords } from "../data/readers.js";
-import { barChart, heatmap, lineChart, radarChart } from "../figures/builders.js";
-import { valueLabels, type Figure } from "../figures/spec.js";
+import { barChart, heatmap, lineChart, radarChart } from "../charts/builders.js";
+import { valueLabels, type Figure } from "../charts/spec.js";
 import { resolveTarget } from "../values/targets.js";
-import type { ReportNumber } from "../report/numbers.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 import { bestOfNFromFiles, type FileBestOfNResult } from "./best-of-n.js";
 import type { DataSizeCurve, DataSizePoint } from "./data-size.js";
 import { crossTargetDistances, methodTable, targetMovement, type StoredRun } from "./experiments.js";

@@ -10,8 +10,8 @@
  *   LLM, by risk group, or safe vs unsafe with markers by risk group;
  * - riskCorrelationFigure: Figure 4(b), values × risks heatmap with stars.
  */
-import { heatmap, radarChart, scatterPlot, stackedBarH } from "../figures/builders.js";
-import { MEANING_COLORS, SERIES_COLORS, valueLabels, type Figure, type Trace } from "../figures/spec.js";
+import { heatmap, radarChart, scatterPlot, stackedBarH } from "../charts/builders.js";
+import { MEANING_COLORS, SERIES_COLORS, valueLabels, type Figure, type Trace } from "../charts/spec.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES, type BasicValue } from "../values/taxonomy.js";
 import type { Cooccurrence } from "./cooccurrence.js";
 import { HARM_CATEGORY_LABELS, RISK_GROUPS, isHarmCategory } from "./harm.js";

@@ -2,7 +2,7 @@
  * The dataset experiments' numbers for the reproduction report, each beside
  * the paper's value where the paper gives one (see `recordNumbers`).
  */
-import type { ReportNumber } from "../report/numbers.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 import { BASIC_VALUE_LABELS } from "../values/taxonomy.js";
 import type { FileUse } from "./dataset.js";
 import { compareWithPaperFig2a, type ValueProportion } from "./proportions.js";

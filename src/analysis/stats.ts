@@ -11,6 +11,12 @@
  * by its continued fraction (modified Lentz's method).
  *
  * Pearson's r itself is the kit's one implementation in runtime/stats.ts.
+ *
+ * Why not jStat's distributions: its ln Γ (6-term Lanczos) and incomplete
+ * beta are good to about 1e-9 to 1e-11 where this file's are good to
+ * 1e-13 (measured on the fixtures of test/analysis-stats.test.ts: I_½(40.5,
+ * 40.5) off by 5e-9, P(|T| > 1) with one degree of freedom by 3e-9), and
+ * the p-values of Fig. 4(b) would move.
  */
 import { pearson } from "../runtime/stats.js";
 

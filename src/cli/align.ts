@@ -1,7 +1,8 @@
 /** `fulcra align`: BaseAlign (PPO with the value reward), the RLHF baseline, and best-of-N. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, parseFlags, type Command, type FlagDef, type Flags } from "./command.js";
+import { UsageError, intFlag, listFlag, numberFlag, oneOfFlag, type FlagDef, type Flags } from "./command.js";
+import { defineCommand } from "./program.js";
 import { folderFlag, targetFlag, thresholdFlag } from "./flags.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { z } from "zod";
@@ -30,60 +31,21 @@ function countTrainPrompts(): number {
 
 const RELEASED_OUTPUTS = ["harmless_test_gpt-4", "harmless_test_gpt-35-turbo", "harmless_test_mistral-large"];
 
-const ppoFlags = Object.entries(PPO_OPTIONS)
-  .filter(([k]) => k !== "seed")
-  .map(([k, o]) => `  --${k.padEnd(22)} ${o.help} (default ${o.default})`)
-  .join("\n");
-
-const HELP = `fulcra align — align the kit's policy to a value target, or compare with the baselines
-
-Usage:
-  fulcra align --method ppo|rlhf|bon --target NAME --out DIR [options]
-  fulcra align --method bon --from-files --target NAME --out DIR
-
-Methods:
-  ppo    BaseAlign: PPO on the SafeRLHF training prompts, reward = −masked distance of the
-         response's value vector (value evaluator) to the target, KL penalty to the start policy
+const DESCRIPTION = `Methods:
+  ppo    BaseAlign: PPO on the SafeRLHF training prompts, reward = −masked
+         distance of the response's value vector (value evaluator) to the
+         target, KL penalty to the start policy
   rlhf   the baseline: the same PPO with the helpfulness reward model as reward
-  bon    best-of-N at inference time: N samples per test prompt, keep the closest to the target
-         (--from-files: pick among the released GPT-4 / GPT-3.5 / Mistral answers instead)
+  bon    best-of-N at inference time: N samples per test prompt, keep the
+         closest to the target (--from-files: pick among the released
+         GPT-4 / GPT-3.5 / Mistral answers instead)
 
-Options:
-  --method M               ppo | rlhf | bon (required)
-  --target NAME            ${TARGET_NAMES.join(" | ")} | 10 comma-separated numbers (default basealign-ideal)
-  --out DIR                where summary.json, train_log.jsonl, examples.jsonl and checkpoints go (required)
-  --seed N                 one seed for everything (default 1; the original's with --preset original)
-  --threshold X            |v_d| must exceed X for a dimension to count (default 0.3)
-  --dimensions a,b,…       only these values count in the distance (default all ten)
-  --test-prompts N         held-out SafeRLHF test prompts scored (default ${DEFAULT_TEST_PROMPTS}: all of the evaluation half)
-  --n N                    best-of-N candidates per prompt (default 8)
-  --from-files             best-of-N over the released scored-output files (needs no model)
-  --preset P               cpu (default: the kit's configuration for its small CPU policy) | original (the
-                           original code's settings one for one, each with its file:line; see DEVIATIONS.md)
-  --dry-run                print the resolved configuration and stop (nothing is loaded or trained)
-  --json                   with --dry-run: print it as JSON
-  --gpu-config             the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(", ")};
-                           SFT policy with the decoder's GPU_LM_CONFIG (${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}), a vocabulary
-                           of ${SFT_GPU_PRESET.vocabSize} and ${SFT_GPU_PRESET.steps} steps of batch ${SFT_GPU_PRESET.batchSize}, cached in runs/lm/sft-gpu
-  --resume                 continue a PPO run from DIR/checkpoint
-  --policy-dir DIR         SFT policy cache (default runs/lm/sft); trained there if absent
-  --policy DIR             start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy
-  --evaluator-dir DIR      optimised value evaluator cache (default runs/evaluator/align-reward)
-  --heldout-evaluator-dir DIR  second evaluator, never optimised against (default runs/evaluator/align-heldout)
-  --evaluator-head H       which head of the reward's evaluator gives the value vector: classification (default,
-                           p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator
-                           reads the same head (cached evaluators of the other head are retrained; give other
-                           --evaluator-dir / --heldout-evaluator-dir folders to keep both)
-  --quiet                  no progress bars
+Default configuration (CPU, 2 cores): the whole run, including training a
+small SFT policy and the evaluators when runs/ has none, is meant to finish
+within 10 minutes; summary.json states the time split. On a GPU (the gpu or
+webgpu backend; see \`fulcra doctor\`) add --gpu-config and a larger policy.`;
 
-PPO options (names as in the common PPO/RLHF configs):
-${ppoFlags}
-
-Default configuration (CPU, 2 cores): the whole run, including training a small SFT policy and
-the evaluators when runs/ has none, is meant to finish within 10 minutes; summary.json states
-the time split. On a GPU (the gpu or webgpu backend; see \`fulcra doctor\`) add --gpu-config and a larger policy.
+const AFTER = `PPO options (--steps … --save_every) are named as in the common PPO/RLHF configs.
 
 Writes DIR/summary.json with distance_before / distance_after (mean masked distance to the
 target over held-out test prompts, start vs aligned policy, by the optimised evaluator),
@@ -123,26 +85,81 @@ const PPO_CHECKS: Record<string, z.ZodType> = {
 /** Every flag of `fulcra align`, with its check; nothing is loaded or trained before all pass. */
 function alignFlags(): Flags {
   const flags: Flags = {
-    method: { type: "string", required: true, schema: oneOfFlag(ALIGN_METHODS) },
-    target: { type: "string", schema: targetFlag, default: "basealign-ideal" },
-    out: { type: "string" },
-    seed: { type: "string", schema: intFlag() },
-    preset: { type: "string", schema: oneOfFlag(PRESET_NAMES), default: "cpu" },
-    "dry-run": { type: "boolean" },
-    json: { type: "boolean" },
-    threshold: { type: "string", schema: thresholdFlag, default: String(VALUE_THRESHOLD) },
-    dimensions: { type: "string", schema: listFlag(oneOfFlag(BASIC_VALUES)) },
-    "test-prompts": { type: "string", schema: intFlag({ min: 1 }), default: String(DEFAULT_TEST_PROMPTS) },
-    n: { type: "string", schema: intFlag({ min: 1 }), default: "8" },
-    "from-files": { type: "boolean" },
-    "gpu-config": { type: "boolean" },
-    resume: { type: "boolean" },
-    "policy-dir": { type: "string" },
-    policy: { type: "string", schema: folderFlag },
-    "evaluator-dir": { type: "string" },
-    "heldout-evaluator-dir": { type: "string" },
-    "evaluator-head": { type: "string", schema: oneOfFlag(["classification", "regression"]) },
-    quiet: { type: "boolean" },
+    method: { type: "string", arg: "M", required: true, schema: oneOfFlag(ALIGN_METHODS), help: "ppo | rlhf | bon" },
+    target: {
+      type: "string",
+      arg: "NAME",
+      schema: targetFlag,
+      default: "basealign-ideal",
+      help: `${TARGET_NAMES.join(" | ")} | 10 comma-separated numbers`,
+    },
+    out: { type: "string", arg: "DIR", help: "where summary.json, train_log.jsonl, examples.jsonl and checkpoints go (required)" },
+    seed: {
+      type: "string",
+      arg: "N",
+      schema: intFlag(),
+      help: "one seed for everything (default 1; the original's with --preset original)",
+    },
+    preset: {
+      type: "string",
+      arg: "P",
+      schema: oneOfFlag(PRESET_NAMES),
+      default: "cpu",
+      help: "cpu: the kit's configuration for its small CPU policy | original: the original code's settings one for one, each with its file:line (see DEVIATIONS.md)",
+    },
+    "dry-run": { type: "boolean", help: "print the resolved configuration and stop (nothing is loaded or trained)" },
+    json: { type: "boolean", help: "with --dry-run: print it as JSON" },
+    threshold: {
+      type: "string",
+      arg: "X",
+      schema: thresholdFlag,
+      default: String(VALUE_THRESHOLD),
+      help: "|v_d| must exceed X for a dimension to count",
+    },
+    dimensions: {
+      type: "string",
+      arg: "a,b,…",
+      schema: listFlag(oneOfFlag(BASIC_VALUES)),
+      help: "only these values count in the distance (default all ten)",
+    },
+    "test-prompts": {
+      type: "string",
+      arg: "N",
+      schema: intFlag({ min: 1 }),
+      default: String(DEFAULT_TEST_PROMPTS),
+      help: "held-out SafeRLHF test prompts scored (the default is all of the evaluation half)",
+    },
+    n: { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "8", help: "best-of-N candidates per prompt" },
+    "from-files": { type: "boolean", help: "best-of-N over the released scored-output files (needs no model)" },
+    "gpu-config": {
+      type: "boolean",
+      help: `the larger configuration for a GPU: PPO ${Object.entries(PPO_GPU_CONFIG)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          ", ",
+        )}; SFT policy with the decoder's GPU_LM_CONFIG (${GPU_LM_CONFIG.layers} layers, width ${GPU_LM_CONFIG.width}, context ${GPU_LM_CONFIG.contextLength}), a vocabulary of ${SFT_GPU_PRESET.vocabSize} and ${SFT_GPU_PRESET.steps} steps of batch ${SFT_GPU_PRESET.batchSize}, cached in runs/lm/sft-gpu`,
+    },
+    resume: { type: "boolean", help: "continue a PPO run from DIR/checkpoint" },
+    "policy-dir": { type: "string", arg: "DIR", help: "SFT policy cache (default runs/lm/sft); trained there if absent" },
+    policy: {
+      type: "string",
+      arg: "DIR",
+      schema: folderFlag,
+      help: "start from a GPT-2 hub folder (fulcra models fetch gpt2 --out DIR) instead of the SFT policy",
+    },
+    "evaluator-dir": { type: "string", arg: "DIR", help: "optimised value evaluator cache (default runs/evaluator/align-reward)" },
+    "heldout-evaluator-dir": {
+      type: "string",
+      arg: "DIR",
+      help: "second evaluator, never optimised against (default runs/evaluator/align-heldout)",
+    },
+    "evaluator-head": {
+      type: "string",
+      arg: "H",
+      schema: oneOfFlag(["classification", "regression"]),
+      help: "which head of the reward's evaluator gives the value vector: classification (default, p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator reads the same head (cached evaluators of the other head are retrained; give other --evaluator-dir / --heldout-evaluator-dir folders to keep both)",
+    },
+    quiet: { type: "boolean", help: "no progress bars" },
   };
   for (const [k, o] of Object.entries(PPO_OPTIONS)) {
     if (k === "seed") continue;
@@ -152,6 +169,8 @@ function alignFlags(): Flags {
       (typeof d === "boolean" ? oneOfFlag(["true", "false"]) : typeof d === "number" ? numberFlag() : oneOfFlag([String(d)]));
     const def: FlagDef = {
       type: "string",
+      arg: typeof d === "boolean" ? "true|false" : typeof d === "number" ? "N" : "X",
+      help: `${o.help} (default ${o.default})`,
       schema: typeof d === "boolean" ? oneOfFlag(["true", "false"]).transform((x) => x === "true") : schema,
     };
     flags[k] = def;
@@ -159,11 +178,15 @@ function alignFlags(): Flags {
   return flags;
 }
 
-export const command: Command = {
+export const command = defineCommand({
+  name: "align",
   summary: "BaseAlign (PPO to a value target), the RLHF baseline, best-of-N",
-  help: HELP,
-  async run(args) {
-    const { values: v } = parseFlags(args, alignFlags(), "align", { positionals: false });
+  usage: `fulcra align --method ppo|rlhf|bon --target NAME --out DIR [options]
+       fulcra align --method bon --from-files --target NAME --out DIR`,
+  description: DESCRIPTION,
+  flags: alignFlags(),
+  after: AFTER,
+  async action(v) {
     const opt = v as Record<string, unknown>;
     const method = opt.method as AlignMethod;
     const preset = opt.preset as PresetName;
@@ -317,4 +340,4 @@ export const command: Command = {
     console.log(`wrote ${join(out!, "summary.json")}`);
     return 0;
   },
-};
+});

@@ -1,71 +1,44 @@
 /**
- * The shape every `fulcra` command module has, and the one way commands read
- * and validate their flags.
+ * How every `fulcra` command declares and checks its flags.
  *
- * A command module exports `command: Command` (summary, help, run) and is
- * registered by one line in `main.ts`. `main.ts` does the rest of the policy
- * for every command alike:
- *   - `--help` / `-h` anywhere before `--` prints `help` and exits 0; `run` is
- *     never called;
- *   - `--debug` (or FULCRA_DEBUG=1) is removed from the arguments and makes
- *     errors print their stack;
- *   - a UsageError is one line on stderr and exit code 2; any other error is
- *     one line (with the file it concerns) and exit code 1.
- *
- * How a command declares and validates its flags, before doing any work:
+ * A command module exports `command = defineCommand({...})` (program.ts) and
+ * is registered by one line in `main.ts`. Its flags are declared once:
  *
  *   const FLAGS = {
- *     input: { type: "string", required: true, help: "FILE.jsonl to read" },
- *     "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "64" },
- *     threshold: { type: "string", schema: numberFlag({ min: 0, max: 1, maxExclusive: true }) },
- *     lenient: { type: "boolean" },
+ *     input: { type: "string", arg: "FILE", required: true, schema: inputFileFlag, help: "the JSONL file to read" },
+ *     "batch-size": { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "64", help: "answers per call" },
+ *     lenient: { type: "boolean", help: "exit 0 despite unreadable lines" },
  *   } satisfies Flags;
- *   const { values, positionals } = parseFlags(args, FLAGS, "hh score", { positionals: false });
- *   values["batch-size"]   // number: the schema's output type
+ *   export const command = defineCommand({
+ *     name: "score", summary: "…", description: "…", flags: FLAGS,
+ *     async action(values) { values["batch-size"]; …; return 0; },   // a number: the schema's output
+ *   });
  *
- * `parseFlags` rejects unknown flags, missing required flags, and values
- * the flag's zod schema refuses, each as a UsageError naming the flag. Put
- * every check that needs no data in the schema (ranges, known names, "not
- * all zero") so that nothing starts before all flags are known to be good.
- * Reusable schemas: `intFlag`, `numberFlag`, `oneOfFlag`, `listFlag`.
- * Path flags use the schemas in `flags.ts` (`inputFileFlag`: exists and is
- * not a folder; `outputFileFlag`: its folder exists; `folderFlag`), value
- * flags `targetFlag` / `thresholdFlag`. `--help` and `--debug` need no
- * declaration (main.ts handles them); declare `lenient: { type: "boolean" }`
- * where a command may finish with skipped input, and then write the counts
- * with `writeLenientProvenance`.
+ * `--help` is generated from these declarations (commander), with each
+ * flag's `help`, value name and default; only the paragraphs around the
+ * options (description, `after`) are written by hand. Before the action runs,
+ * `checkFlags` reads every flag through its zod schema: unknown flags,
+ * missing required ones and refused values are UsageErrors naming the flag
+ * (exit 2), before any work. Put every check that needs no data in the
+ * schema. Reusable schemas: `intFlag`, `numberFlag`, `oneOfFlag`,
+ * `listFlag`, `checkedFlag`; path flags use those of `flags.ts`
+ * (`inputFileFlag`, `outputFileFlag`, `folderFlag`), value flags
+ * `targetFlag` / `thresholdFlag`. `--help` and `--debug` need no declaration.
+ * Declare `lenient: { type: "boolean" }` where a command may finish with
+ * skipped input, and then write the counts with `writeLenientProvenance`.
  *
- * A new command file keeps the usual shape and adds its FLAGS object:
- *
- *   export const command: Command = {
- *     summary: "…", help: HELP,
- *     async run(args) {
- *       const { values } = parseFlags(args, FLAGS, "models", { positionals: false });
- *       …                                  // work starts only here
- *       return 0;                          // 0 only when everything asked was done
- *     },
- *   };
- *
- * A subcommand (`hh elo`, `evaluator train`) calls parseFlags on the
- * arguments after its name, with its own FLAGS and "hh elo" as the name.
- * Exit codes: 0 done; 1 failed or incomplete (missing, skipped, refused,
- * unless --lenient); 2 usage (thrown as UsageError, never returned by hand).
- * The older `parseOptions` (node's parseArgs, strict) is kept for commands
- * not yet moved; it also refuses unknown flags.
+ * main.ts does the rest for every command alike: `--help` / `-h` before `--`
+ * prints the help and exits 0 without running anything; `--debug` (or
+ * FULCRA_DEBUG=1) makes errors print their stack; a UsageError is one line on
+ * stderr and exit code 2; any other error is one line (with the file it
+ * concerns) and exit code 1. Exit codes: 0 done; 1 failed or incomplete
+ * (missing, skipped, refused, unless --lenient); 2 usage (thrown as
+ * UsageError, never returned by hand).
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
-
-export interface Command {
-  /** One line for `fulcra --help`. */
-  summary: string;
-  /** Full text for `fulcra <command> --help`. */
-  help: string;
-  /** Runs the command; resolves to the process exit code. */
-  run(args: string[]): Promise<number>;
-}
 
 /** A user mistake on the command line: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -85,7 +58,10 @@ export interface FlagDef {
   default?: string;
   /** Parses the flag's text (each value when `multiple`). */
   schema?: z.ZodType;
+  /** One line for --help. */
   help?: string;
+  /** The value's name in --help ("N", "FILE"); default "value". */
+  arg?: string;
 }
 export type Flags = Record<string, FlagDef>;
 
@@ -193,9 +169,30 @@ function checkValue(flag: string, schema: z.ZodType | undefined, raw: string, co
 }
 
 /**
- * Parses and validates flags: unknown flags, missing required ones and values
- * the schemas refuse are UsageErrors (exit 2). `positionals`: false for none,
- * a number for at most that many, true for any.
+ * Reads collected flag text through the flags' schemas: missing required
+ * flags and refused values are UsageErrors naming the flag; an absent flag
+ * takes its default text (which goes through the schema too), booleans false.
+ */
+export function checkFlags<F extends Flags>(raw: Record<string, unknown>, flags: F, command: string): FlagValues<F> {
+  const values: Record<string, unknown> = {};
+  for (const [k, d] of Object.entries(flags)) {
+    const given = raw[k] ?? (d.type === "string" ? d.default : undefined);
+    if (given === undefined) {
+      if (d.required) throw new UsageError(`--${k} is required (see \`fulcra ${command} --help\`)`);
+      values[k] = d.type === "boolean" ? false : undefined;
+      continue;
+    }
+    if (d.type === "boolean") values[k] = Boolean(given);
+    else if (Array.isArray(given)) values[k] = given.map((x) => checkValue(k, d.schema, String(x), command));
+    else values[k] = checkValue(k, d.schema, String(given), command);
+  }
+  return values as FlagValues<F>;
+}
+
+/**
+ * Parses and validates flags from words (node's parseArgs, strict, then
+ * `checkFlags`): for code that reads flags without a command around it.
+ * `positionals`: false for none, a number for at most that many, true for any.
  */
 export function parseFlags<F extends Flags>(
   args: string[],
@@ -217,52 +214,7 @@ export function parseFlags<F extends Flags>(
   if (typeof allow === "number" && parsed.positionals.length > allow) {
     throw new UsageError(`unexpected argument "${parsed.positionals[allow]}" (see \`fulcra ${command} --help\`)`);
   }
-  const values: Record<string, unknown> = {};
-  for (const [k, d] of Object.entries(flags)) {
-    const raw = (parsed.values as Record<string, unknown>)[k] ?? (d.type === "string" ? d.default : undefined);
-    if (raw === undefined) {
-      if (d.required) throw new UsageError(`--${k} is required (see \`fulcra ${command} --help\`)`);
-      values[k] = d.type === "boolean" ? false : undefined;
-      continue;
-    }
-    if (d.type === "boolean") values[k] = raw;
-    else if (Array.isArray(raw)) values[k] = raw.map((x) => checkValue(k, d.schema, String(x), command));
-    else values[k] = checkValue(k, d.schema, String(raw), command);
-  }
-  return { values: values as FlagValues<F>, positionals: parsed.positionals };
-}
-
-/** parseArgs with errors turned into UsageErrors that point at --help (older style; prefer parseFlags). */
-export function parseOptions<T extends OptionSpec>(
-  args: string[],
-  options: T,
-  command: string,
-  allowPositionals = true,
-): {
-  values: { [K in keyof T]?: T[K] extends { type: "boolean" } ? boolean : T[K] extends { multiple: true } ? string[] : string };
-  positionals: string[];
-} {
-  try {
-    const r = parseArgs({ args, options: { help: { type: "boolean", short: "h" }, ...options }, allowPositionals, strict: true });
-    return { values: r.values as never, positionals: r.positionals };
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} (see \`fulcra ${command} --help\`)`);
-  }
-}
-
-/** True when the arguments ask for help (before any `--`). */
-export function wantsHelp(args: string[]): boolean {
-  const end = args.indexOf("--");
-  const head = end < 0 ? args : args.slice(0, end);
-  return head.includes("--help") || head.includes("-h");
-}
-
-/** Reads a number option, with a clear message when it is not one. */
-export function numberOption(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got "${value}"`);
-  return n;
+  return { values: checkFlags(parsed.values as Record<string, unknown>, flags, command), positionals: parsed.positionals };
 }
 
 /** One line for any error: its message, plus the path a Node file error concerns when the message lacks it. */

@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { dirname, join, relative } from "node:path";
-import { parseOptions, type Command } from "./command.js";
+import { defineCommand } from "./program.js";
 import {
   BACKEND_PREFERENCE,
   BackendUnavailableError,
@@ -200,32 +200,25 @@ export function formatDoctor(r: DoctorReport): string {
   return lines.join("\n");
 }
 
-const HELP = `fulcra doctor — what this machine offers the kit
-
-Usage: fulcra doctor [--json]
-
-Checks Node's version, tries each tfjs backend in the order the kit prefers
+export const command = defineCommand({
+  name: "doctor",
+  summary: "what this machine offers the kit: backends, Jupyter, Chromium, data",
+  description: `Checks Node's version, tries each tfjs backend in the order the kit prefers
 them (gpu, webgpu, node, wasm, cpu) and says which works and why the others
 do not, which one the kit would select (FULCRA_BACKEND respected), whether
 Jupyter's nbclient (FULCRA_PYTHON) and Chromium (CHROMIUM_PATH) are usable,
 the state of each official data file (verified, present but failing its
-hashes, missing), and the runs folder (FULCRA_RUNS_DIR).
-
-Options:
-  --json   one JSON object: {"selected", "forced", "backends": [{"name",
-           "available", "reason", "adapter"?}...], "node", "jupyter",
-           "chromium", "data", "runs", "problems"}
-
-Exit code 0, also when something is missing: the report says what.`;
-
-export const command: Command = {
-  summary: "what this machine offers the kit: backends, Jupyter, Chromium, data",
-  help: HELP,
-  async run(args) {
-    const { values } = parseOptions(args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, "doctor", false);
-    if (values.help) return (console.log(HELP), 0);
+hashes, missing), and the runs folder (FULCRA_RUNS_DIR).`,
+  flags: {
+    json: {
+      type: "boolean",
+      help: 'one JSON object: {"selected", "forced", "backends": [{"name", "available", "reason", "adapter"?}...], "node", "jupyter", "chromium", "data", "runs", "problems"}',
+    },
+  },
+  after: "Exit code 0, also when something is missing: the report says what.",
+  async action(values) {
     const report = await doctorReport();
     console.log(values.json ? JSON.stringify(report, null, 2) : formatDoctor(report));
     return 0;
   },
-};
+});

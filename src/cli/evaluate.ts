@@ -3,41 +3,23 @@ import { AtomicFile } from "../data/atomic.js";
 import { readLinesSync } from "../data/readers.js";
 import { loadEvaluator, type AnnotatorName } from "../evaluator/index.js";
 import type { DialogueInput } from "../text/features.js";
-import { intFlag, oneOfFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
+import { intFlag, oneOfFlag, UsageError, type Flags } from "./command.js";
+import { defineCommand } from "./program.js";
 import { inputFileFlag, outputFileFlag, writeLenientProvenance } from "./flags.js";
 
-const HELP = `fulcra evaluate --model DIR --input FILE.jsonl --output FILE.jsonl
-
-Scores every line of the input with the value evaluator saved in DIR
-(see \`fulcra evaluator train\`). Each input line is a JSON object with
-either "dialogue" ("Human: …\\nBob: …", or a multi-turn transcript whose last
-assistant turn is the answer) or "prompt" and "answer". Each output line is
-the input object plus
-  "value_vector": 10 numbers in [−1, 1], in the paper's order (self-direction,
-                  stimulation, hedonism, achievement, power, security,
-                  tradition, conformity, benevolence, universalism)
-  "value_labels": 10 of −1 / 0 / +1 (opposed / no connection / important)
-Lines that cannot be read are reported with their line numbers and written
-nowhere; the command then exits with status 1 (0 with --lenient). Blank
-lines are skipped. An input with no dialogue at all is an error (exit 1, no
-output written). The output is written to a temporary file beside it and
-renamed into place at the end. Bad flags exit with 2 before anything loads.
-
-Options:
-  --batch-size N     dialogues per forward pass (default 512)
-  --annotator NAME   imitate "paper-evaluator" (default when learned) or "fulcra-labels"
-  --lenient          exit 0 even when some lines could not be read; they are
-                     then listed in OUTPUT.provenance.json
-  --quiet            no summary line`;
-
 const FLAGS = {
-  model: { type: "string" },
-  input: { type: "string", schema: inputFileFlag },
-  output: { type: "string", schema: outputFileFlag },
-  "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "512" },
-  annotator: { type: "string", schema: oneOfFlag(["paper-evaluator", "fulcra-labels"] as const) },
-  lenient: { type: "boolean" },
-  quiet: { type: "boolean" },
+  model: { type: "string", arg: "DIR", help: "the value evaluator (see `fulcra evaluator train`) (required)" },
+  input: { type: "string", arg: "FILE.jsonl", schema: inputFileFlag, help: "the dialogues to score (required)" },
+  output: { type: "string", arg: "FILE.jsonl", schema: outputFileFlag, help: "where the scored lines go (required)" },
+  "batch-size": { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "512", help: "dialogues per forward pass" },
+  annotator: {
+    type: "string",
+    arg: "NAME",
+    schema: oneOfFlag(["paper-evaluator", "fulcra-labels"] as const),
+    help: 'imitate "paper-evaluator" (default when learned) or "fulcra-labels"',
+  },
+  lenient: { type: "boolean", help: "exit 0 even when some lines could not be read; they are then listed in OUTPUT.provenance.json" },
+  quiet: { type: "boolean", help: "no summary line" },
 } satisfies Flags;
 
 /** What one input line asks to score, or why it cannot be scored. */
@@ -58,11 +40,25 @@ export function readInputLine(text: string): { input: DialogueInput; record: Rec
   return { error: `needs "dialogue", or "prompt" and "answer"` };
 }
 
-export const command: Command = {
+export const command = defineCommand({
+  name: "evaluate",
   summary: "score a JSONL file of dialogues with a trained value evaluator",
-  help: HELP,
-  async run(args) {
-    const { values } = parseFlags(args, FLAGS, "evaluate", { positionals: false });
+  description: `Scores every line of the input with the value evaluator saved in DIR
+(see \`fulcra evaluator train\`). Each input line is a JSON object with
+either "dialogue" ("Human: …\\nBob: …", or a multi-turn transcript whose last
+assistant turn is the answer) or "prompt" and "answer". Each output line is
+the input object plus
+  "value_vector": 10 numbers in [−1, 1], in the paper's order (self-direction,
+                  stimulation, hedonism, achievement, power, security,
+                  tradition, conformity, benevolence, universalism)
+  "value_labels": 10 of −1 / 0 / +1 (opposed / no connection / important)`,
+  flags: FLAGS,
+  after: `Lines that cannot be read are reported with their line numbers and written
+nowhere; the command then exits with status 1 (0 with --lenient). Blank
+lines are skipped. An input with no dialogue at all is an error (exit 1, no
+output written). The output is written to a temporary file beside it and
+renamed into place at the end. Bad flags exit with 2 before anything loads.`,
+  async action(values) {
     const { model, input, output, lenient } = values;
     if (!model || !input || !output) throw new UsageError("--model, --input and --output are all required (see `fulcra evaluate --help`)");
     if (input === output) throw new UsageError("--output must differ from --input");
@@ -132,4 +128,4 @@ export const command: Command = {
     }
     return bad.length > 0 && !lenient ? 1 : 0;
   },
-};
+});

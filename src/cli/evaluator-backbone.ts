@@ -1,7 +1,8 @@
 /** `fulcra evaluator train --backbone DIR`: the paper's evaluator recipe on a DeBERTa hub checkpoint. */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { optionName, parseOptions, UsageError, type OptionSpec } from "./command.js";
+import { optionName, UsageError, type FlagDef, type Flags } from "./command.js";
+import { subcommand } from "./program.js";
 import {
   BACKBONE_EVALUATOR_HELP,
   DEFAULT_BACKBONE_EVALUATOR_CONFIG,
@@ -13,38 +14,46 @@ import {
 type Field = keyof typeof BACKBONE_EVALUATOR_HELP;
 const FIELDS = Object.keys(BACKBONE_EVALUATOR_HELP) as Field[];
 
-export const BACKBONE_HELP = `  train --backbone DIR [--out DIR] [options]
-        Fine-tunes a DeBERTa checkpoint (hub folder; the paper used
-        microsoft/deberta-v3-large) as the value evaluator, the original's way:
-        one input per (dialogue, value) with the value's definition, labels
-        opposed / no connection / important (or a tanh regressor), 90/10 split
-        in file order, sampled "no connection" values. Saves a hub folder that
-        \`fulcra models score\` reads. Without evaluator_data.jsonl (not in
-        every mirror) it trains on the FULCRA-format files present, or --files.
-      --out DIR                          where the fine-tuned hub folder goes (default runs/evaluator/deberta)
-      --quiet                            no progress bar
-      --definitions FILE                 JSON {value: definition} (default: the kit's)
-      --prompt-template-file FILE        input text with {value}, {definition}, {dialogue}
-${FIELDS.filter((k) => k !== "promptTemplate")
-  .map(
-    (k) =>
-      `      --${optionName(k)} ${typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`.padEnd(40) +
-      ` ${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`,
-  )
-  .join("\n")}`;
+function fieldFlags(): Flags {
+  return Object.fromEntries(
+    FIELDS.filter((k) => k !== "promptTemplate").map((k) => [
+      optionName(k),
+      {
+        type: "string",
+        arg: typeof DEFAULT_BACKBONE_EVALUATOR_CONFIG[k] === "number" ? "N" : "X",
+        help: `${BACKBONE_EVALUATOR_HELP[k]} (default ${String(DEFAULT_BACKBONE_EVALUATOR_CONFIG[k])})`,
+      } satisfies FlagDef,
+    ]),
+  );
+}
 
-export async function trainWithBackbone(args: string[]): Promise<number> {
-  const spec: OptionSpec = {
-    backbone: { type: "string" },
-    out: { type: "string" },
-    quiet: { type: "boolean" },
-    definitions: { type: "string" },
-    "prompt-template-file": { type: "string" },
-    help: { type: "boolean", short: "h" },
-  };
-  for (const k of FIELDS) if (k !== "promptTemplate") spec[optionName(k)] = { type: "string" };
-  const { values } = parseOptions(args, spec, "evaluator train --backbone", false);
-  if (values.help) return (console.log(BACKBONE_HELP), 0);
+const FLAGS = {
+  backbone: { type: "string", arg: "DIR", help: "the DeBERTa hub folder to fine-tune (the paper used microsoft/deberta-v3-large)" },
+  out: { type: "string", arg: "DIR", help: "where the fine-tuned hub folder goes (default runs/evaluator/deberta)" },
+  quiet: { type: "boolean", help: "no progress bar" },
+  definitions: { type: "string", arg: "FILE", help: "JSON {value: definition} (default: the kit's)" },
+  "prompt-template-file": { type: "string", arg: "FILE", help: "input text with {value}, {definition}, {dialogue}" },
+} satisfies Flags;
+
+/** `evaluator train --backbone DIR` (reached through the evaluator's route). */
+export const trainBackbone = subcommand({
+  name: "train-backbone",
+  hidden: true,
+  shownAs: "evaluator train --backbone DIR",
+  usage: "fulcra evaluator train --backbone DIR [options]",
+  summary: "fine-tune a DeBERTa checkpoint as the value evaluator, the original's way",
+  description: `Fine-tunes a DeBERTa checkpoint (hub folder; the paper used
+microsoft/deberta-v3-large) as the value evaluator, the original's way: one
+input per (dialogue, value) with the value's definition, labels opposed / no
+connection / important (or a tanh regressor), 90/10 split in file order,
+sampled "no connection" values. Saves a hub folder that \`fulcra models score\`
+reads. Without evaluator_data.jsonl (not in every mirror) it trains on the
+FULCRA-format files present, or --files.`,
+  flags: { ...FLAGS, ...fieldFlags() },
+  action: trainWithBackbone,
+});
+
+async function trainWithBackbone(values: Record<string, unknown>): Promise<number> {
   const v = values as Record<string, string | boolean | undefined>;
   const config: Partial<BackboneEvaluatorConfig> & { backbone: string } = {
     backbone: resolve(String(v.backbone)),

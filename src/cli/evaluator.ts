@@ -14,27 +14,32 @@ import {
   type EvaluatorConfig,
 } from "../evaluator/index.js";
 import { EVALUATOR_GPU_CONFIG } from "../evaluator/presets.js";
-import { intFlag, numberFlag, optionName, parseOptions, UsageError, type Command, type OptionSpec } from "./command.js";
+import { intFlag, numberFlag, optionName, UsageError, type FlagDef, type FlagValues, type Flags } from "./command.js";
+import { trainBackbone } from "./evaluator-backbone.js";
+import { subcommand, defineCommand } from "./program.js";
 import type { z } from "zod";
 
 /** Fields that are set by other options (--out, --quiet, --no-resume). */
 const SPECIAL = new Set<keyof EvaluatorConfig>(["outDir", "quiet", "resume"]);
 const CONFIG_FIELDS = (Object.keys(DEFAULT_EVALUATOR_CONFIG) as (keyof EvaluatorConfig)[]).filter((k) => !SPECIAL.has(k));
 
-function configOptions(): OptionSpec {
-  return Object.fromEntries(CONFIG_FIELDS.map((k) => [optionName(k), { type: "string" as const }]));
-}
-
 function describeDefault(v: unknown): string {
   if (Array.isArray(v)) return v.join(",");
   return String(v);
 }
 
-function configHelp(): string {
-  return CONFIG_FIELDS.map((k) => {
-    const flag = `      --${optionName(k)} ${typeof DEFAULT_EVALUATOR_CONFIG[k] === "number" ? "N" : "X"}`;
-    return `${flag.padEnd(36)} ${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`;
-  }).join("\n");
+/** One flag per evaluator setting; the value is read by configFromOptions (presets apply under flags not given). */
+function configFlags(): Flags {
+  return Object.fromEntries(
+    CONFIG_FIELDS.map((k) => [
+      optionName(k),
+      {
+        type: "string",
+        arg: typeof DEFAULT_EVALUATOR_CONFIG[k] === "number" ? "N" : "X",
+        help: `${EVALUATOR_CONFIG_HELP[k]} (default ${describeDefault(DEFAULT_EVALUATOR_CONFIG[k])})`,
+      } satisfies FlagDef,
+    ]),
+  );
 }
 
 /** Ranges of the numeric settings, checked before any training starts. */
@@ -111,67 +116,34 @@ export function configFromOptions(values: Record<string, unknown>): Partial<Eval
   return out as Partial<EvaluatorConfig>;
 }
 
-const HELP = `fulcra evaluator <subcommand> — the value evaluator (10 basic values, 3 labels each)
+const TRAIN_FLAGS = {
+  out: { type: "string", arg: "DIR", help: `where the evaluator goes (default ${defaultEvaluatorDir()})` },
+  "no-resume": { type: "boolean", help: "start over even if DIR holds a checkpoint" },
+  "gpu-config": {
+    type: "boolean",
+    help: `the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}; options given override it`,
+  },
+  quiet: { type: "boolean", help: "no progress bars" },
+} satisfies Flags;
 
-Subcommands:
-  train [--out DIR] [options]
-        Trains an evaluator and saves it to DIR (default ${defaultEvaluatorDir()}),
-        with a checkpoint after every epoch; run the same command again to
-        resume after an interruption. A second evaluator for BaseAlign, one
-        the policy never optimises against: add --seed 2 --vector-head regression.
-      --no-resume        start over even if DIR holds a checkpoint
-      --gpu-config       the larger configuration for a GPU backend (gpu or webgpu): ${Object.entries(EVALUATOR_GPU_CONFIG)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(", ")}; options given override it
-      --quiet            no progress bars
-${configHelp()}
-
-  train --backbone DIR [options]
-        the paper's recipe on a DeBERTa hub checkpoint
-        (\`fulcra evaluator train --backbone DIR --help\` for its options)
-
-  report [--model DIR] [--out DIR] [--parts LIST] [options]
-        Trains evaluators with DIR's configuration (or the defaults and the
-        options given) on held-out splits and measures them: the original's
-        90/10 evaluation on the labelled records, agreement with the paper's
-        evaluator on models left out of training, the models' ranking by
-        e-distance, and majority / TF-IDF baselines beside each. Writes
-        report.md and report.json to --out (default: the model folder, or
-        runs/evaluator/report). Takes a few minutes.
-      --parts LIST       fulcra-split,leave-model-out,labels-only (default all)
-
-  annotate --input FILE.jsonl --output FILE.jsonl [--concurrency N]
-        Labels dialogues the paper's way, with an LLM over the 54 value items,
-        through an OpenAI-compatible endpoint (FULCRA_LLM_BASE_URL,
-        FULCRA_LLM_MODEL, FULCRA_LLM_API_KEY). Input lines hold "dialogue", or
-        "prompt" and "answer"; the output is in FULCRA's record format (usable
-        with --labelled-files) plus item, refined and basic vectors. Answers
-        are cached; an interrupted run resumes when started again. A reply
-        with no readable label (and no "none") is reported and left out,
-        never read as all zeros; it makes the exit code 1 unless --lenient.
-
-Examples:
+const trainCommand = subcommand({
+  name: "train",
+  summary: "train an evaluator and save it (resumes after an interruption)",
+  description: `Trains an evaluator and saves it to DIR, with a checkpoint after every epoch;
+run the same command again to resume after an interruption. A second
+evaluator for BaseAlign, one the policy never optimises against: add
+--seed 2 --vector-head regression. The paper's recipe on a DeBERTa hub
+checkpoint: \`fulcra evaluator train --backbone DIR --help\`.`,
+  flags: { ...TRAIN_FLAGS, ...configFlags() },
+  after: `Examples:
   fulcra evaluator train --out runs/evaluator/default
-  fulcra evaluator train --out runs/evaluator/second --seed 2 --vector-head regression
-  fulcra evaluator report --model runs/evaluator/default
-  fulcra evaluate --model runs/evaluator/default --input answers.jsonl --output scored.jsonl`;
+  fulcra evaluator train --out runs/evaluator/second --seed 2 --vector-head regression`,
+  action: train,
+});
 
-async function train(args: string[]): Promise<number> {
-  if (args.includes("--backbone")) return (await import("./evaluator-backbone.js")).trainWithBackbone(args);
-  const { values } = parseOptions(
-    args,
-    {
-      out: { type: "string" },
-      "no-resume": { type: "boolean" },
-      "gpu-config": { type: "boolean" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      ...configOptions(),
-    },
-    "evaluator",
-    false,
-  );
-  if (values.help) return (console.log(HELP), 0);
+async function train(values: Record<string, unknown>): Promise<number> {
   const outDir = resolve(String(values.out ?? defaultEvaluatorDir()));
   const preset = values["gpu-config"] ? EVALUATOR_GPU_CONFIG : {};
   const config = { ...preset, ...configFromOptions(values), outDir, resume: !values["no-resume"], quiet: Boolean(values.quiet) };
@@ -193,21 +165,30 @@ async function train(args: string[]): Promise<number> {
   return 0;
 }
 
-async function report(args: string[]): Promise<number> {
-  const { values } = parseOptions(
-    args,
-    {
-      model: { type: "string" },
-      out: { type: "string" },
-      parts: { type: "string" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      ...configOptions(),
-    },
-    "evaluator",
-    false,
-  );
-  if (values.help) return (console.log(HELP), 0);
+const REPORT_FLAGS = {
+  model: { type: "string", arg: "DIR", help: "a trained evaluator whose configuration the report uses" },
+  out: { type: "string", arg: "DIR", help: "where report.md and report.json go (default: the model folder, or runs/evaluator/report)" },
+  parts: { type: "string", arg: "LIST", help: "fulcra-split,leave-model-out,labels-only (default all)" },
+  quiet: { type: "boolean", help: "no progress bars" },
+} satisfies Flags;
+
+const reportCommand = subcommand({
+  name: "report",
+  summary: "train evaluators on held-out splits and measure how they agree with the paper's",
+  description: `Trains evaluators with DIR's configuration (or the defaults and the
+options given) on held-out splits and measures them: the original's 90/10
+evaluation on the labelled records, agreement with the paper's evaluator on
+models left out of training, the models' ranking by e-distance, and
+majority / TF-IDF baselines beside each. Writes report.md and report.json.
+Takes a few minutes.`,
+  flags: { ...REPORT_FLAGS, ...configFlags() },
+  after: `Example:
+  fulcra evaluator report --model runs/evaluator/default`,
+  action: report,
+});
+
+async function report(v: Record<string, unknown>): Promise<number> {
+  const values = v as FlagValues<typeof REPORT_FLAGS>;
   let config: Partial<EvaluatorConfig> = {};
   if (values.model) {
     const file = join(resolve(values.model), "config.json");
@@ -217,7 +198,7 @@ async function report(args: string[]): Promise<number> {
       );
     config = JSON.parse(readFileSync(file, "utf8")) as Partial<EvaluatorConfig>;
   }
-  config = { ...config, ...configFromOptions(values), outDir: null, quiet: Boolean(values.quiet) };
+  config = { ...config, ...configFromOptions(v), outDir: null, quiet: Boolean(values.quiet) };
   checkDataFiles(config);
   const parts = values.parts?.split(",").map((s) => s.trim()) as ("fulcra-split" | "leave-model-out" | "labels-only")[] | undefined;
   for (const p of parts ?? [])
@@ -235,25 +216,31 @@ async function report(args: string[]): Promise<number> {
   return 0;
 }
 
-async function annotate(args: string[]): Promise<number> {
-  const { values } = parseOptions(
-    args,
-    {
-      input: { type: "string" },
-      output: { type: "string" },
-      concurrency: { type: "string" },
-      lenient: { type: "boolean" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    "evaluator annotate",
-    false,
-  );
-  if (values.help) return (console.log(HELP), 0);
-  if (!values.input || !values.output) throw new UsageError("annotate needs --input and --output (see `fulcra evaluator --help`)");
-  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
-  if (!(Number.isInteger(concurrency) && concurrency > 0))
-    throw new UsageError(`--concurrency expects a whole number > 0, got "${values.concurrency}"`);
+const ANNOTATE_FLAGS = {
+  input: { type: "string", arg: "FILE.jsonl", help: 'lines with "dialogue", or "prompt" and "answer" (required)' },
+  output: { type: "string", arg: "FILE.jsonl", help: "FULCRA-format records plus item, refined and basic vectors (required)" },
+  concurrency: { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "4", help: "requests in flight at once" },
+  lenient: { type: "boolean", help: "exit 0 even when some replies held no readable label" },
+  quiet: { type: "boolean", help: "no progress bar" },
+} satisfies Flags;
+
+const annotateCommand = subcommand({
+  name: "annotate",
+  summary: "label dialogues the paper's way, with an LLM over the 54 value items",
+  description: `Labels dialogues the paper's way, with an LLM over the 54 value items,
+through an OpenAI-compatible endpoint (FULCRA_LLM_BASE_URL,
+FULCRA_LLM_MODEL, FULCRA_LLM_API_KEY). The output is in FULCRA's record
+format (usable with --labelled-files). Answers are cached; an interrupted
+run resumes when started again. A reply with no readable label (and no
+"none") is reported and left out, never read as all zeros; it makes the
+exit code 1 unless --lenient.`,
+  flags: ANNOTATE_FLAGS,
+  action: annotate,
+});
+
+async function annotate(values: FlagValues<typeof ANNOTATE_FLAGS>): Promise<number> {
+  if (!values.input || !values.output) throw new UsageError("annotate needs --input and --output (see `fulcra evaluator annotate --help`)");
+  const concurrency = values.concurrency;
   const r = await annotateFile(resolve(values.input), resolve(values.output), { concurrency, quiet: Boolean(values.quiet) });
   for (const b of r.badLines) console.error(`${values.input}:${b.line}: ${b.error} (line not annotated)`);
   for (const u of r.unreadable)
@@ -266,15 +253,23 @@ async function annotate(args: string[]): Promise<number> {
   return (r.badLines.length > 0 || r.unreadable.length > 0) && !values.lenient ? 1 : 0;
 }
 
-export const command: Command = {
+/** `train --backbone DIR …` is the DeBERTa recipe, a command of its own with its own flags. */
+function routeBackbone(args: string[]): string[] {
+  const end = args.indexOf("--");
+  const head = end < 0 ? args : args.slice(0, end);
+  const backbone = head.some((a) => a === "--backbone" || a.startsWith("--backbone="));
+  return args[0] === "train" && backbone ? ["train-backbone", ...args.slice(1)] : args;
+}
+
+export const command = defineCommand({
+  name: "evaluator",
   summary: "train the value evaluator and report how it agrees with the paper's",
-  help: HELP,
-  async run(args) {
-    const [sub, ...rest] = args;
-    if (sub === "train") return train(rest);
-    if (sub === "report") return report(rest);
-    if (sub === "annotate") return annotate(rest);
-    if (sub === "--help" || sub === "-h") return (console.log(HELP), 0);
-    throw new UsageError(`unknown subcommand "${sub ?? ""}"; use train, report or annotate (see \`fulcra evaluator --help\`)`);
-  },
-};
+  description: "The value evaluator: 10 basic values, 3 labels each.",
+  subcommands: [trainCommand, trainBackbone, reportCommand, annotateCommand],
+  route: routeBackbone,
+  after: `train --backbone DIR: the paper's recipe on a DeBERTa hub checkpoint
+(\`fulcra evaluator train --backbone DIR --help\` for its options).
+
+Example:
+  fulcra evaluate --model runs/evaluator/default --input answers.jsonl --output scored.jsonl`,
+});

@@ -1,38 +1,39 @@
 /** `fulcra hh elo`: Elo ratings and win rates of two answers' judge scores, by the original's rule or the kit's. */
 import { readFileSync } from "node:fs";
 import { ELO_RULES, eloByRule, readJudgeTexts, type EloRule } from "../metrics/elo-rules.js";
-import { oneOfFlag, parseFlags, type Flags } from "./command.js";
+import { oneOfFlag, type FlagValues, type Flags } from "./command.js";
+import { subcommand } from "./program.js";
 import { inputFileFlag } from "./flags.js";
 
-export const HH_ELO_HELP = `fulcra hh elo --comparisons FILE [--rule original|standard] [--json]
+const ELO_FLAGS = {
+  comparisons: { type: "string", arg: "FILE", required: true, schema: inputFileFlag, help: "the judge's verdicts, one a line" },
+  rule: {
+    type: "string",
+    arg: "RULE",
+    schema: oneOfFlag(ELO_RULES),
+    default: "original",
+    help: `original: as eval.py does it (the last "[a, b]", wins and ties counted, raw 0–10 scores into the Elo update, unreadable lines skipped); standard: the kit's rule (the last [[a, b]] marker, outcome 1 / ½ / 0 for A, standard Elo)`,
+  },
+  json: { type: "boolean", help: 'print {"elo_a","elo_b","win_rate_a","win_rate_b","n","skipped"}' },
+} satisfies Flags;
 
-Elo ratings (start 1000, K 32, in file order) and win rates of model A
+export const elo = subcommand({
+  name: "elo",
+  summary: "Elo ratings and win rates of answer A against answer B from a pairwise judge's verdicts",
+  description: `Elo ratings (start 1000, K 32, in file order) and win rates of model A
 against model B from a pairwise judge's verdicts. Each line of FILE is one
 comparison: a JSON object whose "scores" field holds the judge's text (the
-original's comparison files), a JSON string, or the raw text.
-
-  --comparisons FILE   the judge's verdicts, one a line
-  --rule original      as eval.py does it (default): read the last "[a, b]",
-                       count wins and ties, and feed the raw scores (0–10)
-                       into the Elo update; unreadable lines are skipped
-  --rule standard      the kit's rule: the last [[a, b]] marker, outcome
-                       1 / ½ / 0 for A, standard Elo
-  --json               print {"elo_a","elo_b","win_rate_a","win_rate_b","n","skipped"}
-
-Win rates are percentages of the lines read (n), ties included in n.
+original's comparison files), a JSON string, or the raw text.`,
+  flags: ELO_FLAGS,
+  after: `Win rates are percentages of the lines read (n), ties included in n.
 DEVIATIONS.md (row "elo-rule") explains how the two rules differ.
 
 Example:
-  npx fulcra hh elo --comparisons runs/helpful_gpt-4_vs_gpt-35-turbo.jsonl --rule original --json`;
+  npx fulcra hh elo --comparisons runs/helpful_gpt-4_vs_gpt-35-turbo.jsonl --rule original --json`,
+  action: hhElo,
+});
 
-const ELO_FLAGS = {
-  comparisons: { type: "string", required: true, schema: inputFileFlag, help: "the judge's verdicts, one a line" },
-  rule: { type: "string", schema: oneOfFlag(ELO_RULES), default: "original" },
-  json: { type: "boolean" },
-} satisfies Flags;
-
-export async function hhElo(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, ELO_FLAGS, "hh elo", { positionals: false });
+async function hhElo(values: FlagValues<typeof ELO_FLAGS>): Promise<number> {
   const rule: EloRule = values.rule;
   const content = readFileSync(values.comparisons, "utf8");
   const { texts, lines } = readJudgeTexts(content, values.comparisons);

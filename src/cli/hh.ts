@@ -5,63 +5,10 @@ import { summarizeScoredOutputs, type HhSummary } from "../metrics/summary.js";
 import { TARGET_NAMES } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { existsSync, statSync } from "node:fs";
-import { intFlag, parseFlags, UsageError, type Command, type Flags } from "./command.js";
+import { intFlag, UsageError, type FlagValues, type Flags } from "./command.js";
+import { elo } from "./hh-elo.js";
+import { defineCommand, subcommand } from "./program.js";
 import { folderFlag, inputFileFlag, inputPathFlag, outputFileFlag, targetFlag, thresholdFlag, writeLenientProvenance } from "./flags.js";
-
-const HELP = `fulcra hh <subcommand> — helpfulness, harmlessness and value metrics
-
-Subcommands:
-  summary FILE.jsonl [FILE2.jsonl ...]
-        the paper's evaluation numbers for scored-output files (the released
-        model_outputs/harmless_test_*.jsonl, or files made by \`hh score\`):
-        n, mean reward and its distribution, mean value vector, mean e-, h- and
-        masked distance to a target, a breakdown by harm category, and a check
-        of the stored e_distance/h_distance fields. Distances are recomputed
-        from value_reward, never read from the stored fields.
-      --target NAME|v1,...,v10   ${TARGET_NAMES.join(", ")}, or 10 numbers in
-                                 paper order (default ideal)
-      --threshold T              |v| threshold of the masked distance, 0 ≤ T < 1 (default 0.3)
-      --json                     one JSON object per file instead of a table
-      --lenient                  exit 0 despite unreadable lines (their count is in the output)
-        FILE may also be a manifest name, e.g. harmless_test_gpt-4. An official
-        file under data/raw/ is checked against the manifest first.
-        Exits 1 when a file is missing, tampered or has unreadable lines (listed
-        by line number); 2 for a bad flag.
-
-  score --model-outputs FILE --out FILE [--reward-model FILE|DIR] [--evaluator DIR]
-        scores any JSONL of prompts and answers (fields prompt and answer;
-        response/output/completion also accepted; safety_issues kept, or looked
-        up in the SafeRLHF test questions) with a helpfulness reward model and
-        the value evaluator, and writes the released format:
-        prompt, safety_issues, answer, reward, value_reward, e_distance, h_distance.
-        --reward-model DIR: the paper's reward model, a hub folder of
-        OpenAssistant/reward-model-deberta-v3-large-v2 (score = its logit on
-        (question, answer)); FILE: the kit's Bradley–Terry model, the offline
-        stand-in. Defaults: the stand-in runs/reward-model/model.json and
-        runs/evaluator/default (each trained on first use if absent).
-      --target NAME|v1,...,v10   target of the distance fields (default ideal,
-                                 as in the released files)
-      --batch-size N             answers scored per call, ≥ 1 (default 64)
-      --lenient                  exit 0 despite unreadable input lines; they are
-                                 listed in OUT.provenance.json
-
-  elo --comparisons FILE [--rule original|standard] [--json]
-        Elo ratings (start 1000, K 32, in file order) and win rates of answer A
-        against answer B from a pairwise judge's verdicts, one a line (a JSON
-        object with the judge's text in "scores", a JSON string, or raw text).
-      --rule original            as eval.py (default): the last "[a, b]", raw
-                                 0–10 scores into the update, unreadable lines skipped
-      --rule standard            the last [[a, b]] marker, outcome 1 / ½ / 0
-      --json                     {"elo_a","elo_b","win_rate_a","win_rate_b","n","skipped"}
-        Win rates are percentages of the lines read; DEVIATIONS.md#elo-rule.
-
-  reward-model train [--out DIR] [--seed N] [--epochs N ≥ 1]
-        trains the offline stand-in helpfulness reward model on the helpful_test preference
-        pairs (Bradley–Terry loss), reports held-out pairwise accuracy, saves it.
-
-Examples:
-  npx fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl --json
-  npx fulcra hh summary harmless_test_gpt-4 harmless_test_gpt-35-turbo --target uk`;
 
 const fmt = (x: number, digits = 4) => (x >= 0 ? " " : "") + x.toFixed(digits);
 
@@ -110,18 +57,49 @@ export function formatSummary(s: HhSummary): string {
 }
 
 const SUMMARY_FLAGS = {
-  target: { type: "string", schema: targetFlag },
-  threshold: { type: "string", schema: thresholdFlag, default: String(VALUE_THRESHOLD) },
-  json: { type: "boolean" },
-  lenient: { type: "boolean" },
+  target: {
+    type: "string",
+    arg: "NAME|v1,...,v10",
+    schema: targetFlag,
+    help: `${TARGET_NAMES.join(", ")}, or 10 numbers in paper order (default ideal)`,
+  },
+  threshold: {
+    type: "string",
+    arg: "T",
+    schema: thresholdFlag,
+    default: String(VALUE_THRESHOLD),
+    help: "|v| threshold of the masked distance, 0 ≤ T < 1",
+  },
+  json: { type: "boolean", help: "one JSON object per file instead of a table" },
+  lenient: { type: "boolean", help: "exit 0 despite unreadable lines (their count is in the output)" },
 } satisfies Flags;
 
-async function summary(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, SUMMARY_FLAGS, "hh summary");
+const summaryCommand = subcommand({
+  name: "summary",
+  summary: "the paper's evaluation numbers for scored-output files",
+  args: "<FILE...>",
+  description: `The paper's evaluation numbers for scored-output files (the released
+model_outputs/harmless_test_*.jsonl, or files made by \`hh score\`): n, mean
+reward and its distribution, mean value vector, mean e-, h- and masked
+distance to a target, a breakdown by harm category, and a check of the
+stored e_distance/h_distance fields. Distances are recomputed from
+value_reward, never read from the stored fields.
+
+FILE may also be a manifest name, e.g. harmless_test_gpt-4. An official file
+under data/raw/ is checked against the manifest first.`,
+  flags: SUMMARY_FLAGS,
+  after: `Exits 1 when a file is missing, tampered or has unreadable lines (listed by
+line number); 2 for a bad flag.
+
+Examples:
+  npx fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl --json
+  npx fulcra hh summary harmless_test_gpt-4 harmless_test_gpt-35-turbo --target uk`,
+  action: summary,
+});
+
+async function summary(values: FlagValues<typeof SUMMARY_FLAGS>, positionals: string[]): Promise<number> {
   if (positionals.length === 0)
-    throw new UsageError(
-      "hh summary needs a scored-output file, e.g. `fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl`",
-    );
+    throw new UsageError("needs a scored-output file, e.g. `fulcra hh summary data/raw/model_outputs/harmless_test_openai_gpt-4.jsonl`");
   const threshold = values.threshold;
   let badFiles = 0;
   const blocks: string[] = [];
@@ -146,18 +124,51 @@ async function summary(args: string[]): Promise<number> {
 }
 
 const SCORE_FLAGS = {
-  "model-outputs": { type: "string", required: true, schema: inputFileFlag },
-  out: { type: "string", required: true, schema: outputFileFlag },
-  "reward-model": { type: "string", schema: inputPathFlag },
-  evaluator: { type: "string", schema: folderFlag },
-  target: { type: "string", schema: targetFlag },
-  "batch-size": { type: "string", schema: intFlag({ min: 1 }), default: "64" },
-  lenient: { type: "boolean" },
+  "model-outputs": {
+    type: "string",
+    arg: "FILE",
+    required: true,
+    schema: inputFileFlag,
+    help: "JSONL of prompts and answers (prompt and answer; response/output/completion also accepted)",
+  },
+  out: { type: "string", arg: "FILE", required: true, schema: outputFileFlag, help: "the scored file to write" },
+  "reward-model": {
+    type: "string",
+    arg: "FILE|DIR",
+    schema: inputPathFlag,
+    help: "DIR: a hub folder of OpenAssistant/reward-model-deberta-v3-large-v2 (the paper's); FILE: the kit's Bradley–Terry model (default runs/reward-model/model.json, trained on first use)",
+  },
+  evaluator: {
+    type: "string",
+    arg: "DIR",
+    schema: folderFlag,
+    help: "the value evaluator (default runs/evaluator/default, trained on first use)",
+  },
+  target: {
+    type: "string",
+    arg: "NAME|v1,...,v10",
+    schema: targetFlag,
+    help: "target of the distance fields (default ideal, as in the released files)",
+  },
+  "batch-size": { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "64", help: "answers scored per call, ≥ 1" },
+  lenient: { type: "boolean", help: "exit 0 despite unreadable input lines; they are listed in OUT.provenance.json" },
 } satisfies Flags;
 
-async function score(args: string[]): Promise<number> {
-  // Every flag is checked here, before any model is loaded or trained.
-  const { values } = parseFlags(args, SCORE_FLAGS, "hh score", { positionals: false });
+const scoreCommand = subcommand({
+  name: "score",
+  summary: "score answers with a helpfulness reward model and the value evaluator, in the released format",
+  description: `Scores any JSONL of prompts and answers (safety_issues kept, or looked up in
+the SafeRLHF test questions) with a helpfulness reward model and the value
+evaluator, and writes the released format: prompt, safety_issues, answer,
+reward, value_reward, e_distance, h_distance. With a hub folder as
+--reward-model the score is its logit on (question, answer); the kit's own
+model is the offline stand-in.`,
+  flags: SCORE_FLAGS,
+  action: score,
+});
+
+async function score(values: FlagValues<typeof SCORE_FLAGS>): Promise<number> {
+  // Every flag was checked before this runs, before any model is loaded or trained.
   if (values["model-outputs"] === values.out) throw new UsageError("--out must differ from --model-outputs");
   const { readPromptAnswers, scoreOutputs, writeScoredOutputs, kitValueScorer } = await import("../metrics/score.js");
   const { loadOrTrainRewardModel, HelpfulnessRewardModel, defaultRewardModelPath } = await import("../metrics/reward-model.js");
@@ -197,15 +208,28 @@ async function score(args: string[]): Promise<number> {
 }
 
 const REWARD_MODEL_FLAGS = {
-  out: { type: "string" },
-  seed: { type: "string", schema: intFlag() },
-  epochs: { type: "string", schema: intFlag({ min: 1 }) },
+  out: { type: "string", arg: "DIR", help: "where model.json goes (a FILE.json is used as is; default runs/reward-model)" },
+  seed: { type: "string", arg: "N", schema: intFlag(), help: "seed of the initial weights and the shuffling" },
+  epochs: { type: "string", arg: "N", schema: intFlag({ min: 1 }), help: "passes over the training pairs, ≥ 1" },
 } satisfies Flags;
 
-async function rewardModel(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub !== "train") throw new UsageError(`unknown reward-model action "${sub ?? ""}"; use \`fulcra hh reward-model train\``);
-  const { values } = parseFlags(rest, REWARD_MODEL_FLAGS, "hh reward-model train", { positionals: false });
+const rewardModelCommand = subcommand({
+  name: "reward-model",
+  summary: "the offline stand-in helpfulness reward model",
+  subcommands: [
+    subcommand({
+      name: "train",
+      summary: "train the stand-in reward model on the helpful_test preference pairs",
+      description: `Trains the offline stand-in helpfulness reward model on the helpful_test
+preference pairs (Bradley–Terry loss), reports held-out pairwise accuracy,
+saves it.`,
+      flags: REWARD_MODEL_FLAGS,
+      action: rewardModelTrain,
+    }),
+  ],
+});
+
+async function rewardModelTrain(values: FlagValues<typeof REWARD_MODEL_FLAGS>): Promise<number> {
   if (values.out !== undefined && !values.out.endsWith(".json") && existsSync(values.out) && !statSync(values.out).isDirectory()) {
     throw new UsageError(`--out ${values.out}: exists and is not a folder`);
   }
@@ -225,25 +249,8 @@ async function rewardModel(args: string[]): Promise<number> {
   return 0;
 }
 
-export const command: Command = {
-  summary: "helpfulness/harmlessness/value metrics of model outputs (summary, score, reward-model)",
-  help: HELP,
-  async run(args) {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case "summary":
-        return summary(rest);
-      case "score":
-        return score(rest);
-      case "reward-model":
-        return rewardModel(rest);
-      case "elo":
-        return (await import("./hh-elo.js")).hhElo(rest);
-      case "--help":
-      case "-h":
-        return (console.log(HELP), 0);
-      default:
-        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use summary, score, elo or reward-model (see \`fulcra hh --help\`)`);
-    }
-  },
-};
+export const command = defineCommand({
+  name: "hh",
+  summary: "helpfulness/harmlessness/value metrics of model outputs (summary, score, elo, reward-model)",
+  subcommands: [summaryCommand, scoreCommand, elo, rewardModelCommand],
+});

@@ -1,10 +1,13 @@
-/** Entry point of the `fulcra` command. Each command lives in its own module. */
-import { describeError, UsageError, wantsHelp, type Command } from "./command.js";
+/** Entry point of the `fulcra` command: one commander program over the command modules, one line each. */
+import { describeError, UsageError } from "./command.js";
+import { commandAt, programFor, runProgram, type CommandSpec } from "./program.js";
 import { env } from "../runtime/env.js";
 
-type Loader = () => Promise<{ command: Command }>;
-
-const COMMANDS: Record<string, Loader> = {
+/**
+ * Every command, in the order `fulcra --help` lists them. A run loads only the
+ * module of the command it names (some pull in tfjs); help and unknown names load all.
+ */
+const COMMANDS: Record<string, () => Promise<{ command: CommandSpec }>> = {
   data: () => import("./data.js"),
   notebooks: () => import("./notebooks.js"),
   reproduce: () => import("./reproduce.js"),
@@ -16,64 +19,40 @@ const COMMANDS: Record<string, Loader> = {
   doctor: () => import("./doctor.js"),
 };
 
-async function usage(): Promise<string> {
-  const lines = [
-    "fulcra — the Value FULCRA reproducibility kit",
-    "",
-    "Usage: fulcra <command> [options]   (fulcra <command> --help for details)",
-    "",
-    "Commands:",
-  ];
-  for (const [name, load] of Object.entries(COMMANDS)) {
-    const { command } = await load();
-    lines.push(`  ${name.padEnd(11)} ${command.summary}`);
-  }
-  lines.push(
-    "",
-    "Environment: FULCRA_BACKEND (gpu|webgpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.",
-  );
-  return lines.join("\n");
+/** The declarations of the named commands (default: all, in order). */
+export async function loadCommands(names: string[] = Object.keys(COMMANDS)): Promise<CommandSpec[]> {
+  return Promise.all(names.map(async (name) => (await COMMANDS[name]()).command));
 }
+
+const ROOT = {
+  description: "fulcra — the Value FULCRA reproducibility kit (`fulcra <command> --help` for the options of each)",
+  after: "Environment: FULCRA_BACKEND (gpu|webgpu|node|wasm|cpu), FULCRA_DATA_DIR, FULCRA_FIGURES_DIR, FULCRA_RUNS_DIR, FULCRA_QUIET.",
+};
 
 export async function main(argv: string[]): Promise<number> {
   // --debug anywhere (before --) shows stacks; so does FULCRA_DEBUG=1.
   const end = argv.indexOf("--");
   const debug = env.debug || argv.slice(0, end < 0 ? argv.length : end).includes("--debug");
   argv = argv.filter((a, i) => a !== "--debug" || (end >= 0 && i > end));
-  const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h" || name === "help") {
-    console.log(await usage());
-    return name ? 0 : 2;
-  }
-  if (name === "--version") {
+  if (argv[0] === "--version") {
     const { kitVersion } = await import("../runtime/provenance.js");
     console.log(kitVersion());
     return 0;
   }
-  const load = COMMANDS[name];
-  if (!load) {
-    console.error(`fulcra: unknown command "${name}"\n\n${await usage()}`);
-    return 2;
-  }
-  const { command } = await load();
-  // --help never runs the command.
-  if (wantsHelp(rest)) {
-    console.log(command.help);
-    return 0;
-  }
-  if (rest.length === 0 && command.help.includes("<subcommand>")) {
-    console.log(command.help);
-    return 2;
-  }
+  const named = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]);
+  const program = programFor(await loadCommands(named ? [argv[0]] : undefined), ROOT);
   try {
-    return await command.run(rest);
+    return await runProgram(program, argv);
   } catch (e) {
+    // Errors are named by the top-level command ("fulcra hh: …"); the message says the rest.
+    const top = commandAt(program, argv).path.split(" ")[0];
+    const who = `fulcra${top ? ` ${top}` : ""}`;
     if (e instanceof UsageError) {
-      console.error(`fulcra ${name}: ${e.message}`);
+      console.error(`${who}: ${e.message}`);
       if (debug) console.error(e.stack);
       return 2;
     }
-    console.error(`fulcra ${name}: ${describeError(e)}`);
+    console.error(`${who}: ${describeError(e)}`);
     if (debug) console.error((e as Error)?.stack ?? e);
     return 1;
   }

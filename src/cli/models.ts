@@ -1,31 +1,8 @@
 /** `fulcra models`: run Hugging Face hub checkpoints (config.json + safetensors + tokenizer) on JSONL inputs. */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
-
-const HELP = `fulcra models <subcommand> — Hugging Face hub model folders
-
-Subcommands:
-  score DIR --input F.jsonl --output G.jsonl [--batch-size N] [--truncate]
-        runs the model in DIR (config.json, model.safetensors, tokenizer.json,
-        spm.model, or vocab.json + merges.txt) on every input line
-        {"text": ..., "text_pair"?: ...} and writes each line back with
-        "input_ids" (as the tokenizer gives them) and "logits" (sequence
-        classification: one number per label; encoder only: the first
-        token's hidden state; causal LM: [positions][vocab], the scores of
-        the next token at every position). Outputs equal transformers' to
-        float32 rounding. A causal LM takes single texts (no "text_pair").
-      --batch-size N    lines per forward pass (default 8)
-      --truncate        cut texts longer than the model allows (longest first
-                        for pairs; a causal LM keeps the first n_positions
-                        tokens) instead of stopping with an error
-      --quiet           no progress bar
-        Architectures: DebertaV2ForSequenceClassification, DebertaV2Model,
-        DebertaV2ForMaskedLM (as its encoder), GPT2LMHeadModel.
-
-Examples:
-  fulcra models score models/reward-model-deberta-v3-large-v2 --input pairs.jsonl --output scored.jsonl
-  FULCRA_BACKEND=wasm fulcra models score ../shared/fixtures/hf/deberta-v3-tiny-reward --input in.jsonl --output out.jsonl
-  fulcra models score models/gpt2 --input texts.jsonl --output logits.jsonl --batch-size 4`;
+import { intFlag, UsageError, type FlagValues, type Flags } from "./command.js";
+import { fetch } from "./models-fetch.js";
+import { defineCommand, subcommand } from "./program.js";
 
 interface InputLine {
   line: number;
@@ -62,27 +39,47 @@ export function readScoreInputs(file: string): InputLine[] {
   return out;
 }
 
-async function score(args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions(
-    args,
-    {
-      input: { type: "string" },
-      output: { type: "string" },
-      "batch-size": { type: "string" },
-      truncate: { type: "boolean" },
-      quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    "models score",
-  );
-  if (values.help) return (console.log(HELP), 0);
+const SCORE_FLAGS = {
+  input: { type: "string", arg: "F.jsonl", help: 'lines {"text": ..., "text_pair"?: ...} (required)' },
+  output: { type: "string", arg: "G.jsonl", help: "where the scored lines go (required)" },
+  "batch-size": { type: "string", arg: "N", schema: intFlag({ min: 1 }), default: "8", help: "lines per forward pass" },
+  truncate: {
+    type: "boolean",
+    help: "cut texts longer than the model allows (longest first for pairs; a causal LM keeps the first n_positions tokens) instead of stopping with an error",
+  },
+  quiet: { type: "boolean", help: "no progress bar" },
+} satisfies Flags;
+
+const scoreCommand = subcommand({
+  name: "score",
+  summary: "run a hub model folder on every line of a JSONL file",
+  args: "<DIR>",
+  positionals: true,
+  description: `Runs the model in DIR (config.json, model.safetensors, tokenizer.json,
+spm.model, or vocab.json + merges.txt) on every input line
+{"text": ..., "text_pair"?: ...} and writes each line back with "input_ids"
+(as the tokenizer gives them) and "logits" (sequence classification: one
+number per label; encoder only: the first token's hidden state; causal LM:
+[positions][vocab], the scores of the next token at every position).
+Outputs equal transformers' to float32 rounding. A causal LM takes single
+texts (no "text_pair").
+
+Architectures: DebertaV2ForSequenceClassification, DebertaV2Model,
+DebertaV2ForMaskedLM (as its encoder), GPT2LMHeadModel.`,
+  flags: SCORE_FLAGS,
+  after: `Examples:
+  fulcra models score models/reward-model-deberta-v3-large-v2 --input pairs.jsonl --output scored.jsonl
+  FULCRA_BACKEND=wasm fulcra models score ../shared/fixtures/hf/deberta-v3-tiny-reward --input in.jsonl --output out.jsonl
+  fulcra models score models/gpt2 --input texts.jsonl --output logits.jsonl --batch-size 4`,
+  action: score,
+});
+
+async function score(values: FlagValues<typeof SCORE_FLAGS>, positionals: string[]): Promise<number> {
   const dir = positionals[0];
   if (!dir || positionals.length > 1)
     throw new UsageError("models score needs one model folder: `fulcra models score DIR --input F.jsonl --output G.jsonl`");
   if (!values.input || !values.output) throw new UsageError("models score needs --input F.jsonl and --output G.jsonl");
-  const batchSize = numberOption(values["batch-size"], "batch-size", 8);
-  if (!(Number.isInteger(batchSize) && batchSize > 0))
-    throw new UsageError(`--batch-size expects a whole number > 0, got "${values["batch-size"]}"`);
+  const batchSize = values["batch-size"];
   const inputs = readScoreInputs(values.input);
   const { initBackend } = await import("../runtime/backend.js");
   const backend = await initBackend({ quiet: Boolean(values.quiet) });
@@ -139,21 +136,8 @@ async function score(args: string[]): Promise<number> {
   return 0;
 }
 
-export const command: Command = {
-  summary: "run Hugging Face hub checkpoints (DeBERTa-v3, GPT-2) on JSONL inputs",
-  help: HELP,
-  async run(args) {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case "score":
-        return score(rest);
-      case "fetch":
-        return (await import("./models-fetch.js")).runModelsFetch(rest);
-      case "--help":
-      case "-h":
-        return (console.log(HELP), 0);
-      default:
-        throw new UsageError(`unknown subcommand "${sub ?? ""}"; use score or fetch (see \`fulcra models --help\`)`);
-    }
-  },
-};
+export const command = defineCommand({
+  name: "models",
+  summary: "run Hugging Face hub checkpoints (DeBERTa-v3, GPT-2) on JSONL inputs, fetch them from the hub",
+  subcommands: [scoreCommand, fetch],
+});

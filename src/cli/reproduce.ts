@@ -2,58 +2,55 @@ import { existsSync, statSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { fetchData, verifyData } from "../data/fetch.js";
 import { kitPaths, env } from "../runtime/env.js";
-import { closeSharedRenderer } from "../figures/renderer.js";
-import { listNotebooks, resolveNotebook, executeNotebook } from "../notebooks/runner.js";
-import { readRecordedNumbers } from "../report/numbers.js";
-import { dataScope, writeReproductionReport, type NotebookOutcome } from "../report/reproduction.js";
+import type { NotebookOutcome } from "../report/reproduction.js";
 import { provenance } from "../runtime/provenance.js";
-import { numberOption, parseOptions, UsageError, type Command } from "./command.js";
+import { numberFlag, UsageError, type Flags } from "./command.js";
+import { defineCommand } from "./program.js";
 
-const HELP = `fulcra reproduce — the whole paper in one command
+const FLAGS = {
+  from: {
+    type: "string",
+    arg: "DIR",
+    help: "fetch the data from a mirror folder first (e.g. ../shared/data/fulcra); without it and with no data yet, the data comes from FULCRA_MIRROR (default ../shared/data/fulcra) when that folder exists, else from the pinned URLs; the command says which it used",
+  },
+  only: {
+    type: "string",
+    arg: "NAME",
+    multiple: true,
+    help: "run only this notebook (name, prefix or path); the report still lists numbers recorded earlier, marked as such",
+  },
+  "skip-notebooks": { type: "boolean", help: "only gather figures/numbers/ and write the report" },
+  timeout: {
+    type: "string",
+    arg: "S",
+    schema: numberFlag({ min: 0, minExclusive: true }),
+    help: "seconds a single cell may run (default 900)",
+  },
+  quiet: { type: "boolean", help: "no progress bars" },
+} satisfies Flags;
 
-Steps:
+export const command = defineCommand({
+  name: "reproduce",
+  summary: "verify data, run every notebook, write figures/REPRODUCTION.md",
+  description: `The whole paper in one command:
   1. verify the data in data/raw/ against the manifest (with --from DIR,
      first copy the files from a mirror folder)
   2. run every notebook in notebooks/, in name order, headless; each one
-     exports its figures to figures/ and records its numbers in figures/numbers/
+     exports its figures to figures/ and records its numbers in
+     figures/numbers/
   3. write figures/REPRODUCTION.md: per experiment its status, figures and
-     numbers beside their references, plus provenance and the data used
-
-Options:
-  --from DIR         fetch the data from a mirror folder first (e.g. ../shared/data/fulcra);
-                     without it and with no data yet, the data comes from FULCRA_MIRROR
-                     (default ../shared/data/fulcra) when that folder exists, else from
-                     the pinned URLs; the command says which it used
-  --only NAME        run only this notebook (repeatable; name, prefix or path);
-                     the report still lists numbers recorded earlier, marked as such
-  --skip-notebooks   only gather figures/numbers/ and write the report
-  --timeout S        seconds a single cell may run (default 900)
-  --quiet            no progress bars
-
-Exit code 1 when the data is bad or missing or a notebook failed (the
-report is written in every case). \`npm run reproduce\` builds and runs this.`;
-
-export const command: Command = {
-  summary: "verify data, run every notebook, write figures/REPRODUCTION.md",
-  help: HELP,
-  async run(args) {
-    const { values } = parseOptions(
-      args,
-      {
-        from: { type: "string" },
-        only: { type: "string", multiple: true },
-        "skip-notebooks": { type: "boolean" },
-        timeout: { type: "string" },
-        quiet: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      "reproduce",
-      false,
-    );
-    if (values.help) return (console.log(HELP), 0);
+     numbers beside their references, plus provenance and the data used`,
+  flags: FLAGS,
+  after: `Exit code 1 when the data is bad or missing or a notebook failed (the
+report is written in every case). \`npm run reproduce\` builds and runs this.`,
+  async action(values) {
+    // The notebook runner, the figure renderer and the report load only when a reproduction starts.
+    const { closeSharedRenderer } = await import("../figures/renderer.js");
+    const { listNotebooks, resolveNotebook, executeNotebook } = await import("../notebooks/runner.js");
+    const { readRecordedNumbers } = await import("../report/numbers.js");
+    const { dataScope, writeReproductionReport } = await import("../report/reproduction.js");
     const startedAt = new Date().toISOString();
-    const timeout = numberOption(values.timeout, "timeout", env.cellTimeoutSeconds ?? 900);
-    if (!(timeout > 0)) throw new UsageError(`--timeout expects a number of seconds > 0, got "${values.timeout}"`);
+    const timeout = values.timeout ?? env.cellTimeoutSeconds ?? 900;
     const { figuresDir } = kitPaths();
 
     // 1. Data: --from, else what is in data/raw/; with none, the mirror (FULCRA_MIRROR,
@@ -146,4 +143,4 @@ export const command: Command = {
     console.log(`reproduce: report written to ${relative(process.cwd(), file) || join(figuresDir, "REPRODUCTION.md")}`);
     return failed.length ? 1 : 0;
   },
-};
+});

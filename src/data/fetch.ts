@@ -25,6 +25,7 @@ import { dirname, join, resolve } from "node:path";
 import { openExclusive } from "./atomic.js";
 import { hashFile, manifestMismatch, type Hashes } from "./integrity.js";
 import { MANIFEST, rawUrl, type ManifestEntry } from "./manifest.js";
+import pRetry, { AbortError } from "p-retry";
 import { kitPaths } from "../runtime/env.js";
 import { Progress } from "../runtime/progress.js";
 
@@ -157,12 +158,18 @@ async function download(entry: ManifestEntry, part: string, options: FetchOption
   const url = rawUrl(entry);
   const retries = options.retries ?? 4;
   const cap = sizeCap(entry);
-  let lastError: unknown;
   let resumedFrom = 0;
-  for (let attempt = 0; attempt <= retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
-    // Resume a partial download where the server allows ranges.
-    const have = partialSize(entry, part);
+  /** An error that ends the download at once (thrown as it is, not as "failed after N attempts"). */
+  let final: Error | undefined;
+  const stop = (e: unknown) => new AbortError((final = e as Error));
+  const attempt = async (): Promise<{ resumedFrom: number }> => {
+    // Resume a partial download where the server allows ranges (a symlink or folder in the way is final).
+    let have: number;
+    try {
+      have = partialSize(entry, part);
+    } catch (e) {
+      throw stop(e);
+    }
     try {
       const res = await doFetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
       if (res.status === 404) throw Object.assign(new Error(`not found at source (${url})`), { notFound: true });
@@ -194,15 +201,23 @@ async function download(entry: ManifestEntry, part: string, options: FetchOption
       }
       return { resumedFrom };
     } catch (e) {
-      lastError = e;
-      if ((e as { notFound?: boolean }).notFound) throw e;
+      // Not at the source, or more bytes than expected: final, no retry.
+      if ((e as { notFound?: boolean }).notFound) throw stop(e);
       if ((e as { fatal?: boolean }).fatal) {
         rmSync(part, { force: true });
-        throw e;
+        throw stop(e);
       }
+      // Anything else is tried again (p-retry would give up at once on a TypeError that is not a network error).
+      throw e instanceof TypeError ? Object.assign(new Error(e.message), { cause: e }) : e;
     }
+  };
+  try {
+    // Waits of 1, 2, 4, 8 … s (at most 30 s) between attempts.
+    return await pRetry(attempt, { retries, minTimeout: 1000, factor: 2, maxTimeout: 30_000 });
+  } catch (e) {
+    if (e === final) throw e;
+    throw new Error(`download of ${entry.name} failed after ${retries + 1} attempts: ${(e as Error).message}`);
   }
-  throw new Error(`download of ${entry.name} failed after ${retries + 1} attempts: ${(lastError as Error).message}`);
 }
 
 /** Copies a mirror's file to `part` in chunks, refusing one larger than the manifest says. */

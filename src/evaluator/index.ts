@@ -13,6 +13,7 @@ export * from "./evaluator.js";
 export * from "./train.js";
 export * from "./baseline.js";
 export * from "./report.js";
+export * from "./report-markdown.js";
 export * from "./annotator.js";
 export * from "./present.js";
 export * from "./presets.js";

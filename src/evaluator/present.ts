@@ -5,21 +5,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { barChart, heatmap, lineChart, scatterPlot } from "../figures/builders.js";
-import { valueLabels, VALUE_COLORS, type Figure } from "../figures/spec.js";
-import type { ReportNumber } from "../report/numbers.js";
+import { barChart, heatmap, lineChart, scatterPlot } from "../charts/builders.js";
+import { valueLabels, VALUE_COLORS, type Figure } from "../charts/spec.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 import { sha256File } from "../runtime/provenance.js";
 import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { LABEL_NAMES } from "./metrics.js";
-import {
-  CONFUSION_CELLS,
-  evaluatorReport,
-  formatReport,
-  QUALITY_GOALS,
-  reportSummary,
-  type EvaluatorReport,
-  type ReportOptions,
-} from "./report.js";
+import { evaluatorReport, QUALITY_GOALS, reportSummary, type EvaluatorReport, type ReportOptions } from "./report.js";
+import { CONFUSION_CELLS, formatReport } from "./report-markdown.js";
 import { MANIFEST } from "../data/manifest.js";
 import {
   configFingerprint,

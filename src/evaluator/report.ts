@@ -20,7 +20,6 @@ import { rawPath } from "../data/paths.js";
 import { initBackend } from "../runtime/backend.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { dialogueFeatures } from "../text/features.js";
-import { BASIC_VALUE_LABELS, BASIC_VALUES } from "../values/taxonomy.js";
 import { TARGETS } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
 import { euclideanToTarget } from "../values/distance.js";
@@ -30,7 +29,6 @@ import type { EvaluatorExample } from "./data.js";
 import {
   agreementReport,
   classificationReport,
-  LABEL_NAMES,
   rankBy,
   regressionReport,
   type AgreementReport,
@@ -186,6 +184,184 @@ function meanE(vectors: readonly number[][]): number {
   return mean(vectors.map((v) => euclideanToTarget(v, TARGETS.ideal)));
 }
 
+type Log = (line: string) => void;
+
+/** 1. The original's 90/10 file-order split of the labelled records: the evaluator and both baselines on the last 10%. */
+async function fulcraSplitPart(base: EvaluatorConfig, data: TrainingData, log: Log): Promise<FulcraSplitReport> {
+  log("report: training on the first 90% of each labelled file…");
+  const ev = await trainEvaluator({ ...base, split: "fulcra-file-order" }, { data });
+  const { train, test } = ev.training.split;
+  const bags = test.map((e) => fieldBags(dialogueFeatures(e, ev.features), ev.vocabulary, ev.features.fieldPooling));
+  const scores = scoreAsAnnotated(ev, bags, test);
+  const tfidf = TfIdfBaseline.fit(train, tfidfOptions(base, train)).predict(test);
+  const majority = MajorityBaseline.fit(train).predict(test);
+  const result: FulcraSplitReport = {
+    trainExamples: { labelled: ev.training.counts.trainLabelled, distilled: ev.training.counts.trainDistilled },
+    testRecords: test.length,
+    evaluator: {
+      ...onLabels(test, { labels: scores.map((s) => s.labels), vectors: scores.map((s) => s.vector) }),
+      regressorMse: regressionReport(
+        test.map((e) => e.target),
+        scores.map((s) => s.regression),
+      ),
+    },
+    tfidf: onLabels(test, tfidf),
+    majority: onLabels(test, majority),
+    history: ev.training.history,
+  };
+  ev.dispose();
+  return result;
+}
+
+/** 2. Leave one model out, prompt folds apart: agreement with the paper's evaluator on each held-out model, and the ranking. */
+async function leaveModelOutPart(
+  base: EvaluatorConfig,
+  data: TrainingData,
+  models: readonly string[],
+  log: Log,
+): Promise<LeaveModelOutReport> {
+  const folds = base.promptFolds;
+  const items: ScoredItem[] = [];
+  const perModel: ModelAgreement[] = [];
+  const histories: LeaveModelOutReport["histories"] = [];
+  const other: number[][] = [];
+  const otherByModel = new Map<string, number[][]>();
+  const labelsByModel = new Map<string, ReturnType<typeof scoreAsAnnotated>>();
+  const majorityByModel = new Map<string, number[][]>();
+  for (const model of models) {
+    for (let fold = 0; fold < folds; fold++) {
+      log(`report: leave ${model} out, prompt fold ${fold + 1}/${folds}…`);
+      const ev = await trainEvaluator(
+        { ...base, split: "leave-model-out", heldOutModel: model, promptFolds: folds, promptFold: fold },
+        { data },
+      );
+      const { train, test } = ev.training.split;
+      histories.push({ model, fold, history: ev.training.history, excluded: ev.training.split.excluded });
+      if (test.length === 0) {
+        ev.dispose();
+        continue;
+      }
+      const scores = await ev.score(test);
+      const tfidf = TfIdfBaseline.fit(train, tfidfOptions(base, train)).predict(test);
+      const majority = MajorityBaseline.fit(train).predict(test);
+      test.forEach((e, i) => {
+        items.push({ model, fold, line: e.line, paper: e.target, evaluator: scores[i].vector, tfidf: tfidf.vectors[i] });
+        const o = ev.vectorHead === "classification" ? scores[i].regression : scores[i].probabilities.map((p) => p[2] - p[0]);
+        other.push(o);
+        if (!otherByModel.has(model)) otherByModel.set(model, []);
+        otherByModel.get(model)!.push(o);
+        if (!majorityByModel.has(model)) majorityByModel.set(model, []);
+        majorityByModel.get(model)!.push(majority.vectors[i]);
+      });
+      labelsByModel.set(model, [...(labelsByModel.get(model) ?? []), ...scores]);
+      ev.dispose();
+    }
+    const mine = items.filter((it) => it.model === model);
+    if (mine.length === 0) continue;
+    const paper = mine.map((it) => it.paper);
+    perModel.push({
+      model,
+      items: mine.length,
+      evaluator: agreementReport(
+        paper,
+        mine.map((it) => it.evaluator),
+        SIGN_THRESHOLD,
+      ),
+      otherHead: agreementReport(paper, otherByModel.get(model)!, SIGN_THRESHOLD),
+      tfidf: agreementReport(
+        paper,
+        mine.map((it) => it.tfidf),
+        SIGN_THRESHOLD,
+      ),
+      majority: agreementReport(paper, majorityByModel.get(model)!, SIGN_THRESHOLD),
+      labels: classificationReport(
+        paper.map((v) => v.map((x) => (x > SIGN_THRESHOLD ? 1 : x < -SIGN_THRESHOLD ? -1 : 0))),
+        labelsByModel.get(model)!.map((s) => s.labels),
+      ),
+      meanE: {
+        paper: meanE(paper),
+        evaluator: meanE(mine.map((it) => it.evaluator)),
+        tfidf: meanE(mine.map((it) => it.tfidf)),
+        majority: meanE(majorityByModel.get(model)!),
+      },
+    });
+  }
+  const names = perModel.map((m) => m.model);
+  const paperOrder = rankBy(
+    names,
+    perModel.map((m) => m.meanE.paper),
+  );
+  const evOrder = rankBy(
+    names,
+    perModel.map((m) => m.meanE.evaluator),
+  );
+  const tfOrder = rankBy(
+    names,
+    perModel.map((m) => m.meanE.tfidf),
+  );
+  return {
+    promptFolds: folds,
+    models: perModel,
+    pooled: {
+      evaluator: agreementReport(
+        items.map((it) => it.paper),
+        items.map((it) => it.evaluator),
+        SIGN_THRESHOLD,
+      ),
+      otherHead: agreementReport(
+        items.map((it) => it.paper),
+        other,
+        SIGN_THRESHOLD,
+      ),
+      tfidf: agreementReport(
+        items.map((it) => it.paper),
+        items.map((it) => it.tfidf),
+        SIGN_THRESHOLD,
+      ),
+      majority: agreementReport(
+        items.map((it) => it.paper),
+        models.flatMap((m) => majorityByModel.get(m) ?? []),
+        SIGN_THRESHOLD,
+      ),
+    },
+    ranking: {
+      paper: paperOrder,
+      evaluator: evOrder,
+      tfidf: tfOrder,
+      evaluatorMatchesPaper: evOrder.join() === paperOrder.join(),
+      tfidfMatchesPaper: tfOrder.join() === paperOrder.join(),
+    },
+    histories,
+    items,
+  };
+}
+
+/** 3. One instrument for all models: an evaluator that saw no scored answer ranks every model. */
+async function labelsOnlyPart(base: EvaluatorConfig, data: TrainingData, models: readonly string[], log: Log): Promise<LabelsOnlyRanking> {
+  log("report: training on FULCRA labels only, to rank every model with one evaluator…");
+  const ev = await trainEvaluator({ ...base, split: "none", scoredFiles: [] }, { data: { ...data, distilled: [] } });
+  const rows: LabelsOnlyRanking["meanE"] = [];
+  for (const model of models) {
+    const answers = data.distilled.filter((e) => e.model === model);
+    const scores = await ev.score(answers);
+    rows.push({
+      model,
+      paper: meanE(answers.map((e) => e.target)),
+      evaluator: meanE(scores.map((s) => s.vector)),
+    });
+  }
+  ev.dispose();
+  const paper = rankBy(
+    rows.map((r) => r.model),
+    rows.map((r) => r.paper),
+  );
+  const evaluator = rankBy(
+    rows.map((r) => r.model),
+    rows.map((r) => r.evaluator),
+  );
+  return { meanE: rows, ranking: { paper, evaluator, matches: paper.join() === evaluator.join() } };
+}
+
 /** Runs the whole evaluation (several trainings; a few minutes on two cores). */
 export async function evaluatorReport(options: ReportOptions = {}): Promise<EvaluatorReport> {
   const started = Date.now();
@@ -208,177 +384,11 @@ export async function evaluatorReport(options: ReportOptions = {}): Promise<Eval
     provenance: provenance({ dataFiles: data.files, seed: base.seed }),
   };
 
-  // 1. The original's 90/10 file-order split of the labelled records.
-  if (parts.has("fulcra-split") && data.labelled.some((l) => l.length > 0)) {
-    log("report: training on the first 90% of each labelled file…");
-    const ev = await trainEvaluator({ ...base, split: "fulcra-file-order" }, { data });
-    const { train, test } = ev.training.split;
-    const bags = test.map((e) => fieldBags(dialogueFeatures(e, ev.features), ev.vocabulary, ev.features.fieldPooling));
-    const scores = scoreAsAnnotated(ev, bags, test);
-    const tfidf = TfIdfBaseline.fit(train, tfidfOptions(base, train)).predict(test);
-    const majority = MajorityBaseline.fit(train).predict(test);
-    report.fulcraSplit = {
-      trainExamples: { labelled: ev.training.counts.trainLabelled, distilled: ev.training.counts.trainDistilled },
-      testRecords: test.length,
-      evaluator: {
-        ...onLabels(test, { labels: scores.map((s) => s.labels), vectors: scores.map((s) => s.vector) }),
-        regressorMse: regressionReport(
-          test.map((e) => e.target),
-          scores.map((s) => s.regression),
-        ),
-      },
-      tfidf: onLabels(test, tfidf),
-      majority: onLabels(test, majority),
-      history: ev.training.history,
-    };
-    ev.dispose();
-  }
-
-  // 2. Leave one model out, prompt folds apart.
+  if (parts.has("fulcra-split") && data.labelled.some((l) => l.length > 0)) report.fulcraSplit = await fulcraSplitPart(base, data, log);
   const models = [...new Set(data.distilled.map((e) => e.model))];
-  if (parts.has("leave-model-out") && models.length > 0) {
-    const folds = base.promptFolds;
-    const items: ScoredItem[] = [];
-    const perModel: ModelAgreement[] = [];
-    const histories: LeaveModelOutReport["histories"] = [];
-    const other: number[][] = [];
-    const otherByModel = new Map<string, number[][]>();
-    const labelsByModel = new Map<string, ReturnType<typeof scoreAsAnnotated>>();
-    const majorityByModel = new Map<string, number[][]>();
-    for (const model of models) {
-      for (let fold = 0; fold < folds; fold++) {
-        log(`report: leave ${model} out, prompt fold ${fold + 1}/${folds}…`);
-        const ev = await trainEvaluator(
-          { ...base, split: "leave-model-out", heldOutModel: model, promptFolds: folds, promptFold: fold },
-          { data },
-        );
-        const { train, test } = ev.training.split;
-        histories.push({ model, fold, history: ev.training.history, excluded: ev.training.split.excluded });
-        if (test.length === 0) {
-          ev.dispose();
-          continue;
-        }
-        const scores = await ev.score(test);
-        const tfidf = TfIdfBaseline.fit(train, tfidfOptions(base, train)).predict(test);
-        const majority = MajorityBaseline.fit(train).predict(test);
-        test.forEach((e, i) => {
-          items.push({ model, fold, line: e.line, paper: e.target, evaluator: scores[i].vector, tfidf: tfidf.vectors[i] });
-          const o = ev.vectorHead === "classification" ? scores[i].regression : scores[i].probabilities.map((p) => p[2] - p[0]);
-          other.push(o);
-          if (!otherByModel.has(model)) otherByModel.set(model, []);
-          otherByModel.get(model)!.push(o);
-          if (!majorityByModel.has(model)) majorityByModel.set(model, []);
-          majorityByModel.get(model)!.push(majority.vectors[i]);
-        });
-        labelsByModel.set(model, [...(labelsByModel.get(model) ?? []), ...scores]);
-        ev.dispose();
-      }
-      const mine = items.filter((it) => it.model === model);
-      if (mine.length === 0) continue;
-      const paper = mine.map((it) => it.paper);
-      perModel.push({
-        model,
-        items: mine.length,
-        evaluator: agreementReport(
-          paper,
-          mine.map((it) => it.evaluator),
-          SIGN_THRESHOLD,
-        ),
-        otherHead: agreementReport(paper, otherByModel.get(model)!, SIGN_THRESHOLD),
-        tfidf: agreementReport(
-          paper,
-          mine.map((it) => it.tfidf),
-          SIGN_THRESHOLD,
-        ),
-        majority: agreementReport(paper, majorityByModel.get(model)!, SIGN_THRESHOLD),
-        labels: classificationReport(
-          paper.map((v) => v.map((x) => (x > SIGN_THRESHOLD ? 1 : x < -SIGN_THRESHOLD ? -1 : 0))),
-          labelsByModel.get(model)!.map((s) => s.labels),
-        ),
-        meanE: {
-          paper: meanE(paper),
-          evaluator: meanE(mine.map((it) => it.evaluator)),
-          tfidf: meanE(mine.map((it) => it.tfidf)),
-          majority: meanE(majorityByModel.get(model)!),
-        },
-      });
-    }
-    const names = perModel.map((m) => m.model);
-    const paperOrder = rankBy(
-      names,
-      perModel.map((m) => m.meanE.paper),
-    );
-    const evOrder = rankBy(
-      names,
-      perModel.map((m) => m.meanE.evaluator),
-    );
-    const tfOrder = rankBy(
-      names,
-      perModel.map((m) => m.meanE.tfidf),
-    );
-    report.leaveModelOut = {
-      promptFolds: folds,
-      models: perModel,
-      pooled: {
-        evaluator: agreementReport(
-          items.map((it) => it.paper),
-          items.map((it) => it.evaluator),
-          SIGN_THRESHOLD,
-        ),
-        otherHead: agreementReport(
-          items.map((it) => it.paper),
-          other,
-          SIGN_THRESHOLD,
-        ),
-        tfidf: agreementReport(
-          items.map((it) => it.paper),
-          items.map((it) => it.tfidf),
-          SIGN_THRESHOLD,
-        ),
-        majority: agreementReport(
-          items.map((it) => it.paper),
-          models.flatMap((m) => majorityByModel.get(m) ?? []),
-          SIGN_THRESHOLD,
-        ),
-      },
-      ranking: {
-        paper: paperOrder,
-        evaluator: evOrder,
-        tfidf: tfOrder,
-        evaluatorMatchesPaper: evOrder.join() === paperOrder.join(),
-        tfidfMatchesPaper: tfOrder.join() === paperOrder.join(),
-      },
-      histories,
-      items,
-    };
-  }
-
-  // 3. One instrument for all models: an evaluator that saw no scored answer.
-  if (parts.has("labels-only") && models.length > 0 && data.labelled.some((l) => l.length > 0)) {
-    log("report: training on FULCRA labels only, to rank every model with one evaluator…");
-    const ev = await trainEvaluator({ ...base, split: "none", scoredFiles: [] }, { data: { ...data, distilled: [] } });
-    const rows: LabelsOnlyRanking["meanE"] = [];
-    for (const model of models) {
-      const answers = data.distilled.filter((e) => e.model === model);
-      const scores = await ev.score(answers);
-      rows.push({
-        model,
-        paper: meanE(answers.map((e) => e.target)),
-        evaluator: meanE(scores.map((s) => s.vector)),
-      });
-    }
-    ev.dispose();
-    const paper = rankBy(
-      rows.map((r) => r.model),
-      rows.map((r) => r.paper),
-    );
-    const evaluator = rankBy(
-      rows.map((r) => r.model),
-      rows.map((r) => r.evaluator),
-    );
-    report.labelsOnly = { meanE: rows, ranking: { paper, evaluator, matches: paper.join() === evaluator.join() } };
-  }
-
+  if (parts.has("leave-model-out") && models.length > 0) report.leaveModelOut = await leaveModelOutPart(base, data, models, log);
+  if (parts.has("labels-only") && models.length > 0 && data.labelled.some((l) => l.length > 0))
+    report.labelsOnly = await labelsOnlyPart(base, data, models, log);
   report.goals = qualityGoals(report);
   report.seconds = (Date.now() - started) / 1000;
   return report;
@@ -419,195 +429,6 @@ function qualityGoals(r: EvaluatorReport): EvaluatorReport["goals"] {
     });
   }
   return goals;
-}
-
-// ─── Markdown ──────────────────────────────────────────────────────────────
-
-/** Column names of a flattened 3 × 3 confusion matrix, label → prediction. */
-export const CONFUSION_CELLS = ["−→−", "−→0", "−→+", "0→−", "0→0", "0→+", "+→−", "+→0", "+→+"] as const;
-
-/** One row per value: its confusion matrix flattened in CONFUSION_CELLS order. */
-export function confusionRowsOf(c: ClassificationReport): string[][] {
-  return c.perValue.map((p, v) => [BASIC_VALUE_LABELS[BASIC_VALUES[v]], ...p.confusion.flat().map(String)]);
-}
-
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "—");
-
-function table(header: string[], rows: (string | number)[][]): string {
-  const cell = (x: string | number) => (typeof x === "number" ? f3(x) : x);
-  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)].join(
-    "\n",
-  );
-}
-
-/** The report as Markdown tables. */
-export function formatReport(r: EvaluatorReport): string {
-  const out: string[] = ["# Value evaluator: report", ""];
-  out.push(`Labelled data: ${r.labelledData}. Backend: ${r.provenance.backend}. Seed ${r.config.seed}. ${r.seconds.toFixed(0)} s.`, "");
-  out.push(
-    "## Quality goals",
-    "",
-    table(
-      ["measure", "value", "goal", "met"],
-      r.goals.map((g) => [g.name, g.value, g.goal, g.met === null ? "n/a" : g.met ? "yes" : "no"]),
-    ),
-    "",
-  );
-
-  const fs = r.fulcraSplit;
-  if (fs) {
-    out.push(`## Held-out 10% of the labelled records (file order)`, "");
-    out.push(
-      `Trained on ${fs.trainExamples.labelled} labelled records and ${fs.trainExamples.distilled} distilled answers; tested on ${fs.testRecords} records.`,
-      "",
-    );
-    out.push(
-      table(
-        ["method", "macro-F1", "accuracy", "MSE (vector)"],
-        [
-          ["evaluator", fs.evaluator.classification.macroF1, fs.evaluator.classification.accuracy, fs.evaluator.vectorMse.meanMse],
-          ["TF-IDF + logistic regression", fs.tfidf.classification.macroF1, fs.tfidf.classification.accuracy, fs.tfidf.vectorMse.meanMse],
-          ["majority", fs.majority.classification.macroF1, fs.majority.classification.accuracy, fs.majority.vectorMse.meanMse],
-        ],
-      ),
-      "",
-      `The evaluator's tanh regressor: mean MSE ${f3(fs.evaluator.regressorMse.meanMse)}.`,
-      "",
-      "Per value (evaluator; macro-F1 of the baselines beside it):",
-      "",
-      table(
-        [
-          "value",
-          "accuracy",
-          "macro-F1",
-          "F1 opposed",
-          "F1 no conn.",
-          "F1 important",
-          "regressor MSE",
-          "TF-IDF macro-F1",
-          "majority macro-F1",
-        ],
-        fs.evaluator.classification.perValue.map((p, v) => [
-          BASIC_VALUE_LABELS[BASIC_VALUES[v]],
-          p.accuracy,
-          p.macroF1,
-          p.labels[0].support + p.labels[0].predicted > 0 ? p.labels[0].f1 : "—",
-          p.labels[1].f1,
-          p.labels[2].support + p.labels[2].predicted > 0 ? p.labels[2].f1 : "—",
-          fs.evaluator.regressorMse.mse[v],
-          fs.tfidf.classification.perValue[v].macroF1,
-          fs.majority.classification.perValue[v].macroF1,
-        ]),
-      ),
-      "",
-      "Per label, over all values (evaluator):",
-      "",
-      table(
-        ["label", "precision", "recall", "F1", "support"],
-        fs.evaluator.classification.pooled.map((s, l) => [LABEL_NAMES[l], s.precision, s.recall, s.f1, String(s.support)]),
-      ),
-      "",
-      "Confusion matrix, over all values (rows: label, columns: evaluator):",
-      "",
-      table(
-        ["", ...LABEL_NAMES],
-        fs.evaluator.classification.confusion.map((row, l) => [LABEL_NAMES[l], ...row.map(String)]),
-      ),
-      "",
-      "Confusion matrix per value (label → evaluator; −: opposed, 0: no connection, +: important):",
-      "",
-      table(["value", ...CONFUSION_CELLS], confusionRowsOf(fs.evaluator.classification)),
-      "",
-    );
-  }
-
-  const lo = r.leaveModelOut;
-  if (lo) {
-    out.push(`## Agreement with the paper's evaluator on held-out models`, "");
-    out.push(
-      `Each model's answers scored by evaluators that saw neither that model's output nor the test prompts (${lo.promptFolds} prompt folds). Sign: −1/0/+1 beyond ±${SIGN_THRESHOLD}.`,
-      "",
-    );
-    out.push(
-      table(
-        [
-          "held-out model",
-          "answers",
-          "sign agr. (evaluator)",
-          "r (evaluator)",
-          "sign (other head)",
-          "r (other head)",
-          "sign (TF-IDF)",
-          "r (TF-IDF)",
-          "sign (majority)",
-        ],
-        [
-          ...lo.models.map((m) => [
-            m.model,
-            String(m.items),
-            m.evaluator.meanSignAgreement,
-            m.evaluator.meanPearson,
-            m.otherHead.meanSignAgreement,
-            m.otherHead.meanPearson,
-            m.tfidf.meanSignAgreement,
-            m.tfidf.meanPearson,
-            m.majority.meanSignAgreement,
-          ]),
-          [
-            "all",
-            String(lo.items.length),
-            lo.pooled.evaluator.meanSignAgreement,
-            lo.pooled.evaluator.meanPearson,
-            lo.pooled.otherHead.meanSignAgreement,
-            lo.pooled.otherHead.meanPearson,
-            lo.pooled.tfidf.meanSignAgreement,
-            lo.pooled.tfidf.meanPearson,
-            lo.pooled.majority.meanSignAgreement,
-          ],
-        ],
-      ),
-      "",
-      "Per value, all held-out answers:",
-      "",
-      table(
-        ["value", "paper −1/0/+1 shares", "sign (evaluator)", "r (evaluator)", "sign (TF-IDF)", "r (TF-IDF)", "sign (majority)"],
-        lo.pooled.evaluator.perValue.map((p, v) => [
-          BASIC_VALUE_LABELS[BASIC_VALUES[v]],
-          p.referenceShares.map((x) => x.toFixed(2)).join(" / "),
-          p.signAgreement,
-          p.pearson,
-          lo.pooled.tfidf.perValue[v].signAgreement,
-          lo.pooled.tfidf.perValue[v].pearson,
-          lo.pooled.majority.perValue[v].signAgreement,
-        ]),
-      ),
-      "",
-      "Mean e-distance to the ideal target (security, conformity, benevolence, universalism = 1):",
-      "",
-      table(
-        ["model", "paper's evaluator", "evaluator", "TF-IDF", "majority"],
-        lo.models.map((m) => [m.model, m.meanE.paper, m.meanE.evaluator, m.meanE.tfidf, m.meanE.majority]),
-      ),
-      "",
-      `Ranking (closest first): paper ${lo.ranking.paper.join(" < ")}; evaluator ${lo.ranking.evaluator.join(" < ")} (${lo.ranking.evaluatorMatchesPaper ? "same" : "different"}); TF-IDF ${lo.ranking.tfidf.join(" < ")} (${lo.ranking.tfidfMatchesPaper ? "same" : "different"}).`,
-      "",
-    );
-  }
-  const lb = r.labelsOnly;
-  if (lb) {
-    out.push(
-      "## One evaluator for every model (trained on FULCRA labels only)",
-      "",
-      table(
-        ["model", "paper's evaluator mean e", "evaluator mean e"],
-        lb.meanE.map((m) => [m.model, m.paper, m.evaluator]),
-      ),
-      "",
-      `Ranking: paper ${lb.ranking.paper.join(" < ")}; evaluator ${lb.ranking.evaluator.join(" < ")} (${lb.ranking.matches ? "same" : "different"}).`,
-      "",
-    );
-  }
-  return out.join("\n");
 }
 
 /** The report without the per-answer items (for printing or small JSON). */

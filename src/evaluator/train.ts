@@ -222,9 +222,9 @@ export const EVALUATOR_CONFIG_HELP: Record<keyof EvaluatorConfig, string> = {
  * of the data (dataHalf), the other half, so that it shares no weights, no
  * training noise and no training example with the reward the policy
  * optimised. It reads its value vector from the same head: the two are two
- * instruments of one kind, as in the original, whose evaluation
- * (value_alignment/eval.py:60) and reward (main.py:48) are both tanh
- * regressors. With the other head the guard would also measure on another
+ * instruments of one kind, as in the original, whose evaluation script
+ * defaults to a single tanh regressor (value_alignment/eval.py:60), the
+ * kind of model its reward ensemble is made of (main.py:48). With the other head the guard would also measure on another
  * scale (the regression head rarely reaches ±1, which leaves a floor under
  * its distances), and a change of scale would read as a gain not confirmed.
  */

@@ -1,33 +1,16 @@
-/** The data behind a figure, as CSV (RFC 4180: comma separated, quoted when needed, header row). */
-import type { Figure } from "./spec.js";
+/** The data behind a figure, as CSV (RFC 4180: comma separated, quoted when needed, header row; written by arquero). */
+import type { Figure } from "../charts/spec.js";
+import { csvText } from "../data/table-text.js";
+import { rowColumns } from "../data/tables.js";
 
 export type Row = Record<string, unknown>;
 
-function cell(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  const s =
-    typeof v === "string"
-      ? v
-      : typeof v === "number" || typeof v === "boolean" || typeof v === "bigint"
-        ? String(v)
-        : v instanceof Date
-          ? v.toISOString()
-          : JSON.stringify(v);
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Columns: every key that appears in any row, in order of first appearance. */
-export function csvColumns(rows: readonly object[]): string[] {
-  const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) seen.add(k);
-  return [...seen];
-}
+export const csvColumns: (rows: readonly object[]) => string[] = rowColumns;
 
 /** Rows (objects of any type) to CSV text, ending with a newline. `columns` fixes the column order. */
 export function toCsv(rows: readonly object[], columns = csvColumns(rows)): string {
-  const lines = [columns.map(cell).join(",")];
-  for (const r of rows as readonly Row[]) lines.push(columns.map((c) => cell(r[c])).join(","));
-  return lines.join("\n") + "\n";
+  return csvText(rows, columns);
 }
 
 /**

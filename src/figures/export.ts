@@ -14,7 +14,7 @@ import { kitPaths, env } from "../runtime/env.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
 import { figureDataRows, toCsv } from "./csv.js";
 import { figureSize, PLOTLY_VERSION, useSharedRenderer, type FigureRenderer } from "./renderer.js";
-import type { Figure } from "./spec.js";
+import type { Figure } from "../charts/spec.js";
 
 export type ImageFormat = "svg" | "png" | "pdf";
 

@@ -8,8 +8,7 @@
  * await figures.exportFigure(fig, "fig2a-value-composition", { data: rows, dataFiles: [file] });
  * ```
  */
-export * from "./spec.js";
-export * from "./builders.js";
+export * from "../charts/index.js";
 export * from "./csv.js";
 export * from "./renderer.js";
 export * from "./export.js";

@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { crc32 } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
-import { DEFAULT_SIZE, type Figure } from "./spec.js";
+import { DEFAULT_SIZE, type Figure } from "../charts/spec.js";
 import { env } from "../runtime/env.js";
 
 const require = createRequire(import.meta.url);

@@ -7,8 +7,8 @@
  * - every answer is cached on disk, keyed by a hash of what determines it
  *   (endpoint, model, messages, sampling options), so a rerun costs nothing
  *   and gives the same text;
- * - transient failures (429, 5xx, network errors, timeouts) are retried with
- *   exponential backoff, honouring Retry-After; other 4xx fail at once with
+ * - transient failures (429, 5xx, network errors, timeouts) are retried
+ *   (p-retry) with exponential backoff, honouring Retry-After; other 4xx fail at once with
  *   a message that says what to fix;
  * - the API key goes into the Authorization header and nowhere else: not in
  *   the cache key, the cache files, error messages, logs, or `JSON.stringify`
@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import pRetry, { AbortError } from "p-retry";
 import { kitPaths, env, kitEnv } from "../runtime/env.js";
 
 export interface ChatMessage {
@@ -254,9 +255,9 @@ export class ChatClient {
     if (this.#apiKey) headers.authorization = `Bearer ${this.#apiKey}`;
     const where = redactUrl(this.endpoint);
 
-    let lastProblem = "";
-    for (let attempt = 0; attempt <= c.maxRetries; attempt++) {
-      let wait = Math.min(c.maxBackoffMs, c.initialBackoffMs * 2 ** attempt);
+    // p-retry counts the attempts; the waits (exponential, or the server's Retry-After) happen in
+    // onFailedAttempt through the configured sleep, so p-retry's own delay is zero.
+    const attempt = async (attemptNumber: number): Promise<string> => {
       try {
         this.requestsSent++;
         const res = await c.fetchImpl(this.endpoint, {
@@ -268,31 +269,44 @@ export class ChatClient {
         const text = await res.text();
         if (res.ok) return this.#parseAnswer(text, where);
         const excerpt = this.#redact(text.slice(0, 300)).replace(/\s+/g, " ");
-        lastProblem = `HTTP ${res.status} ${res.statusText}${excerpt ? `: ${excerpt}` : ""}`;
+        const problem = `HTTP ${res.status} ${res.statusText}${excerpt ? `: ${excerpt}` : ""}`;
         if (res.status !== 429 && res.status < 500) {
           throw new LlmError(
-            `chat endpoint ${where} (model ${this.model}) refused the request with ${lastProblem}. ${hintFor(res.status)}`,
+            `chat endpoint ${where} (model ${this.model}) refused the request with ${problem}. ${hintFor(res.status)}`,
             res.status,
-            attempt + 1,
+            attemptNumber,
           );
         }
-        const retryAfter = parseRetryAfter(res.headers.get("retry-after"));
-        if (retryAfter !== undefined) wait = Math.min(c.maxBackoffMs, retryAfter);
+        throw new TransientFailure(problem, parseRetryAfter(res.headers.get("retry-after")));
       } catch (e) {
-        if (e instanceof LlmError) throw e;
+        if (e instanceof TransientFailure) throw e;
+        // A refusal or an unreadable answer is final.
+        if (e instanceof LlmError) throw new AbortError(e);
         // Network failures and timeouts: fetch throws; retry like a 5xx.
-        lastProblem = this.#redact(describeNetworkError(e));
+        throw new TransientFailure(this.#redact(describeNetworkError(e)));
       }
-      if (attempt < c.maxRetries) {
-        c.log(`fulcra llm: ${where}: ${lastProblem}; retry ${attempt + 1}/${c.maxRetries} in ${(wait / 1000).toFixed(1)} s`);
-        await c.sleep(wait);
-      }
+    };
+    try {
+      return await pRetry(attempt, {
+        retries: c.maxRetries,
+        minTimeout: 0,
+        maxTimeout: 0,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!(error instanceof TransientFailure) || retriesLeft <= 0) return;
+          const backoff = c.initialBackoffMs * 2 ** (attemptNumber - 1);
+          const wait = Math.min(c.maxBackoffMs, error.retryAfterMs ?? backoff);
+          c.log(`fulcra llm: ${where}: ${error.problem}; retry ${attemptNumber}/${c.maxRetries} in ${(wait / 1000).toFixed(1)} s`);
+          await c.sleep(wait);
+        },
+      });
+    } catch (e) {
+      if (!(e instanceof TransientFailure)) throw e;
+      throw new LlmError(
+        `chat endpoint ${where} (model ${this.model}) failed ${c.maxRetries + 1} times; last: ${e.problem}. The server may be down or rate-limiting: try again later or raise maxRetries.`,
+        null,
+        c.maxRetries + 1,
+      );
     }
-    throw new LlmError(
-      `chat endpoint ${where} (model ${this.model}) failed ${c.maxRetries + 1} times; last: ${lastProblem}. The server may be down or rate-limiting: try again later or raise maxRetries.`,
-      null,
-      c.maxRetries + 1,
-    );
   }
 
   #parseAnswer(text: string, where: string): string {
@@ -321,6 +335,17 @@ function checkMessages(messages: readonly ChatMessage[]): void {
       throw new Error(`message ${i} should be { role: "system" | "user" | "assistant", content: string }`);
     }
   });
+}
+
+/** A failure worth another try (429, 5xx, network error, timeout): what happened, and how long the server asked to wait. */
+class TransientFailure extends Error {
+  constructor(
+    readonly problem: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(problem);
+    this.name = "TransientFailure";
+  }
 }
 
 /** Retry-After is either seconds or an HTTP date; returns milliseconds. */

@@ -22,6 +22,7 @@ function endsWithNewline(file: string): boolean {
   }
 }
 import { dirname } from "node:path";
+import pLimit from "p-limit";
 import { Progress } from "../runtime/progress.js";
 import { env } from "../runtime/env.js";
 
@@ -106,25 +107,28 @@ export async function runResumable<I, R>(items: readonly I[], options: Resumable
   const progress = new Progress({ label: options.label ?? "jobs", total: todo.length, quiet: options.quiet });
   const failures: ResumableResult<R>["failures"] = [];
   let ran = 0;
-  let next = 0;
   let stopped = false;
 
-  async function worker(): Promise<void> {
-    while (!stopped && next < todo.length) {
-      const { id, index } = todo[next++];
-      try {
-        const result = await run(items[index], index);
-        appendFileSync(outFile, JSON.stringify({ id, result }) + "\n");
-        results.set(id, result);
-        ran++;
-      } catch (e) {
-        failures.push({ id, index, error: e as Error });
-        if (onError === "stop") stopped = true;
-      }
-      progress.tick();
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
+  // At most `concurrency` jobs in flight, started in item order; after a failure with
+  // onError "stop", the jobs not yet started return at once.
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    todo.map(({ id, index }) =>
+      limit(async () => {
+        if (stopped) return;
+        try {
+          const result = await run(items[index], index);
+          appendFileSync(outFile, JSON.stringify({ id, result }) + "\n");
+          results.set(id, result);
+          ran++;
+        } catch (e) {
+          failures.push({ id, index, error: e as Error });
+          if (onError === "stop") stopped = true;
+        }
+        progress.tick();
+      }),
+    ),
+  );
   progress.finish();
 
   if (onError === "stop" && failures.length > 0) {
@@ -142,14 +146,6 @@ export async function mapConcurrent<I, R>(
   concurrency: number,
   fn: (item: I, index: number) => Promise<R>,
 ): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
-  return out;
+  const limit = pLimit(Math.max(1, concurrency));
+  return Promise.all(items.map((item, i) => limit(() => fn(item, i))));
 }

@@ -13,6 +13,7 @@ export * from "./elo-rules.js";
 export * from "./verdicts.js";
 export * from "./judges.js";
 export * from "./report.js";
+export * from "./report-text.js";
 export * from "./judge-runs.js";
 export * from "./plots.js";
 export * from "./judged-scores.js";

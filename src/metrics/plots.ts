@@ -10,8 +10,8 @@
  * - eloFigure: Elo per judge and model with the bootstrap intervals as error bars.
  */
 import type { ScoredOutput } from "../data/readers.js";
-import { barChart, histogram, radarChart } from "../figures/builders.js";
-import { valueLabels, type Figure } from "../figures/spec.js";
+import { barChart, histogram, radarChart } from "../charts/builders.js";
+import { valueLabels, type Figure } from "../charts/spec.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { PairwiseReport } from "./elo.js";
 import { categoryTable, type ModelSummary } from "./report.js";

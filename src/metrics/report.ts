@@ -1,17 +1,18 @@
 /**
- * The HH comparison of several models, in the shapes the notebook and the
- * reproduction report need: one summary per released file, the tables the
- * notebook shows (files read, comparison, value profiles, stored-field
- * check, per-category tables, win rates, Elo with intervals, the leaders in
- * words, the reward model) and the numbers to record beside their
- * references.
+ * The HH comparison of several models, computed in the shapes the notebook
+ * and the reproduction report need: one summary per released file, the
+ * tables the notebook shows as typed rows (files read, comparison, value
+ * profiles, stored-field check, per-category tables, win rates, Elo with
+ * intervals, the leaders, the reward model) and the numbers to record
+ * beside their references. The sentences the notebook shows are written
+ * from these in report-text.ts.
  */
 import { existsSync } from "node:fs";
 import { MANIFEST } from "../data/manifest.js";
 import { rawPath } from "../data/paths.js";
 import { kitPaths } from "../runtime/env.js";
 import { readRecords, type ScoredOutput } from "../data/readers.js";
-import type { ReportNumber } from "../report/numbers.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 import { BASIC_VALUES } from "../values/taxonomy.js";
 import type { PairwiseReport } from "./elo.js";
 import { HARM_CATEGORY_LABELS, isHarmCategory } from "./harm.js";
@@ -85,16 +86,6 @@ export function releasedFilesTable(
   root = kitPaths().root,
 ): { model: string; file: string; records: number; path: string }[] {
   return models.map((m) => ({ model: m.model, file: m.name, records: m.records.length, path: m.file.replace(root + "/", "") }));
-}
-
-/** A sentence saying that the files are complete, and which released files are not present here. */
-export function releasedFilesNote(missing: readonly string[]): string {
-  return (
-    "These are the **complete** released files (the mirror holds them whole). " +
-    (missing.length
-      ? `Not present here: ${missing.join(", ")} (larger than the mirror holds; \`npx fulcra data fetch\` gets it with internet, and this notebook then includes it).`
-      : "")
-  );
 }
 
 /** The records of each model by model name, the shape the judges take. */
@@ -228,20 +219,25 @@ function leader(xs: readonly { model: string; v: number }[]): string {
   return xs.reduce((a, b) => (b.v > a.v ? b : a)).model;
 }
 
-/**
- * A markdown line per judge naming the leader by win rate, by in-order Elo
- * and by bootstrap median, and saying so when Elo and win rate disagree.
- */
-export function leaderSummary(reports: readonly PairwiseReport[]): string {
-  return reports
-    .map((r) => {
-      const byWins = leader(r.winRates.map((w) => ({ model: w.model, v: w.win_rate })));
-      const byElo = leader(r.elo.map((e) => ({ model: e.model, v: e.elo })));
-      const byMedian = leader(r.elo.map((e) => ({ model: e.model, v: e.median })));
-      const note = byElo !== byWins ? " (the order of the last comparisons outweighs the win rate)" : "";
-      return `* **${r.judge}**: most wins **${byWins}**; in-order Elo leader **${byElo}**${note}; bootstrap-median leader **${byMedian}**.`;
-    })
-    .join("\n");
+/** Who leads one judge's comparison by each measure. */
+export interface JudgeLeaders {
+  judge: string;
+  /** The model with the highest win rate. */
+  byWins: string;
+  /** The model with the highest in-order Elo. */
+  byElo: string;
+  /** The model with the highest bootstrap-median Elo. */
+  byMedian: string;
+}
+
+/** One entry per judge: the leader by win rate, by in-order Elo and by bootstrap median (the first model on a tie). */
+export function judgeLeaders(reports: readonly PairwiseReport[]): JudgeLeaders[] {
+  return reports.map((r) => ({
+    judge: r.judge,
+    byWins: leader(r.winRates.map((w) => ({ model: w.model, v: w.win_rate }))),
+    byElo: leader(r.elo.map((e) => ({ model: e.model, v: e.elo }))),
+    byMedian: leader(r.elo.map((e) => ({ model: e.model, v: e.median }))),
+  }));
 }
 
 /** The reward model's training numbers as one table row. */

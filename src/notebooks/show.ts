@@ -23,7 +23,8 @@ import { extname } from "node:path";
 import { gzipSync } from "node:zlib";
 import { plotlyBundlePath, useSharedRenderer, figureSize } from "../figures/renderer.js";
 import { paperFigurePath } from "../figures/export.js";
-import { DEFAULT_CONFIG, type Figure } from "../figures/spec.js";
+import { DEFAULT_CONFIG, type Figure } from "../charts/spec.js";
+import { htmlTable } from "../data/table-text.js";
 import { toTableData, type TableLike } from "../data/tables.js";
 import { manifestEntry } from "../data/manifest.js";
 import { dataScope, formatDifference, formatMatch, formatValue, matchCounts } from "../report/reproduction.js";
@@ -130,14 +131,13 @@ export function tableBundle(table: TableLike, options: TableOptions = {}): MimeB
   const numeric = columns.map((c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] === null || r[c] === undefined));
   const more = total > rows.length ? `${total - rows.length} more rows (${total} in all)` : "";
 
-  const th = columns.map((c, j) => `<th style="text-align:${numeric[j] ? "right" : "left"}">${escapeHtml(c)}</th>`).join("");
-  const trs = cells
-    .map((r) => `<tr>${r.map((v, j) => `<td style="text-align:${numeric[j] ? "right" : "left"}">${escapeHtml(v)}</td>`).join("")}</tr>`)
-    .join("\n");
   const html =
     `<div class="fulcra-table">` +
     (options.caption ? `<p><b>${escapeHtml(options.caption)}</b></p>` : "") +
-    `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>` +
+    htmlTable(
+      columns.map((name, j) => ({ name, align: numeric[j] ? "r" : "l" })),
+      cells,
+    ) +
     (more ? `<p><i>… ${escapeHtml(more)}</i></p>` : "") +
     `</div>`;
 

@@ -9,19 +9,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import { kitPaths, env } from "../runtime/env.js";
 import { provenance, type Provenance } from "../runtime/provenance.js";
+import type { ReportNumber } from "../runtime/report-number.js";
 
-export interface ReportNumber {
-  /** What the number is, e.g. "Fig. 2(a) aligned share: security". */
-  name: string;
-  value: number | string;
-  /** The published or released value it should be compared with. */
-  reference?: number | string;
-  /** Where the reference comes from, e.g. "paper Fig. 2(a)", "released value_reward". */
-  referenceSource?: string;
-  /** Largest |value − reference| counted as a match (numbers only). */
-  tolerance?: number;
-  note?: string;
-}
+export type { ReportNumber };
 
 export interface ExperimentNumbers {
   experiment: string;

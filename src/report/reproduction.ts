@@ -7,6 +7,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { MANIFEST } from "../data/manifest.js";
+import { markdownTable, type TextColumn } from "../data/table-text.js";
 import { rawPath } from "../data/paths.js";
 import { kitPaths } from "../runtime/env.js";
 import { sha256File, type Provenance } from "../runtime/provenance.js";
@@ -71,11 +72,6 @@ export interface ReproductionInput {
   reportDir?: string;
 }
 
-/** Escapes text for a markdown table cell. */
-export function mdCell(s: string): string {
-  return s.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-}
-
 /** A number as the report prints it: integers whole, others to 4 significant digits. */
 export function formatValue(v: number | string | undefined): string {
   if (v === undefined) return "";
@@ -102,15 +98,20 @@ export function formatMatch(n: ReportNumber): string {
   return `${ok ? "✓" : "✗"}${tol}`;
 }
 
-/** The table header for numbers. */
-export const NUMBER_TABLE_HEADER = [
-  "| number | value | reference | difference | match | reference source | note |",
-  "|---|---:|---:|---:|:---:|---|---|",
+/** The columns of a numbers table. */
+export const NUMBER_COLUMNS: TextColumn[] = [
+  { name: "number" },
+  { name: "value", align: "r" },
+  { name: "reference", align: "r" },
+  { name: "difference", align: "r" },
+  { name: "match", align: "c" },
+  { name: "reference source" },
+  { name: "note" },
 ];
 
-/** One markdown table row for a number. */
-export function numberRow(n: ReportNumber): string {
-  const cells = [
+/** The cells of a number's row, in NUMBER_COLUMNS order. */
+export function numberCells(n: ReportNumber): string[] {
+  return [
     n.name,
     formatValue(n.value),
     formatValue(n.reference),
@@ -119,7 +120,16 @@ export function numberRow(n: ReportNumber): string {
     n.referenceSource ?? "",
     n.note ?? "",
   ];
-  return `| ${cells.map(mdCell).join(" | ")} |`;
+}
+
+/** A numbers table in Markdown, one row per number. */
+export function numbersTable(numbers: readonly ReportNumber[]): string {
+  return markdownTable(NUMBER_COLUMNS, numbers.map(numberCells));
+}
+
+/** One markdown table row for a number (the row numbersTable writes for it). */
+export function numberRow(n: ReportNumber): string {
+  return numbersTable([n]).split("\n")[2];
 }
 
 /** Counts of numbers with a ✓ / ✗ verdict. */
@@ -194,11 +204,29 @@ function experimentSection(
   if (e.figures.length) out.push("Figures:", "", ...figureLinks(e.figures, reportDir), "");
   if (e.numbers.length) {
     const c = matchCounts(e.numbers);
-    out.push(...NUMBER_TABLE_HEADER, ...e.numbers.map(numberRow), "");
+    out.push(numbersTable(e.numbers), "");
     if (c.compared) out.push(`${c.matched} of ${c.compared} numbers with a tolerance match their reference.`, "");
   } else out.push("No numbers recorded.", "");
   return out;
 }
+
+const SUMMARY_COLUMNS: TextColumn[] = [
+  { name: "experiment" },
+  { name: "notebook" },
+  { name: "status" },
+  { name: "numbers", align: "r" },
+  { name: "✓", align: "r" },
+  { name: "✗", align: "r" },
+  { name: "figures", align: "r" },
+];
+
+const DATA_FILE_COLUMNS: TextColumn[] = [
+  { name: "file" },
+  { name: "path" },
+  { name: "records", align: "r" },
+  { name: "bytes", align: "r" },
+  { name: "sha256" },
+];
 
 /** The report as markdown. */
 export function reproductionMarkdown(input: ReproductionInput): string {
@@ -238,26 +266,22 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     `Where the kit computes a number differently from the original code, [DEVIATIONS.md](${relative(reportDir, join(kitPaths().root, "DEVIATIONS.md")).split("\\").join("/")}) says how and how to run it the original's way; each notebook section links to its rows.`,
     "",
   );
-  out.push("## Summary", "", "| experiment | notebook | status | numbers | ✓ | ✗ | figures |", "|---|---|---|---:|---:|---:|---:|");
+  const summary: string[][] = [];
+  const summaryRow = (e: RecordedNumbers, notebook: string, status: string) => {
+    const c = matchCounts(e.numbers);
+    const figures = new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size;
+    return [e.experiment, notebook, status, String(e.numbers.length), String(c.matched), String(c.mismatched), String(figures)];
+  };
   for (const o of input.notebooks) {
     const exps = byNotebook.get(o.name) ?? [];
-    if (exps.length === 0)
-      out.push(`| ${o.status === "failed" ? "(none recorded)" : "—"} | ${mdCell(o.name)} | ${statusText(o)} | 0 | 0 | 0 | 0 |`);
-    for (const e of exps) {
-      const c = matchCounts(e.numbers);
-      out.push(
-        `| ${mdCell(e.experiment)} | ${mdCell(o.name)} | ${statusText(o)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`,
-      );
-    }
+    if (exps.length === 0) summary.push([o.status === "failed" ? "(none recorded)" : "—", o.name, statusText(o), "0", "0", "0", "0"]);
+    for (const e of exps) summary.push(summaryRow(e, o.name, statusText(o)));
   }
   const orphans = [...byNotebook.entries()].filter(([nb]) => !outcomes.has(nb)).flatMap(([, es]) => es);
   for (const e of [...orphans, ...outside]) {
-    const c = matchCounts(e.numbers);
-    out.push(
-      `| ${mdCell(e.experiment)} | ${mdCell(e.notebook ?? "—")} | ${statusText(e.notebook ? { name: e.notebook, status: "not run" } : undefined)} | ${e.numbers.length} | ${c.matched} | ${c.mismatched} | ${new Set(e.figures.map((f) => f.replace(/\.[^./]+$/, ""))).size} |`,
-    );
+    summary.push(summaryRow(e, e.notebook ?? "—", statusText(e.notebook ? { name: e.notebook, status: "not run" } : undefined)));
   }
-  out.push("");
+  out.push("## Summary", "", markdownTable(SUMMARY_COLUMNS, summary), "");
 
   for (const o of input.notebooks) {
     const exps = byNotebook.get(o.name) ?? [];
@@ -288,8 +312,15 @@ export function reproductionMarkdown(input: ReproductionInput): string {
     out.push(
       `- Data verified against the manifest before the run: ${input.dataVerified.ok} ok, ${input.dataVerified.bad} bad, ${input.dataVerified.absent} absent`,
     );
-  out.push("", `Data files (${input.data.scope}):`, "", "| file | path | records | bytes | sha256 |", "|---|---|---:|---:|---|");
-  for (const d of input.data.present) out.push(`| ${d.name} | \`${d.path}\` | ${d.records ?? ""} | ${d.bytes} | \`${d.sha256}\` |`);
+  out.push(
+    "",
+    `Data files (${input.data.scope}):`,
+    "",
+    markdownTable(
+      DATA_FILE_COLUMNS,
+      input.data.present.map((d) => [d.name, `\`${d.path}\``, String(d.records ?? ""), String(d.bytes), `\`${d.sha256}\``]),
+    ),
+  );
   if (input.data.absent.length) out.push("", `Not present: ${input.data.absent.join(", ")}.`);
   out.push("");
   return out.join("\n");

@@ -1,24 +1,23 @@
 /**
  * The kit's statistics: mean, spread, quantiles, histograms and correlation
  * coefficients (score distributions, distances, agreement, training logs).
- * One implementation of each; analysis/stats.ts adds the significance tests.
+ * One implementation of each, on simple-statistics; this file fixes the
+ * kit's behaviour at the edges (an empty list, a single number, a constant
+ * sample), where the library throws or divides by zero. analysis/stats.ts
+ * adds the significance tests.
  */
+import { meanSimple, quantileSorted, sampleCorrelation, sampleRankCorrelation, sampleStandardDeviation } from "simple-statistics";
 
 /** Arithmetic mean, summed left to right; NaN for an empty list (no mean is defined). */
 export function mean(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
+  return meanSimple(xs as number[]);
 }
 
-/** Sample standard deviation (n − 1 in the denominator); 0 for a single number. */
+/** Sample standard deviation (n − 1 in the denominator); 0 for a single number or none. */
 export function std(xs: readonly number[]): number {
   if (xs.length < 2) return 0;
-  const m = mean(xs);
-  let s = 0;
-  for (const x of xs) s += (x - m) ** 2;
-  return Math.sqrt(s / (xs.length - 1));
+  return sampleStandardDeviation(xs as number[]);
 }
 
 /**
@@ -28,10 +27,7 @@ export function std(xs: readonly number[]): number {
 export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) throw new RangeError("quantile of no numbers");
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile level must be in [0, 1], got ${q}`);
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return quantileSorted(sorted as number[], q);
 }
 
 export interface Distribution {
@@ -94,52 +90,28 @@ export function histogram(xs: readonly number[], options: { bins?: number; range
   return { edges, counts, outside };
 }
 
+/** Neither sample may be empty, single or constant for a correlation to be defined. */
+function correlationDefined(xs: readonly number[], ys: readonly number[]): boolean {
+  if (xs.length !== ys.length) throw new RangeError(`samples differ in length: ${xs.length} and ${ys.length}`);
+  return xs.length >= 2 && xs.some((v) => v !== xs[0]) && ys.some((v) => v !== ys[0]);
+}
+
 /**
  * Pearson's r of two equally long samples (the point-biserial r when one is
- * 0/1): Σ dx·dy / √(Σ dx² · Σ dy²) with d the deviations from the means.
- * NaN when there are no samples or either sample is constant (no
+ * 0/1): covariance over the product of the standard deviations. NaN when
+ * there are fewer than two samples or either sample is constant (no
  * correlation is defined).
  */
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  if (x.length !== y.length) throw new RangeError(`samples differ in length: ${x.length} and ${y.length}`);
-  const n = x.length;
-  if (n === 0) return NaN;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
-  if (sxx === 0 || syy === 0) return NaN;
+  const xs = Array.from(x);
+  const ys = Array.from(y);
+  if (!correlationDefined(xs, ys)) return NaN;
   // Rounding can push |r| a hair past 1.
-  return Math.max(-1, Math.min(1, sxy / Math.sqrt(sxx * syy)));
+  return Math.max(-1, Math.min(1, sampleCorrelation(xs, ys)));
 }
 
-/** Spearman rank correlation (average ranks for ties). */
+/** Spearman rank correlation (average ranks for ties); NaN where Pearson's r would be. */
 export function spearman(xs: readonly number[], ys: readonly number[]): number {
-  return pearson(ranks(xs), ranks(ys));
-}
-
-function ranks(xs: readonly number[]): number[] {
-  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
-    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return r;
+  if (!correlationDefined(xs, ys)) return NaN;
+  return Math.max(-1, Math.min(1, sampleRankCorrelation(xs as number[], ys as number[])));
 }
