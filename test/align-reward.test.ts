@@ -8,11 +8,14 @@ import {
   helpfulnessReward,
   keywordReward,
   maskedDistance,
+  meanScorer,
   toTranscript,
   valueReward,
 } from "../src/align/reward.js";
 import { bestOfNFromCandidates, bestOfNFromFiles, selectClosest } from "../src/align/best-of-n.js";
 import { TARGETS } from "../src/values/targets.js";
+import { componentPaths } from "../src/align/components.js";
+import { ensembleMemberConfigs, secondEvaluatorConfig } from "../src/evaluator/train.js";
 import { dataFile, tempDir } from "./helpers.js";
 
 // One value vector, worked by hand against basealign-ideal (1 on achievement, security,
@@ -164,4 +167,33 @@ test("best-of-N over generated candidates scores every candidate once", async ()
   assert.deepEqual(r.chosen, [1, 0]);
   assert.deepEqual(r.answers, ["kind", "kind"]);
   assert.ok(Math.abs(r.distances[0] - 0.4) < 1e-12);
+});
+
+test("the reward's evaluator ensemble: the mean of the members' vectors, seeds that never meet the guard's, one folder each", async () => {
+  const member = (scale: number) => ({ score: (ds: string[]) => ds.map((_, i) => [scale * (i + 1), -scale, 0, 0, 0, 0, 0, 0, 0, 1]) });
+  const one = member(0.3);
+  assert.equal(meanScorer([one]), one);
+  // (0.3 + 0.6 + 0.9) / 3 = 0.6 for the first dialogue, 1.2 for the second; −0.6 on the second value.
+  const v = await meanScorer([member(0.3), member(0.6), member(0.9)]).score(["a", "b"]);
+  assert.deepEqual(
+    v.map((row) => row.slice(0, 2).map((x) => Number(x.toFixed(12)))),
+    [
+      [0.6, -0.6],
+      [1.2, -0.6],
+    ],
+  );
+  assert.throws(() => meanScorer([]), /at least one member/);
+  const members = ensembleMemberConfigs({ seed: 4, dataHalf: "first" }, 3);
+  assert.deepEqual(
+    members.map((m) => [m.seed, m.dataHalf]),
+    [
+      [4, "first"],
+      [6, "first"],
+      [8, "first"],
+    ],
+  );
+  assert.equal(secondEvaluatorConfig({ seed: 4, dataHalf: "first" }).seed, 5);
+  assert.throws(() => ensembleMemberConfigs({}, 0), /whole number ≥ 1/);
+  const p = componentPaths({ evaluatorDir: "/x/reward", rewardEnsemble: 3 });
+  assert.deepEqual(p.evaluatorDirs, ["/x/reward", "/x/reward-2", "/x/reward-3"]);
 });

@@ -59,5 +59,5 @@ test("hh reward-model train saves a model that loads and reports its held-out ac
   assert.equal((model.metrics.heldOutAccuracy * 100).toFixed(1), m[1]);
   const bad = fulcra(["hh", "reward-model", "fit"]);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /fulcra hh reward-model train/);
+  assert.match(bad.stderr, /unknown subcommand "fit"; use train \(see `fulcra hh reward-model --help`\)/);
 });

@@ -25,6 +25,7 @@ import { defaultRewardModelPath, loadOrTrainRewardModel } from "../metrics/rewar
 import { alignEvaluationPrompts } from "../evaluator/data.js";
 import {
   ALIGN_EVALUATOR_CONFIG,
+  ensembleMemberConfigs,
   ensureEvaluator as ensureValueEvaluator,
   secondEvaluatorConfig,
   type EvaluatorConfig,
@@ -33,7 +34,7 @@ import type { CausalLm } from "../lm/model.js";
 import { ensureSftPolicy, loadSftPolicy, type SftConfig } from "../lm/sft.js";
 import type { Tokenizer } from "../lm/tokenizer.js";
 import { loadHubPolicy } from "./hub-policy.js";
-import type { TextScorer, ValueScorer } from "./reward.js";
+import { meanScorer, REWARD_ENSEMBLE_SIZE, type TextScorer, type ValueScorer } from "./reward.js";
 
 /** The kit's causal LM seen as a PPO policy. */
 export class LmPolicy implements ValueHeadPolicy {
@@ -74,8 +75,10 @@ export interface ComponentOptions {
   policyDir?: string;
   /** A GPT-2 hub folder to start from instead of the kit's SFT policy (see hub-policy.ts). */
   hubPolicyDir?: string;
-  /** Folder of the evaluator the reward uses (default runs/evaluator/align-reward). */
+  /** Folder of the evaluator the reward uses (default runs/evaluator/align-reward); further ensemble members go in DIR-2, DIR-3, … */
   evaluatorDir?: string;
+  /** Members of the reward's evaluator (default REWARD_ENSEMBLE_SIZE): the reward reads the mean of their value vectors. */
+  rewardEnsemble?: number;
   /** Folder of the second evaluator (default runs/evaluator/align-heldout). */
   heldoutEvaluatorDir?: string;
   /** Training configuration of the reward's evaluator when it has to be trained (the second one derives from it). */
@@ -102,13 +105,18 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 export function componentPaths(options: ComponentOptions = {}): {
   policyDir: string;
   evaluatorDir: string;
+  /** Every member of the reward's evaluator: evaluatorDir first, then DIR-2, DIR-3, … */
+  evaluatorDirs: string[];
   heldoutEvaluatorDir: string;
   rewardModelFile: string | null;
 } {
   const runs = kitPaths().runsDir;
+  const evaluatorDir = options.evaluatorDir ?? join(runs, "evaluator", "align-reward");
+  const size = options.rewardEnsemble ?? REWARD_ENSEMBLE_SIZE;
   return {
     policyDir: options.hubPolicyDir ?? options.policyDir ?? join(runs, "lm", "sft"),
-    evaluatorDir: options.evaluatorDir ?? join(runs, "evaluator", "align-reward"),
+    evaluatorDir,
+    evaluatorDirs: Array.from({ length: size }, (_, i) => (i === 0 ? evaluatorDir : `${evaluatorDir}-${i + 1}`)),
     heldoutEvaluatorDir: options.heldoutEvaluatorDir ?? join(runs, "evaluator", "align-heldout"),
     rewardModelFile: options.rewardModel ? join(runs, "reward-model", "model.json") : null,
   };
@@ -125,8 +133,7 @@ export function componentIdentity(options: ComponentOptions = {}): string | null
   const files = [
     join(p.policyDir, "model.safetensors"),
     join(p.policyDir, "tokenizer.json"),
-    join(p.evaluatorDir, "model.json"),
-    join(p.evaluatorDir, "weights.bin"),
+    ...p.evaluatorDirs.flatMap((d) => [join(d, "model.json"), join(d, "weights.bin")]),
     join(p.heldoutEvaluatorDir, "model.json"),
     join(p.heldoutEvaluatorDir, "weights.bin"),
     ...(p.rewardModelFile ? [p.rewardModelFile] : []),
@@ -239,7 +246,12 @@ async function loadParts(options: ComponentOptions): Promise<AlignComponents | P
     };
     // No evaluator of the run trains on the prompts it is evaluated on; the two train on disjoint halves of the rest.
     const evaluatorConfig = { ...ALIGN_EVALUATOR_CONFIG, ...(options.evaluatorConfig ?? {}) };
-    evaluator = await ensureEvaluator(paths.evaluatorDir, evaluatorConfig, "evaluator");
+    const members = ensembleMemberConfigs(evaluatorConfig, paths.evaluatorDirs.length);
+    const scorers: ValueScorer[] = [];
+    for (const [i, dir] of paths.evaluatorDirs.entries()) {
+      scorers.push(await ensureEvaluator(dir, members[i], i === 0 ? "evaluator" : `evaluator${i + 1}`));
+    }
+    evaluator = meanScorer(scorers);
     heldoutEvaluator = await ensureEvaluator(paths.heldoutEvaluatorDir, secondEvaluatorConfig(evaluatorConfig), "heldoutEvaluator");
   }
 

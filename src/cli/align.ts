@@ -11,6 +11,7 @@ import { PPO_GPU_CONFIG, PPO_OPTIONS, type PPOConfig } from "../align/ppo.js";
 import { GPU_LM_CONFIG } from "../lm/model.js";
 import { SFT_GPU_PRESET } from "../lm/sft.js";
 import { ALIGN_METHODS, DEFAULT_TEST_PROMPTS, type AlignMethod } from "../align/run.js";
+import { REWARD_ENSEMBLE_SIZE } from "../align/reward.js";
 import { bestOfNFromFiles } from "../align/best-of-n.js";
 import { TARGET_NAMES } from "../values/targets.js";
 import { VALUE_THRESHOLD } from "../values/threshold.js";
@@ -159,6 +160,13 @@ function alignFlags(): Flags {
       schema: oneOfFlag(["classification", "regression"]),
       help: "which head of the reward's evaluator gives the value vector: classification (default, p(+) − p(−)) | regression (tanh, the original's reward model); the held-out evaluator reads the same head (cached evaluators of the other head are retrained; give other --evaluator-dir / --heldout-evaluator-dir folders to keep both)",
     },
+    "reward-ensemble": {
+      type: "string",
+      arg: "K",
+      schema: intFlag({ min: 1 }),
+      default: String(REWARD_ENSEMBLE_SIZE),
+      help: "members of the reward's evaluator (seeds s, s + 2, …; DIR, DIR-2, … of --evaluator-dir); the reward reads the mean of their value vectors (1 = one evaluator, as before)",
+    },
     quiet: { type: "boolean", help: "no progress bars" },
   };
   for (const [k, o] of Object.entries(PPO_OPTIONS)) {
@@ -298,6 +306,7 @@ export const command = defineCommand({
       policyDir: (opt["policy-dir"] as string | undefined) ?? (gpu ? join(kitPaths().runsDir, "lm", "sft-gpu") : undefined),
       evaluatorDir: opt["evaluator-dir"] as string | undefined,
       heldoutEvaluatorDir: opt["heldout-evaluator-dir"] as string | undefined,
+      rewardEnsemble: opt["reward-ensemble"] as number,
       evaluatorConfig: opt["evaluator-head"] ? { vectorHead: opt["evaluator-head"] as VectorHead } : undefined,
       hubPolicyDir: opt.policy as string | undefined,
       rewardModel: true,

@@ -7,9 +7,10 @@
  * beside one binary weights file, so any tfjs loader can read what it writes.
  */
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomicSync } from "../runtime/atomic.js";
 
 export const MODEL_FILE = "model.json";
 export const WEIGHTS_FILE = "weights.bin";
@@ -20,12 +21,8 @@ function weightBytes(data: tf.io.WeightData | undefined): Buffer {
   return Buffer.from(joined);
 }
 
-/** Writes a file whole or not at all (an interrupted save never leaves half a file). */
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const part = `${path}.part`;
-  writeFileSync(part, content);
-  renameSync(part, path);
-}
+/** Writes a file whole or not at all (an interrupted save never leaves half a file); see runtime/atomic.ts. */
+export const writeFileAtomic = writeFileAtomicSync;
 
 /** A tfjs IOHandler that saves to and loads from a folder. */
 export function fileSystemIO(dir: string): Required<Pick<tf.io.IOHandler, "save" | "load">> {

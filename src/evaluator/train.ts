@@ -18,10 +18,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { requireDataFile } from "../data/paths.js";
+import { codeHash, ensureArtifact, fileHashes, hashParts, type ArtifactKey } from "../runtime/artifacts.js";
+import { writeFileAtomicSync } from "../runtime/atomic.js";
 import { kitPaths } from "../runtime/env.js";
 import { readRecords } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
@@ -235,6 +237,19 @@ export function secondEvaluatorConfig(config: Partial<EvaluatorConfig> = {}): Pa
 }
 
 /**
+ * The members of the reward's evaluator when it is an ensemble of `size`
+ * models: the same configuration with seeds seed, seed + 2, seed + 4, …
+ * (odd offsets are left to secondEvaluatorConfig, whose seed is seed + 1,
+ * so no member shares the guard's seed). The original's reward model is an
+ * ensemble too (value_alignment/main.py:48, `deberta_tanh_ensemble`).
+ */
+export function ensembleMemberConfigs(config: Partial<EvaluatorConfig>, size: number): Partial<EvaluatorConfig>[] {
+  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`an evaluator ensemble needs a whole number ≥ 1 of members, got ${size}`);
+  const seed = config.seed ?? DEFAULT_EVALUATOR_CONFIG.seed;
+  return Array.from({ length: size }, (_, i) => ({ ...config, seed: seed + 2 * i }));
+}
+
+/**
  * The reward's evaluator of an alignment run: trained on no BaseAlign
  * evaluation prompt, and on the first half of the rest (the guard evaluator,
  * secondEvaluatorConfig of this, on the second half).
@@ -313,6 +328,8 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
   return c;
 }
 
+let evaluatorCode: string | undefined;
+
 /**
  * A hash of the code that decides what training produces (this module's
  * training, network, optimizer, data and saving files, and the text
@@ -321,24 +338,24 @@ export function resolveConfig(partial: Partial<EvaluatorConfig> = {}): Evaluator
  */
 export function trainingCodeHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const textDir = join(here, "..", "text");
-  const files = [
-    ...["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f)),
-    // Absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
-    ...(existsSync(textDir) ? readdirSync(textDir) : [])
-      .filter((f) => f.endsWith(".js"))
-      .sort()
-      .map((f) => join(here, "..", "text", f)),
-  ];
-  const h = createHash("sha256");
-  for (const f of files) if (existsSync(f)) h.update(f.slice(here.length)).update(readFileSync(f));
-  return h.digest("hex").slice(0, 16);
+  const files = ["train.js", "network.js", "optimizers.js", "data.js", "evaluator.js", "io.js"].map((f) => join(here, f));
+  // Read once per process (the code running does not change when the files do). The text folder is
+  // absent when the kit runs bundled into one file (scripts/device-check.sh): nothing to hash then.
+  evaluatorCode ??= codeHash([...files, join(here, "..", "text")], here);
+  return evaluatorCode;
 }
 
-/** Fields that change the trained weights (everything but where and how loudly it runs). */
+/** The fields of `c` that change the trained weights (everything but where and how loudly it runs), in `c`'s order. */
+export function evaluatorTrainingFields(c: EvaluatorConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(c).filter(([k]) => k !== "outDir" && k !== "resume" && k !== "quiet"));
+}
+
+/** A hash of the fields that change the trained weights. */
 export function configFingerprint(c: EvaluatorConfig): string {
-  const { outDir: _o, resume: _r, quiet: _q, ...rest } = c;
-  return createHash("sha256").update(JSON.stringify(rest)).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify(evaluatorTrainingFields(c)))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 // ─── 2. Data and the held-out split ────────────────────────────────────────
@@ -350,10 +367,20 @@ export interface TrainingData {
   files: string[];
 }
 
+/** The files a training with `c` reads ("auto": the ones present). */
+export function trainingDataFiles(c: Pick<EvaluatorConfig, "labelledFiles" | "scoredFiles">): {
+  labelledFiles: string[];
+  scoredFiles: string[];
+} {
+  return {
+    labelledFiles: c.labelledFiles === "auto" ? availableLabelledFiles() : c.labelledFiles.map((f) => resolve(f)),
+    scoredFiles: c.scoredFiles === "auto" ? availableScoredFiles() : c.scoredFiles.map((f) => resolve(f)),
+  };
+}
+
 /** Reads the configured files (each cut to maxPerFile examples when set). */
 export function loadTrainingData(c: Pick<EvaluatorConfig, "labelledFiles" | "scoredFiles" | "maxPerFile">): TrainingData {
-  const labelledFiles = c.labelledFiles === "auto" ? availableLabelledFiles() : c.labelledFiles.map((f) => resolve(f));
-  const scoredFiles = c.scoredFiles === "auto" ? availableScoredFiles() : c.scoredFiles.map((f) => resolve(f));
+  const { labelledFiles, scoredFiles } = trainingDataFiles(c);
   if (labelledFiles.length === 0 && scoredFiles.length === 0) {
     throw new Error(
       "no training data: no FULCRA or scored-output files found. Run `npx fulcra data fetch` first, or name files with --labelled-files / --scored-files.",
@@ -784,36 +811,58 @@ export function removeCheckpoint(outDir: string): void {
   rmSync(join(resolve(outDir), CHECKPOINT), { recursive: true, force: true });
 }
 
-/** Where the kit keeps its default evaluator (the HH metrics and the aligner look there too). */
+/**
+ * Where the kit keeps its default evaluator, the one the HH metrics score
+ * with (metrics/score.ts). The aligner trains its own two (align/components.ts).
+ */
 export function defaultEvaluatorDir(): string {
   return join(kitPaths().runsDir, "evaluator", "default");
 }
 
+/** The artifact key of an evaluator trained with `c` by this code on the data files present now. */
+export function evaluatorArtifactKey(c: EvaluatorConfig): ArtifactKey {
+  const { labelledFiles, scoredFiles } = trainingDataFiles(c);
+  return { config: evaluatorTrainingFields(c), data: hashParts(fileHashes([...labelledFiles, ...scoredFiles])), code: trainingCodeHash() };
+}
+
+/** The artifact key the evaluator saved in `folder` records (config.json, provenance.json); undefined when there is none. */
+function recordedEvaluatorKey(folder: string): ArtifactKey | undefined {
+  if (!existsSync(join(folder, "model.json"))) return undefined;
+  const read = (file: string) => JSON.parse(readFileSync(join(folder, file), "utf8")) as Record<string, unknown>;
+  const saved = resolveConfig({ ...(read("config.json") as Partial<EvaluatorConfig>), outDir: folder });
+  const prov = read("provenance.json") as { codeHash?: string; dataFiles?: { sha256: string }[] };
+  return {
+    config: evaluatorTrainingFields(saved),
+    data: hashParts((prov.dataFiles ?? []).map((f) => f.sha256)),
+    code: prov.codeHash ?? "",
+  };
+}
+
 /**
- * The evaluator saved in `dir` when it was trained with `config` (defaults
- * otherwise; where and how loudly it runs do not count) by this code; else
- * one trained with `config` now and saved there (an interrupted training
- * resumes).
+ * The evaluator for `config` (defaults otherwise; where and how loudly it
+ * runs do not count), from the artifact store (runtime/artifacts): the one
+ * saved in `dir` when trained with this configuration, on these data files,
+ * by this code; else one trained now (in `dir.building`, resumable, then
+ * moved into place) and saved there.
  */
 export async function ensureEvaluator(dir: string = defaultEvaluatorDir(), config: Partial<EvaluatorConfig> = {}): Promise<ValueEvaluator> {
   const folder = resolve(dir);
   const wanted = resolveConfig({ ...config, outDir: folder });
-  const savedConfig = join(folder, "config.json");
-  if (existsSync(join(folder, "model.json")) && existsSync(savedConfig)) {
-    let same = false;
-    try {
-      const saved = resolveConfig({ ...(JSON.parse(readFileSync(savedConfig, "utf8")) as Partial<EvaluatorConfig>), outDir: folder });
-      const prov = JSON.parse(readFileSync(join(folder, "provenance.json"), "utf8")) as { codeHash?: string };
-      same = configFingerprint(saved) === configFingerprint(wanted) && prov.codeHash === trainingCodeHash();
-    } catch {
-      // A config or provenance this version cannot read counts as different.
-    }
-    if (same) return loadEvaluator(folder);
-    if (!wanted.quiet)
-      console.error(
-        `evaluator: ${folder} holds an evaluator trained with another configuration or by other code; training the requested one there`,
-      );
-    removeCheckpoint(folder);
-  }
-  return trainEvaluator(wanted);
+  const artifact = await ensureArtifact<ValueEvaluator>({
+    what: "evaluator",
+    path: folder,
+    key: evaluatorArtifactKey(wanted),
+    recorded: recordedEvaluatorKey,
+    build: async (target) => {
+      const evaluator = await trainEvaluator({ ...wanted, outDir: target });
+      removeCheckpoint(target);
+      // The saved configuration names the folder the evaluator lives in, not the one it was built in.
+      const configFile = join(target, "config.json");
+      writeFileAtomicSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, "utf8")), outDir: folder }, null, 2) + "\n");
+      return evaluator;
+    },
+    load: loadEvaluator,
+    quiet: wanted.quiet,
+  });
+  return artifact.value;
 }

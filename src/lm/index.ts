@@ -9,7 +9,8 @@
  *                 log-probs of a sampled continuation, rollout tensors (PPO, best-of-N and `generate` use it)
  * - optim.ts      AdamW and gradient clipping (TensorFlow's or PyTorch's formula)
  * - safetensors.ts / gpt2.ts  reading published GPT-2-family weights
- * - sft.ts        supervised fine-tuning on the kit's dialogues (the starting policy)
+ * - sft.ts        supervised fine-tuning on the kit's dialogues (the starting policy, cached by the
+ *                 artifact store); sft-config / sft-data / sft-loop / sft-checkpoint.ts hold its parts
  */
 export * from "./tokenizer.js";
 export * from "./ops.js";

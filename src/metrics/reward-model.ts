@@ -29,9 +29,12 @@
  * weights, so the aligner can call it millions of times without tfjs.
  */
 import * as tf from "@tensorflow/tfjs";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { requireDataFile } from "../data/paths.js";
+import { codeHash, ensureArtifact, fileHashes, hashParts, type ArtifactKey } from "../runtime/artifacts.js";
+import { writeFileAtomicSync } from "../runtime/atomic.js";
 import { kitPaths } from "../runtime/env.js";
 import { readRecords, type PreferencePair } from "../data/readers.js";
 import { initBackend } from "../runtime/backend.js";
@@ -185,7 +188,7 @@ export class HelpfulnessRewardModel {
 
   save(file: string): string {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(this.saved) + "\n");
+    writeFileAtomicSync(file, JSON.stringify(this.saved) + "\n");
     return file;
   }
 
@@ -330,18 +333,65 @@ export async function trainRewardModel(options: TrainRewardModelOptions = {}): P
   saved.provenance = provenance({
     dataFiles: dataFile ? [dataFile] : [],
     seed: config.seed,
-    extra: { heldOutPairLines: heldIdx.map((i) => pairs[i].line).sort((a, b) => a - b) },
+    extra: {
+      heldOutPairLines: heldIdx.map((i) => pairs[i].line).sort((a, b) => a - b),
+      dataHash: rewardDataHash(options.pairs),
+      codeHash: rewardModelCodeHash(),
+    },
   });
   return model;
 }
 
-/** The saved reward model, trained (and saved) first if there is none yet. */
+// ── The cached model ──────────────────────────────────────────────────────
+
+let rewardModelCode: string | undefined;
+
+/** A hash of the code that decides what training produces: this file and the text tokenizer (read once per process). */
+export function rewardModelCodeHash(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  rewardModelCode ??= codeHash([join(here, "reward-model.js"), join(here, "..", "text", "tokenize.js")], here);
+  return rewardModelCode;
+}
+
+/** A hash of the preference pairs training reads: the given ones, or the helpful_test file. */
+export function rewardDataHash(pairs?: readonly PreferencePair[]): string {
+  if (pairs) return hashParts(pairs.flatMap((p) => [p.chosen, p.rejected]));
+  return hashParts(fileHashes([requireDataFile("helpful_test")]));
+}
+
+/** The artifact key the reward model saved in `file` records; undefined when it cannot be read. */
+function recordedRewardModelKey(file: string): ArtifactKey | undefined {
+  const saved = JSON.parse(readFileSync(file, "utf8")) as SavedRewardModel;
+  if (!saved.config) return undefined;
+  const prov = (saved.provenance ?? {}) as { dataHash?: unknown; codeHash?: unknown };
+  return { config: { ...saved.config }, data: String(prov.dataHash ?? ""), code: String(prov.codeHash ?? "") };
+}
+
+/**
+ * The reward model from the artifact store (runtime/artifacts): the one saved
+ * in `file` when trained with this configuration, on these pairs, by this
+ * code; else one trained now and saved there (a replaced one is kept beside
+ * it as `*.replaced.json`).
+ */
 export async function loadOrTrainRewardModel(
   file = defaultRewardModelPath(),
   options: TrainRewardModelOptions = {},
 ): Promise<HelpfulnessRewardModel> {
-  if (existsSync(file)) return HelpfulnessRewardModel.load(file);
-  const model = await trainRewardModel(options);
-  model.save(file);
-  return model;
+  const config: RewardModelConfig = { ...DEFAULT_REWARD_MODEL_CONFIG, ...options.config };
+  const artifact = await ensureArtifact<HelpfulnessRewardModel>({
+    what: "reward model",
+    path: file,
+    kind: "file",
+    key: { config: { ...config }, data: rewardDataHash(options.pairs), code: rewardModelCodeHash() },
+    recorded: recordedRewardModelKey,
+    build: async (target) => {
+      const model = await trainRewardModel(options);
+      model.save(target);
+      return model;
+    },
+    load: (path) => HelpfulnessRewardModel.load(path),
+    keepReplaced: (path) => `${path.replace(/\.json$/, "")}.replaced.json`,
+    quiet: options.quiet,
+  });
+  return artifact.value;
 }

@@ -1,3 +1,4 @@
+export * from "./artifacts.js";
 export * from "./backend.js";
 export * from "./progress.js";
 export * from "./provenance.js";
