@@ -20,7 +20,8 @@ import { parseArgs } from "node:util";
 import { createModel, DEFAULT_LM_CONFIG, type CausalLm } from "../src/lm/model.js";
 import { trainTokenizer } from "../src/lm/tokenizer.js";
 import { LmPolicy } from "../src/align/components.js";
-import { responseLogProbs, sampleResponses } from "../src/align/policy.js";
+import { sampleResponses } from "../src/align/policy.js";
+import { logProbsOf } from "../src/lm/generate.js";
 import { readRecords } from "../src/data/readers.js";
 import { requireDataFile } from "../src/data/paths.js";
 import { seededRandom } from "../src/runtime/random.js";
@@ -75,15 +76,15 @@ for (let k = 0; k < repeats; k++) {
     k === 0 && !setup.json ? time(() => sampleResponses(slow, prompts, tokenizer.specials.eos, sampling, seededRandom(k))) : NaN;
   const ids = tf.tensor2d(rollout.ids, undefined, "int32");
   const fwd = time(() => {
-    const r = responseLogProbs(policy, ids, rollout.promptLength, 1);
-    r.logprobs.dataSync();
-    tf.dispose([r.logprobs, r.values, r.entropy]);
+    const r = logProbsOf(policy, ids, undefined, { promptLength: rollout.promptLength, withEntropy: true });
+    r.logProbs.dataSync();
+    tf.dispose([r.logProbs, r.values, r.entropy!]);
   });
   const mb = ids.slice([0, 0], [Math.min(8, batch), -1]) as tf.Tensor2D;
   const bwd = time(() => {
     const { value, grads } = tf.variableGrads(() => {
-      const r = responseLogProbs(policy, mb, rollout.promptLength, 1);
-      return r.logprobs.sum().add(r.values.sum()).add(r.entropy.sum()) as tf.Scalar;
+      const r = logProbsOf(policy, mb, undefined, { promptLength: rollout.promptLength, withEntropy: true });
+      return r.logProbs.sum().add(r.values.sum()).add(r.entropy!.sum()) as tf.Scalar;
     }, policy.trainableVariables());
     Object.values(grads)[0].dataSync();
     tf.dispose([value, ...Object.values(grads)]);

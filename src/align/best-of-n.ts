@@ -4,7 +4,7 @@
  * Given N candidate answers per prompt and each candidate's value vector,
  * keep the candidate with the smallest masked distance to the target
  * (the highest BaseAlign reward). Candidates can come from the kit's policy
- * (N samples) or from files: the released scored outputs answer the same
+ * (N seeded samples, `sampleCandidates`) or from files: the released scored outputs answer the same
  * 1,523 SafeRLHF test prompts in the same order, one model per file, so each
  * file is one candidate per prompt.
  */
@@ -14,6 +14,7 @@ import { euclideanToTarget, l1ToTarget } from "../values/distance.js";
 import { resolveTarget, TARGETS } from "../values/targets.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { maskedDistance, type MaskOptions, type ValueScorer } from "./reward.js";
+import { generate, type GenerateOptions, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
 import { mean } from "../runtime/stats.js";
 
 /**
@@ -136,6 +137,25 @@ export function bestOfNFromFiles(options: FileBestOfNOptions): FileBestOfNResult
     singles: tables.map((t, i) => selectionMetrics(names[i], t, target, options)),
     answers,
   };
+}
+
+/**
+ * N answers to every prompt from a policy: sample k (k = 0 … N−1) answers
+ * all prompts with seed `seed + k`. `candidates[p][k]` is sample k's answer to prompts[p].
+ */
+export function sampleCandidates(
+  source: { policy: ValueHeadPolicy; tokenizer: PolicyTokenizer; formatPrompt: PromptFormatter },
+  prompts: readonly string[],
+  options: GenerateOptions & { n: number },
+): string[][] {
+  const { n, seed, ...sampling } = options;
+  if (!(Number.isInteger(n) && n >= 1)) throw new RangeError(`best-of-N needs a positive whole number of samples, got ${n}`);
+  const candidates: string[][] = prompts.map(() => []);
+  for (let k = 0; k < n; k++) {
+    const g = generate(source.policy, source.tokenizer, source.formatPrompt, prompts, { ...sampling, seed: seed + k });
+    g.answers.forEach((a, i) => candidates[i].push(a));
+  }
+  return candidates;
 }
 
 /**

@@ -21,15 +21,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, ren
 import { join } from "node:path";
 import { Progress } from "../runtime/progress.js";
 import { seededRandom } from "../runtime/random.js";
+import { groupByLength, logProbsOf } from "../lm/generate.js";
+import { clipByGlobalNorm } from "../lm/optim.js";
 import { maskedDistance, type RewardFunction, type ValueRewardFunction } from "./reward.js";
-import {
-  groupByLength,
-  responseLogProbs,
-  sampleResponses,
-  type PolicyTokenizer,
-  type PromptFormatter,
-  type ValueHeadPolicy,
-} from "./policy.js";
+import { sampleResponses, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
 import { mean } from "../runtime/stats.js";
 
 // ─── 1. Config ────────────────────────────────────────────────────────────────
@@ -451,13 +446,14 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
     const ids = tf.tensor2d(rollout.ids, undefined, "int32");
 
     // Log-probabilities and values of the sampled tokens under π (old) and π_ref.
-    const old = responseLogProbs(policy, ids, P, config.temperature);
-    const ref = responseLogProbs(reference, ids, P, config.temperature);
-    const oldLogprobs = old.logprobs.arraySync();
+    const scored = { promptLength: P, temperature: config.temperature, withEntropy: true };
+    const old = logProbsOf(policy, ids, undefined, scored);
+    const ref = logProbsOf(reference, ids, undefined, { promptLength: P, temperature: config.temperature });
+    const oldLogprobs = old.logProbs.arraySync();
     const oldValues = old.values.arraySync();
-    const refLogprobs = ref.logprobs.arraySync();
-    const rolloutEntropy = maskedMoments(old.entropy.arraySync(), mask).mean;
-    tf.dispose([old.logprobs, old.values, old.entropy, ref.logprobs, ref.values, ref.entropy]);
+    const refLogprobs = ref.logProbs.arraySync();
+    const rolloutEntropy = maskedMoments(old.entropy!.arraySync(), mask).mean;
+    tf.dispose([old.logProbs, old.values, old.entropy!, ref.logProbs, ref.values]);
 
     // ── 3. Reward: the score at the last response token, −β·KL at every token.
     const rawScores = await reward(prompts, responses);
@@ -527,28 +523,24 @@ export async function trainPPO(setup: PPOSetup, overrides: Partial<PPOConfig> = 
         };
         let parts: { pgLoss: tf.Scalar; vfLoss: tf.Scalar; clipfrac: tf.Scalar; approxKl: tf.Scalar; entropy: tf.Scalar } | undefined;
         const { value: loss, grads } = tf.variableGrads(() => {
-          const now = responseLogProbs(policy, batch.ids, P, config.temperature);
-          const l = ppoLosses({ ...batch, logprobs: now.logprobs, values: now.values }, config.cliprange, config.cliprange_value);
-          const entropy = now.entropy.mul(batch.mask).sum().div(batch.mask.sum()) as tf.Scalar;
+          const now = logProbsOf(policy, batch.ids, undefined, scored);
+          const l = ppoLosses({ ...batch, logprobs: now.logProbs, values: now.values }, config.cliprange, config.cliprange_value);
+          const entropy = now.entropy!.mul(batch.mask).sum().div(batch.mask.sum()) as tf.Scalar;
           parts = { ...l, entropy };
           Object.values(parts).forEach((t) => tf.keep(t));
           // L = L_pg + c_vf · L_vf − c_ent · H
           return l.pgLoss.add(l.vfLoss.mul(config.vf_coef)).sub(entropy.mul(config.ent_coef)) as tf.Scalar;
         }, variables);
-        // Clip the global gradient norm: g ← g · min(1, c / ‖g‖).
-        const clipped = tf.tidy(() => {
-          const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum())));
-          const scale = config.max_grad_norm > 0 ? tf.minimum(1, tf.div(config.max_grad_norm, norm.add(1e-6))) : tf.scalar(1);
-          return Object.entries(grads).map(([name, g]) => ({ name, tensor: g.mul(scale) }));
-        });
-        optimizer.applyGradients(clipped);
+        // Clip the global gradient norm: g ← g · min(1, c / (‖g‖ + 1e-6)) (torch's clip_grad_norm_ formula; c = 0: no clipping).
+        const clipped = clipByGlobalNorm(grads, config.max_grad_norm, { epsilon: 1e-6 }).grads;
+        optimizer.applyGradients(Object.entries(clipped).map(([name, tensor]) => ({ name, tensor })));
         const p = parts!;
         per.pg.push(p.pgLoss.dataSync()[0]);
         per.vf.push(p.vfLoss.dataSync()[0]);
         per.clip.push(p.clipfrac.dataSync()[0]);
         per.akl.push(p.approxKl.dataSync()[0]);
         per.ent.push(p.entropy.dataSync()[0]);
-        tf.dispose([loss, ...Object.values(grads), ...clipped.map((c) => c.tensor), ...Object.values(p), ...Object.values(batch)]);
+        tf.dispose([loss, ...Object.values(grads), ...Object.values(clipped), ...Object.values(p), ...Object.values(batch)]);
         if (config.target_kl_early_stop > 0 && per.akl[per.akl.length - 1] > config.target_kl_early_stop) {
           stopEarly = true;
           break;

@@ -25,7 +25,7 @@ import { provenance } from "../runtime/provenance.js";
 import { seededRandom, shuffled } from "../runtime/random.js";
 import { meanVector, type ValueVector } from "../values/vectors.js";
 import { toDialogue } from "../data/readers.js";
-import { bestOfNFromCandidates } from "./best-of-n.js";
+import { bestOfNFromCandidates, sampleCandidates } from "./best-of-n.js";
 import { checkRewardHacking, compareDistances } from "./guard.js";
 import { generate, sequenceKl, type PolicyTokenizer, type PromptFormatter, type ValueHeadPolicy } from "./policy.js";
 import { resolvePPOConfig, trainPPO, type PPOConfig, type StepStats } from "./ppo.js";
@@ -250,14 +250,7 @@ export async function align(components: AlignComponents, options: AlignOptions):
   const n = options.n ?? 8;
   if (options.method === "bon") {
     // Best-of-N: N seeded samples per prompt from the starting policy, keep the closest by the optimised evaluator.
-    const candidates: string[][] = prompts.map(() => []);
-    for (let k = 0; k < n; k++) {
-      const g = generate(components.policy, components.tokenizer, components.formatPrompt, prompts, {
-        ...sampling,
-        seed: evalSeed + 1 + k,
-      });
-      g.answers.forEach((a, i) => candidates[i].push(a));
-    }
+    const candidates = sampleCandidates(components, prompts, { ...sampling, n, seed: evalSeed + 1 });
     const chosen = await bestOfNFromCandidates(prompts, candidates, components.evaluator, target, mask);
     alignSeconds = (Date.now() - trainStart) / 1000;
     const evalAfter = Date.now();

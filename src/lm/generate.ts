@@ -1,27 +1,53 @@
 /**
- * Sampling answers from the policy, and scoring given answers under it:
- * the two things PPO needs (rollouts, then log-probs in the update step).
+ * The kit's one sampling stack: drawing answers from a causal LM with a
+ * value head, and scoring given answers under it. Every sampler of the kit
+ * goes through here: `generate` (text in, text out, for the kit's decoder),
+ * PPO's rollouts and the aligner's evaluation answers (`src/align/policy.ts`
+ * packs `sampleBatch` for them), best-of-N's candidates.
  *
- * Layout of a rollout batch (B rows, L = P + R columns):
+ * Layout of a batch (B rows, L = P + R columns):
  *
  *   column   0 … P-1                       P … P+R-1
  *            [pad … pad BOS prompt SEP]    [response … EOS pad … pad]
  *
  * Prompts are left-padded so that every row's response starts at column P;
  * positions count real tokens only, so padding does not change the model's
- * view. Everything aligned to "the next token" has L − 1 columns: entry j
- * is about the token in column j + 1 given columns 0…j (`actionMask`,
+ * view (prompts of one length, as PPO's batches, have no padding at all).
+ * Everything aligned to "the next token" has L − 1 columns: entry j is about
+ * the token in column j + 1 given columns 0…j (`actionMask`,
  * `alignedLogProbs`, `alignedValues`, and what `logProbsOf` returns).
  *
- * The draws come from `seededRandom` in JavaScript (float64 arithmetic on
- * the model's logits), one generator per prompt seeded from (seed, prompt
- * index), so a seed gives the same answers on a backend whatever the batching.
+ * One draw: the model's last logits divided by the temperature go through
+ * tf.softmax (float32, on the backend), then top-k and top-p keep the
+ * likeliest tokens and one number of a seeded generator picks among them
+ * (`pickToken`, in JavaScript). Which generator drives which row is the
+ * caller's choice: `generate` gives each prompt its own, seeded from (seed,
+ * prompt index), so a seed gives the same answers whatever the batching; PPO
+ * passes one generator for all rows (draws in token-major, row-minor order).
  */
 import * as tf from "@tensorflow/tfjs";
 import { seededRandom } from "../runtime/random.js";
 import { Progress } from "../runtime/progress.js";
-import { rowEntropy, tokenLogProbs, type CausalLm, type KvCache } from "./model.js";
+import type { CausalLm } from "./model.js";
 import type { Tokenizer } from "./tokenizer.js";
+
+/**
+ * What sampling and log-probs need from a causal LM with a value head: the
+ * kit's decoder (`CausalLm`), a GPT-2 hub checkpoint, a toy model. A model
+ * that ignores `attentionMask` must be given prompts of one length
+ * (`groupByLength`).
+ */
+export interface SamplingModel {
+  /** Next-token logits [B, T, V] and value estimates [B, T] for every position of `ids` [B, T] (int32). */
+  forward(ids: tf.Tensor2D, options?: { attentionMask?: tf.Tensor2D; detachValue?: boolean }): { logits: tf.Tensor3D; values: tf.Tensor2D };
+  /**
+   * Optional fast path: reads `ids` [B, S] after the positions held in
+   * `cache` (none: start fresh), `keyMask` [B, cached + S] marking real
+   * tokens, and returns their logits, values and the extended cache. Must
+   * agree with `forward` up to rounding.
+   */
+  step?(ids: tf.Tensor2D, keyMask: tf.Tensor2D, cache?: unknown): { logits: tf.Tensor3D; values: tf.Tensor2D; cache: unknown };
+}
 
 export interface SamplingOptions {
   /** Most tokens generated per answer (EOS included). */
@@ -54,20 +80,28 @@ export const DEFAULT_SAMPLING: SamplingOptions = {
   useCache: true,
 };
 
-export interface Rollout {
-  prompts: string[];
-  /** Prompt ids as fed (template included, cut to maxPromptTokens), unpadded. */
+/** How one batch is sampled (`sampleBatch`): the draw settings plus the token conventions of the caller. */
+export interface BatchSampling extends Pick<SamplingOptions, "maxNewTokens" | "temperature" | "topK" | "topP" | "useCache"> {
+  /** Tokens that end an answer (kept as its last token). */
+  stop: ReadonlySet<number>;
+  /** Id left of short prompts and after an ended answer. */
+  pad: number;
+  /** Keep maxNewTokens response columns even when every answer ends sooner (fixed-width batches). */
+  fullWidth?: boolean;
+}
+
+/** A sampled batch as token ids (layout above). */
+export interface TokenRollout {
+  /** Prompt ids as fed, unpadded. */
   promptIds: number[][];
-  /** Generated ids, EOS included when the answer ended by itself. */
+  /** Generated ids, the stop token included when the answer ended by itself. */
   responseIds: number[][];
-  /** Decoded answers (special tokens dropped). */
-  texts: string[];
-  /** The answer ended with EOS (rather than reaching maxNewTokens). */
+  /** The answer ended with a stop token (rather than reaching maxNewTokens). */
   finished: boolean[];
   /**
    * log π(token) for each generated token, under the model's distribution at
    * `temperature` (1 when greedy), before top-k/top-p truncation; this is
-   * what `logProbsOf` recomputes and what PPO's ratio uses.
+   * what `logProbsOf` recomputes.
    */
   logProbs: number[][];
   /** log-probability of each token under the truncated, renormalised distribution actually sampled from. */
@@ -89,8 +123,16 @@ export interface Rollout {
   temperature: number;
 }
 
+/** Answers to text prompts: the token rollout with the prompts and decoded answers. */
+export interface Rollout extends TokenRollout {
+  prompts: string[];
+  /** Decoded answers (special tokens dropped). */
+  texts: string[];
+}
+
 /**
- * Generates one answer per prompt. Deterministic for a seed on a backend.
+ * Generates one answer per prompt with the kit's decoder and tokenizer.
+ * Deterministic for a seed on a backend, whatever `batchSize`.
  */
 export function generate(
   model: CausalLm,
@@ -108,16 +150,30 @@ export function generate(
       `generate: prompt (${maxPromptTokens} tokens + ${templateLength} template) plus maxNewTokens (${o.maxNewTokens}) must fit the model's context of ${context}; lower maxNewTokens or maxPromptTokens`,
     );
   }
-  const parts: Rollout[] = [];
+  const batch: BatchSampling = { ...o, stop: new Set(tokenizer.template.responseSuffix), pad: tokenizer.specials.pad };
+  const rows: SampledRows = { promptIds: [], responseIds: [], finished: [], logProbs: [], samplingLogProbs: [], values: [] };
   const bar = new Progress({ label: "generate", total: prompts.length, quiet: !o.progress });
   for (let start = 0; start < prompts.length; start += o.batchSize) {
     const chunk = prompts.slice(start, start + o.batchSize);
     const randoms = chunk.map((_, i) => seededRandom(rowSeed(o.seed, start + i)));
-    parts.push(generateBatch(model, tokenizer, chunk, o, maxPromptTokens, randoms));
+    const r = sampleBatch(
+      model,
+      chunk.map((p) => tokenizer.formatPrompt(p, maxPromptTokens)),
+      batch,
+      randoms,
+    );
+    for (const key of Object.keys(rows) as (keyof SampledRows)[]) (rows[key] as unknown[]).push(...r[key]);
     bar.tick(chunk.length);
   }
   bar.finish();
-  return parts.length === 1 ? parts[0] : mergeRollouts(parts, tokenizer.specials.pad);
+  // One layout for all batches: the widest prompt block, the longest answer.
+  const P = Math.max(0, ...rows.promptIds.map((p) => p.length));
+  const R = Math.max(0, ...rows.responseIds.map((r) => r.length));
+  return {
+    prompts: [...prompts],
+    texts: rows.responseIds.map((ids) => tokenizer.decode(ids)),
+    ...layOut(rows, P, R, tokenizer.specials.pad, o.temperature),
+  };
 }
 
 /** The seed of prompt `index`'s generator: the run's seed and the index, mixed (so neighbouring seeds do not share streams). */
@@ -129,34 +185,48 @@ export function rowSeed(seed: number, index: number): number {
   return h >>> 0;
 }
 
-function generateBatch(
-  model: CausalLm,
-  tokenizer: Tokenizer,
-  prompts: readonly string[],
-  o: SamplingOptions,
-  maxPromptTokens: number,
-  randoms: (() => number)[],
-): Rollout {
-  const B = prompts.length;
-  const V = model.config.vocabSize;
-  const pad = tokenizer.specials.pad;
-  const eos = new Set(tokenizer.template.responseSuffix);
-  const promptIds = prompts.map((p) => tokenizer.formatPrompt(p, maxPromptTokens));
+/** Item indices grouped by the length of their token ids (ascending length, then index): batches without padding. */
+export function groupByLength(tokenIds: readonly (readonly number[])[]): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  tokenIds.forEach((ids, i) => {
+    const g = groups.get(ids.length);
+    if (g) g.push(i);
+    else groups.set(ids.length, [i]);
+  });
+  return new Map([...groups.entries()].sort((a, b) => a[0] - b[0]));
+}
+
+/**
+ * Samples a continuation of every prompt, one token per step for all rows
+ * together. Row b's draws come from `randoms[b]` (the same function for
+ * every row gives one stream, read in token-major, row-minor order). The
+ * model reads the whole prompt block once, then one column per step (with
+ * `useCache` and a model that has `step`) or the whole sequence each step.
+ */
+export function sampleBatch(
+  model: SamplingModel,
+  promptIds: readonly (readonly number[])[],
+  o: BatchSampling,
+  randoms: readonly (() => number)[],
+): TokenRollout {
+  const B = promptIds.length;
+  if (B === 0 || randoms.length !== B)
+    throw new RangeError(
+      `sampleBatch: ${B} prompts and ${randoms.length} generators; need one or more prompts and one generator per prompt`,
+    );
+  const pad = o.pad;
   const P = Math.max(...promptIds.map((p) => p.length));
   // Left-pad the prompts so every answer starts at column P.
   const rows = promptIds.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
   const mask = promptIds.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
 
-  const responseIds: number[][] = prompts.map(() => []);
-  const logProbs: number[][] = prompts.map(() => []);
-  const samplingLogProbs: number[][] = prompts.map(() => []);
-  const values: number[][] = prompts.map(() => []);
+  const responseIds: number[][] = promptIds.map(() => []);
+  const logProbs: number[][] = promptIds.map(() => []);
+  const samplingLogProbs: number[][] = promptIds.map(() => []);
+  const values: number[][] = promptIds.map(() => []);
   const finished = new Array<boolean>(B).fill(false);
 
-  let cache: KvCache | undefined;
-  // Logits and values of the last column read, per row.
-  let next = readLast(model, rows, mask, undefined, P, o.useCache);
-  cache = next.cache;
+  let next = readNext(model, rows, mask, undefined, P, o);
   for (let t = 0; t < o.maxNewTokens; t++) {
     const column: number[] = [];
     for (let b = 0; b < B; b++) {
@@ -164,195 +234,237 @@ function generateBatch(
         column.push(pad);
         continue;
       }
-      const pick = sampleToken(next.logits.subarray(b * V, (b + 1) * V), o, randoms[b]);
+      const pick = pickToken(next.probs.subarray(b * next.vocab, (b + 1) * next.vocab), o, randoms[b]);
       responseIds[b].push(pick.token);
       logProbs[b].push(pick.logProb);
       samplingLogProbs[b].push(pick.samplingLogProb);
       values[b].push(next.values[b]);
-      if (eos.has(pick.token)) finished[b] = true;
+      if (o.stop.has(pick.token)) finished[b] = true;
       column.push(pick.token);
     }
-    const active = column.map((_, b) => (responseIds[b].length === t + 1 ? 1 : 0));
     rows.forEach((r, b) => r.push(column[b]));
-    mask.forEach((m, b) => m.push(active[b]));
+    mask.forEach((m, b) => m.push(responseIds[b].length === t + 1 ? 1 : 0));
     if (finished.every(Boolean) || t === o.maxNewTokens - 1) break;
-    const stepped = readLast(model, rows, mask, cache, 1, o.useCache);
-    disposeCache(cache);
-    cache = stepped.cache;
+    const stepped = readNext(model, rows, mask, next.cache, 1, o);
+    if (next.cache) tf.dispose(next.cache as tf.TensorContainer);
     next = stepped;
   }
-  disposeCache(cache);
+  if (next.cache) tf.dispose(next.cache as tf.TensorContainer);
 
-  // Trim trailing all-padding columns and build the [B, L-1] aligned views.
-  const R = Math.max(...responseIds.map((r) => r.length));
+  // Trim trailing all-padding columns, or pad to the full width.
+  const R = o.fullWidth ? o.maxNewTokens : Math.max(...responseIds.map((r) => r.length));
+  return layOut(
+    { promptIds: promptIds.map((p) => [...p]), responseIds, finished, logProbs, samplingLogProbs, values },
+    P,
+    R,
+    pad,
+    o.temperature,
+  );
+}
+
+/** What is sampled for each row; the padded views follow from it (`layOut`). */
+type SampledRows = Pick<TokenRollout, "promptIds" | "responseIds" | "finished" | "logProbs" | "samplingLogProbs" | "values">;
+
+/**
+ * The padded views of sampled rows (layout above): prompts left-padded to P
+ * columns, answers right-padded to R, and the [B, L-1] next-token views.
+ */
+function layOut(rows: SampledRows, P: number, R: number, pad: number, temperature: number): TokenRollout {
   const L = P + R;
-  const sequences = rows.map((r) => r.slice(0, L));
-  const attentionMask = mask.map((m) => m.slice(0, L));
-  const actionMask = responseIds.map((r) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < r.length ? 1 : 0)));
-  const place = (perToken: number[][]) =>
-    perToken.map((v) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < v.length ? v[j + 1 - P] : 0)));
+  const fill = (n: number, x: number) => new Array<number>(n).fill(x);
+  const sequences = rows.promptIds.map((p, b) => {
+    const r = rows.responseIds[b];
+    return [...fill(P - p.length, pad), ...p, ...r, ...fill(R - r.length, pad)];
+  });
+  const attentionMask = rows.promptIds.map((p, b) => {
+    const r = rows.responseIds[b];
+    return [...fill(P - p.length, 0), ...fill(p.length + r.length, 1), ...fill(R - r.length, 0)];
+  });
+  const place = (perToken: readonly (readonly number[])[], value: (v: readonly number[], t: number) => number) =>
+    perToken.map((v) => Array.from({ length: L - 1 }, (_, j) => (j + 1 >= P && j + 1 - P < v.length ? value(v, j + 1 - P) : 0)));
   return {
-    prompts: [...prompts],
-    promptIds,
-    responseIds,
-    texts: responseIds.map((r) => tokenizer.decode(r)),
-    finished,
-    logProbs,
-    samplingLogProbs,
-    values,
+    ...rows,
     sequences,
     attentionMask,
-    actionMask,
-    alignedLogProbs: place(logProbs),
-    alignedValues: place(values),
+    actionMask: place(rows.responseIds, () => 1),
+    alignedLogProbs: place(rows.logProbs, (v, t) => v[t]),
+    alignedValues: place(rows.values, (v, t) => v[t]),
     promptLength: P,
-    temperature: o.temperature,
+    temperature,
   };
 }
 
 /**
  * Runs the model on the newest `count` columns (with the cache) or on the
- * whole sequence (without), and returns the last column's logits and values.
+ * whole sequence (without), and returns the next-token probabilities of the
+ * last column at the temperature (temperature 1 when greedy), its values and the new cache.
  */
-function readLast(model: CausalLm, rows: number[][], mask: number[][], cache: KvCache | undefined, count: number, useCache: boolean) {
+function readNext(
+  model: SamplingModel,
+  rows: number[][],
+  mask: number[][],
+  cache: unknown,
+  count: number,
+  o: Pick<BatchSampling, "temperature" | "useCache">,
+): { probs: Float32Array; vocab: number; values: number[]; cache: unknown } {
   const B = rows.length;
   const L = rows[0].length;
-  const V = model.config.vocabSize;
-  let lastLogits = new Float32Array(0);
-  let lastValues: number[] = [];
-  let newCache: KvCache | undefined;
-  // Results leave the tidy through these variables: returning plain arrays from tf.tidy makes it walk every element.
-  tf.tidy(() => {
-    const maskT = tf.tensor2d(mask, [B, L], "int32");
-    let logits: tf.Tensor3D;
-    let values: tf.Tensor2D;
-    if (useCache) {
-      const ids = tf.tensor2d(
-        rows.map((r) => r.slice(L - count)),
-        [B, count],
-        "int32",
-      );
-      const r = model.step(ids, maskT, cache);
-      ({ logits, values } = r);
-      newCache = r.cache;
-      newCache.keys.forEach((k) => tf.keep(k));
-      newCache.values.forEach((v) => tf.keep(v));
-    } else {
-      ({ logits, values } = model.forward(tf.tensor2d(rows, [B, L], "int32"), { attentionMask: maskT }));
-    }
-    const S = logits.shape[1];
-    lastLogits = Float32Array.from(logits.slice([0, S - 1, 0], [B, 1, V]).dataSync() as Float32Array);
-    lastValues = Array.from(values.slice([0, S - 1], [B, 1]).dataSync());
+  let out: { logits: tf.Tensor3D; values: tf.Tensor2D };
+  let newCache: unknown;
+  if (o.useCache && model.step) {
+    const ids = tf.tensor2d(
+      rows.map((r) => r.slice(L - count)),
+      [B, count],
+      "int32",
+    );
+    const keyMask = tf.tensor2d(mask, [B, L], "float32");
+    const r = model.step(ids, keyMask, cache);
+    tf.dispose([ids, keyMask]);
+    out = r;
+    newCache = r.cache;
+  } else {
+    out = tf.tidy(() => model.forward(tf.tensor2d(rows, [B, L], "int32"), { attentionMask: tf.tensor2d(mask, [B, L], "float32") }));
+  }
+  const S = out.logits.shape[1];
+  const vocab = out.logits.shape[2];
+  const probs = tf.tidy(() => {
+    const last = out.logits.slice([0, S - 1, 0], [B, 1, vocab]).squeeze([1]) as tf.Tensor2D;
+    return tf.softmax(o.temperature > 0 ? last.div(o.temperature) : last) as tf.Tensor2D;
   });
-  return { logits: lastLogits, values: lastValues, cache: newCache };
-}
-
-function disposeCache(cache: KvCache | undefined): void {
-  if (!cache) return;
-  cache.keys.forEach((k) => k.dispose());
-  cache.values.forEach((v) => v.dispose());
+  const lastValues = tf.tidy(() => out.values.slice([0, S - 1], [B, 1]));
+  const result = { probs: (probs.dataSync() as Float32Array).slice(), vocab, values: Array.from(lastValues.dataSync()), cache: newCache };
+  tf.dispose([out.logits, out.values, probs, lastValues]);
+  return result;
 }
 
 /**
- * One draw from a row of logits: temperature, then top-k, then top-p, then
- * a seeded draw over the kept tokens (taken in order of probability, ties by id).
+ * One draw from a row of next-token probabilities `p` (the softmax at the
+ * temperature): argmax when greedy (temperature 0), else top-k and top-p
+ * truncation and a seeded draw over the kept tokens (`drawToken`). Returns
+ * the token, its log-probability under `p` and under the truncated,
+ * renormalised distribution it was drawn from.
+ */
+export function pickToken(
+  p: ArrayLike<number>,
+  o: Pick<SamplingOptions, "temperature" | "topK" | "topP">,
+  random: () => number,
+): { token: number; logProb: number; samplingLogProb: number } {
+  if (o.temperature === 0) {
+    let best = 0;
+    for (let v = 1; v < p.length; v++) if (p[v] > p[best]) best = v;
+    return { token: best, logProb: Math.log(p[best]), samplingLogProb: 0 };
+  }
+  const kept = keptTokens(p, o.topK, o.topP);
+  const { token, mass } = drawFrom(p, kept, random);
+  const logProb = Math.log(p[token]);
+  return { token, logProb, samplingLogProb: kept ? logProb - Math.log(mass) : logProb };
+}
+
+/**
+ * One draw from one row of logits, as `sampleBatch` draws it: softmax at the
+ * temperature on the backend, then `pickToken`.
  */
 export function sampleToken(
   logits: Float32Array,
   o: Pick<SamplingOptions, "temperature" | "topK" | "topP">,
   random: () => number,
 ): { token: number; logProb: number; samplingLogProb: number } {
-  const V = logits.length;
-  const temperature = o.temperature > 0 ? o.temperature : 1;
-  // log-softmax at the temperature, in float64
-  let max = -Infinity;
-  for (let v = 0; v < V; v++) if (logits[v] > max) max = logits[v];
-  let sum = 0;
-  for (let v = 0; v < V; v++) sum += Math.exp((logits[v] - max) / temperature);
-  const logZ = Math.log(sum);
-  const logProbOf = (v: number) => (logits[v] - max) / temperature - logZ;
+  const p = tf.tidy(() => {
+    const row = tf.tensor2d(logits, [1, logits.length]);
+    return tf.softmax(o.temperature > 0 ? row.div(o.temperature) : row);
+  });
+  const probs = p.dataSync() as Float32Array;
+  p.dispose();
+  return pickToken(probs, o, random);
+}
 
-  if (o.temperature === 0) {
-    let best = 0;
-    for (let v = 1; v < V; v++) if (logits[v] > logits[best]) best = v;
-    return { token: best, logProb: logProbOf(best), samplingLogProb: 0 };
-  }
-  let kept: number[];
-  if (o.topK > 0 || o.topP < 1) {
-    const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => logits[b] - logits[a] || a - b);
-    kept = o.topK > 0 ? order.slice(0, Math.min(o.topK, V)) : order;
-    if (o.topP < 1) {
-      let mass = 0;
-      let total = 0;
-      for (const v of kept) total += Math.exp(logProbOf(v));
-      let cut = kept.length;
-      for (let i = 0; i < kept.length; i++) {
-        mass += Math.exp(logProbOf(kept[i])) / total;
-        if (mass >= o.topP) {
-          cut = i + 1;
-          break;
-        }
-      }
-      kept = kept.slice(0, cut);
+/** Draws one token id from probabilities `p` after top-k / top-p truncation. */
+export function drawToken(p: ArrayLike<number>, random: () => number, topK: number, topP: number): number {
+  return drawFrom(p, keptTokens(p, topK, topP), random).token;
+}
+
+/**
+ * The tokens top-k and top-p keep, likeliest first (ties by id), or
+ * undefined when neither truncates. Top-p counts probability within the
+ * top-k tokens (renormalised, as transformers' warpers do) and keeps the
+ * token that reaches p.
+ */
+function keptTokens(p: ArrayLike<number>, topK: number, topP: number): number[] | undefined {
+  const V = p.length;
+  const byK = topK > 0 && topK < V;
+  if (!byK && !(topP < 1)) return undefined;
+  let ids = Array.from({ length: V }, (_, i) => i).sort((a, b) => p[b] - p[a] || a - b);
+  if (byK) ids = ids.slice(0, topK);
+  if (topP < 1) {
+    let scale = 1;
+    if (byK) {
+      scale = 0;
+      for (const i of ids) scale += p[i];
     }
-  } else {
-    kept = Array.from({ length: V }, (_, v) => v);
+    let mass = 0;
+    let keep = 0;
+    while (keep < ids.length && mass < topP) mass += p[ids[keep++]] / scale;
+    ids = ids.slice(0, Math.max(1, keep));
   }
-  let keptMass = 0;
-  for (const v of kept) keptMass += Math.exp(logProbOf(v));
-  const u = random() * keptMass;
-  let acc = 0;
-  let token = kept[kept.length - 1];
-  for (const v of kept) {
-    acc += Math.exp(logProbOf(v));
-    if (u < acc) {
-      token = v;
-      break;
-    }
+  return ids;
+}
+
+/** A seeded draw over `kept` (every token when undefined), in that order; returns the token and the kept mass. */
+function drawFrom(p: ArrayLike<number>, kept: readonly number[] | undefined, random: () => number): { token: number; mass: number } {
+  const ids = kept ?? Array.from({ length: p.length }, (_, i) => i);
+  let mass = 0;
+  for (const i of ids) mass += p[i];
+  let u = random() * mass;
+  for (const i of ids) {
+    u -= p[i];
+    if (u < 0) return { token: i, mass };
   }
-  return { token, logProb: logProbOf(token), samplingLogProb: logProbOf(token) - Math.log(keptMass) };
+  return { token: ids[ids.length - 1], mass };
 }
 
 export interface LogProbsResult {
-  /** [B, L-1]: log π(sequences[b, j+1] | sequences[b, ≤j]) at the temperature. */
+  /** [B, L-P]: log π(sequences[b, j+P] | sequences[b, <j+P]) at the temperature (P = `promptLength`, 1 by default). */
   logProbs: tf.Tensor2D;
-  /** [B, L-1]: value of the state after column j. */
+  /** [B, L-P]: value of the state before each of those tokens. */
   values: tf.Tensor2D;
-  /** [B, L-1]: entropy of the next-token distribution (only when asked). */
+  /** [B, L-P]: entropy of each of those next-token distributions (only when asked). */
   entropy?: tf.Tensor2D;
 }
 
 /**
- * Log-probabilities of the given tokens under `model`, differentiable (for
- * the PPO update inside tf.variableGrads). `sequences` int32 [B, L],
- * `attentionMask` [B, L] (1 real, 0 pad). Columns that are not generated
- * tokens hold numbers too; mask them with the rollout's `actionMask`.
+ * Log-probabilities of the given tokens under `model`, differentiable (PPO
+ * calls it inside tf.variableGrads). `sequences` int32 [B, L];
+ * `attentionMask` [B, L] (1 real, 0 pad) for left-padded batches. With
+ * `promptLength` P, only the tokens from column P on are scored (a sampled
+ * continuation); by default every token after the first. Columns that are
+ * not generated tokens hold numbers too: mask them (`actionMask`).
  */
 export function logProbsOf(
-  model: CausalLm,
+  model: SamplingModel,
   sequences: tf.Tensor2D,
-  attentionMask: tf.Tensor2D,
-  options: { temperature?: number; withEntropy?: boolean; detachValue?: boolean } = {},
+  attentionMask?: tf.Tensor2D,
+  options: { temperature?: number; withEntropy?: boolean; detachValue?: boolean; promptLength?: number } = {},
 ): LogProbsResult {
   return tf.tidy(() => {
     const [B, L] = sequences.shape;
-    const V = model.config.vocabSize;
+    const P = options.promptLength ?? 1;
+    if (!(Number.isInteger(P) && P >= 1 && P < L))
+      throw new RangeError(`logProbsOf: promptLength must be an integer in [1, ${L - 1}], got ${P}`);
+    const R = L - P;
     const temperature = options.temperature && options.temperature > 0 ? options.temperature : 1;
     const { logits, values } = model.forward(sequences, { attentionMask, detachValue: options.detachValue });
-    let scaled = logits.slice([0, 0, 0], [B, L - 1, V]).reshape([B * (L - 1), V]) as tf.Tensor2D;
-    if (temperature !== 1) scaled = tf.div(scaled, temperature);
-    const targets = sequences.slice([0, 1], [B, L - 1]).reshape([-1]) as tf.Tensor1D;
-    const out: LogProbsResult = {
-      logProbs: tokenLogProbs(scaled, targets).reshape([B, L - 1]) as tf.Tensor2D,
-      values: values.slice([0, 0], [B, L - 1]) as tf.Tensor2D,
-    };
-    if (options.withEntropy) out.entropy = rowEntropy(scaled).reshape([B, L - 1]) as tf.Tensor2D;
+    // Column P−1+t predicts the token in column P+t.
+    const logp = tf.logSoftmax(logits.slice([0, P - 1, 0], [B, R, -1]).div(temperature)) as tf.Tensor3D;
+    const oneHot = tf.oneHot(sequences.slice([0, P], [B, R]).reshape([-1]), logp.shape[2]).reshape(logp.shape);
+    const out: LogProbsResult = { logProbs: logp.mul(oneHot).sum(2) as tf.Tensor2D, values: undefined as unknown as tf.Tensor2D };
+    if (options.withEntropy) out.entropy = logp.exp().mul(logp).sum(2).neg() as tf.Tensor2D;
+    out.values = values.slice([0, P - 1], [B, R]) as tf.Tensor2D;
     return out as unknown as tf.TensorContainerObject;
   }) as unknown as LogProbsResult;
 }
 
 /** The rollout's padded arrays as tensors (int32 ids, float masks); the caller disposes them. */
-export function rolloutTensors(r: Rollout): {
+export function rolloutTensors(r: TokenRollout): {
   sequences: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
   actionMask: tf.Tensor2D;
@@ -368,51 +480,6 @@ export function rolloutTensors(r: Rollout): {
     oldLogProbs: tf.tensor2d(r.alignedLogProbs, [B, L - 1], "float32"),
     oldValues: tf.tensor2d(r.alignedValues, [B, L - 1], "float32"),
   };
-}
-
-function mergeRollouts(parts: Rollout[], pad: number): Rollout {
-  // Re-pad every part to the widest prompt block and the longest answer.
-  const P = Math.max(...parts.map((p) => p.promptLength));
-  const R = Math.max(...parts.map((p) => p.sequences[0].length - p.promptLength));
-  const L = P + R;
-  const out: Rollout = {
-    prompts: [],
-    promptIds: [],
-    responseIds: [],
-    texts: [],
-    finished: [],
-    logProbs: [],
-    samplingLogProbs: [],
-    values: [],
-    sequences: [],
-    attentionMask: [],
-    actionMask: [],
-    alignedLogProbs: [],
-    alignedValues: [],
-    promptLength: P,
-    temperature: parts[0].temperature,
-  };
-  for (const part of parts) {
-    const left = P - part.promptLength;
-    for (let b = 0; b < part.prompts.length; b++) {
-      const right = L - left - part.sequences[b].length;
-      out.prompts.push(part.prompts[b]);
-      out.promptIds.push(part.promptIds[b]);
-      out.responseIds.push(part.responseIds[b]);
-      out.texts.push(part.texts[b]);
-      out.finished.push(part.finished[b]);
-      out.logProbs.push(part.logProbs[b]);
-      out.samplingLogProbs.push(part.samplingLogProbs[b]);
-      out.values.push(part.values[b]);
-      out.sequences.push([...new Array<number>(left).fill(pad), ...part.sequences[b], ...new Array<number>(right).fill(pad)]);
-      out.attentionMask.push([...new Array<number>(left).fill(0), ...part.attentionMask[b], ...new Array<number>(right).fill(0)]);
-      const widen = (row: number[]) => [...new Array<number>(left).fill(0), ...row, ...new Array<number>(right).fill(0)];
-      out.actionMask.push(widen(part.actionMask[b]));
-      out.alignedLogProbs.push(widen(part.alignedLogProbs[b]));
-      out.alignedValues.push(widen(part.alignedValues[b]));
-    }
-  }
-  return out;
 }
 
 function checkSampling(o: SamplingOptions, model: CausalLm): void {

@@ -1,6 +1,7 @@
 /**
- * AdamW and global-norm gradient clipping, written out so that the update
- * is visible and its state can be checkpointed by parameter name.
+ * AdamW and global-norm gradient clipping (TensorFlow's or PyTorch's
+ * formula), written out so that the update is visible and its state can be
+ * checkpointed by parameter name.
  *
  * AdamW (Loshchilov & Hutter): m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;
  * θ ← θ − lr · ( m̂ / (√v̂ + ε) + λ θ ), with m̂, v̂ the bias-corrected moments
@@ -103,15 +104,39 @@ export class AdamW {
 }
 
 /**
- * Scales all gradients by min(1, maxNorm / ‖g‖) where ‖g‖ is the norm over
- * all of them together. Returns the clipped gradients (new tensors) and the
- * norm before clipping (NaN/Infinity shows up here first).
+ * Scales all gradients together so that their global norm ‖g‖ (over all of
+ * them) is at most `maxNorm`, in one of the two usual ways:
+ *
+ * - without `epsilon` (TensorFlow's clip_by_global_norm): g · maxNorm / ‖g‖
+ *   when ‖g‖ > maxNorm, else g unchanged; ‖g‖ in float64 from the float32
+ *   sum of squares.
+ * - with `epsilon` (PyTorch's clip_grad_norm_): g · min(1, maxNorm / (‖g‖ + ε))
+ *   in float32 on the backend, so a gradient below the limit is still scaled
+ *   by a hair; maxNorm ≤ 0 leaves the gradients as they are.
+ *
+ * Returns the clipped gradients (new tensors; the caller disposes them and
+ * the inputs) and the norm before clipping (NaN/Infinity shows up here first).
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { grads: tf.NamedTensorMap; norm: number } {
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  maxNorm: number,
+  options: { epsilon?: number } = {},
+): { grads: tf.NamedTensorMap; norm: number } {
   const names = Object.keys(grads);
+  const out: tf.NamedTensorMap = {};
+  const { epsilon } = options;
+  if (epsilon !== undefined) {
+    let norm = NaN;
+    tf.tidy(() => {
+      const normT = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      const scale = maxNorm > 0 ? tf.minimum(1, tf.div(maxNorm, normT.add(epsilon))) : tf.scalar(1);
+      for (const n of names) out[n] = tf.keep(tf.mul(grads[n], scale));
+      norm = normT.dataSync()[0];
+    });
+    return { grads: out, norm };
+  }
   const norm = tf.tidy(() => Math.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))).dataSync()[0]));
   const scale = Number.isFinite(norm) && norm > maxNorm ? maxNorm / norm : 1;
-  const out: tf.NamedTensorMap = {};
   for (const n of names) out[n] = scale === 1 ? grads[n].clone() : tf.mul(grads[n], scale);
   return { grads: out, norm };
 }
