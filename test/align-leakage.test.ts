@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { REWARD_ENSEMBLE_SIZE } from "../src/align/reward.js";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import {
@@ -13,6 +14,7 @@ import {
   DEFAULT_EVALUATOR_CONFIG,
   loadTrainingData,
   resolveConfig,
+  ensembleMemberConfigs,
   secondEvaluatorConfig,
   trainingSplit,
 } from "../src/evaluator/train.js";
@@ -61,7 +63,14 @@ test("BaseAlign's evaluators: neither trains on a prompt the run is evaluated on
   const guard = resolveConfig(secondEvaluatorConfig(ALIGN_EVALUATOR_CONFIG));
   assert.equal(guard.dataHalf, "second");
   assert.notEqual(guard.seed, reward.seed);
-  assert.notEqual(guard.vectorHead, reward.vectorHead);
+  // One instrument of one kind: the guard reads the reward's head.
+  assert.equal(guard.vectorHead, reward.vectorHead);
+  // Every member of the reward's ensemble: the reward's half and exclusions, and never the guard's seed.
+  for (const member of ensembleMemberConfigs(ALIGN_EVALUATOR_CONFIG, REWARD_ENSEMBLE_SIZE).map((m) => resolveConfig(m))) {
+    assert.equal(member.dataHalf, "first");
+    assert.equal(member.excludePrompts, reward.excludePrompts);
+    assert.notEqual(member.seed, guard.seed);
+  }
   const data = loadTrainingData(reward);
   const rewardTrain = trainingSplit(data, reward, questions).train;
   const guardTrain = trainingSplit(data, guard, questions).train;
