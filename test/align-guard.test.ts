@@ -23,7 +23,7 @@ export const GUARD = {
   evaluator: { epochs: 5 },
   ppo: { steps: 24, batch_size: 64, mini_batch_size: 16, save_every: 0 },
   testPrompts: 256,
-  // Seed 1 here: 18.5% / 10.9% at KL 4.8 (see the test's output); the regressed default gave 4.5% / 5.8%, a zero reward about 0.
+  // Seed 1 here: 17.1% / 18.2% at KL 3.5 (see the test's output); the regressed default gave 4.5% / 5.8%, a zero reward about 0.
   minReduction: 0.08,
 };
 
