@@ -70,7 +70,7 @@ for (const seed of seeds) {
   const b = s.backend ?? "unknown";
   emit(w, b, "distance_reduction_optimised", 100 * s.relative_reduction, "%");
   emit(w, b, "distance_reduction_heldout", 100 * s.heldout_relative_reduction, "%");
-  // Absolute reductions too: the held-out evaluator's head keeps a floor under its distance, so equal gains are unequal shares.
+  // Absolute reductions too: an evaluator whose scores stop short of ±1 keeps a floor under its distance, so equal gains can be unequal shares.
   emit(w, b, "distance_reduction_optimised_absolute", s.distance_before - s.distance_after, "");
   emit(w, b, "distance_reduction_heldout_absolute", s.heldout_distance_before - s.heldout_distance_after, "");
   emit(w, b, "distance_before", s.distance_before, "");
